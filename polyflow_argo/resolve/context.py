@@ -1,0 +1,45 @@
+"""State shared by the resolve passes: the spec, the document, diagnostics and the IR being built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import DiagnosticSink, Span
+from ..source import LocatedDoc, PathT
+from ..spec import Pipeline as SpecPipeline
+from .model import Param, ResolvedTemplate
+
+
+@dataclass
+class ResolveOptions:
+    """``resolve_sources``: report path/url/action/event templates that cannot be resolved."""
+
+    resolve_sources: bool = False
+
+
+@dataclass
+class Context:
+    spec: SpecPipeline
+    doc: LocatedDoc
+    options: ResolveOptions = field(default_factory=ResolveOptions)
+    sink: DiagnosticSink = field(default_factory=DiagnosticSink)
+    op_index: dict[str, int] = field(default_factory=dict)
+    template_index: dict[str, int] = field(default_factory=dict)
+    upstream: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    levels: list[list[str]] = field(default_factory=list)
+    templates: dict[str, ResolvedTemplate] = field(default_factory=dict)
+    op_templates: dict[str, ResolvedTemplate | None] = field(default_factory=dict)
+    params: dict[str, dict[str, Param]] = field(default_factory=dict)
+
+    def span(self, path: PathT, key: bool = False) -> Span | None:
+        return self.doc.span(path, key=key)
+
+    def error(self, code: str, message: str, path: PathT, hint: str | None = None, key: bool = False) -> None:
+        self.sink.error(code, message, self.span(path, key), hint)
+
+    def warning(self, code: str, message: str, path: PathT, hint: str | None = None, key: bool = False) -> None:
+        self.sink.warning(code, message, self.span(path, key), hint)
+
+    def ops(self) -> list[Any]:
+        return list(self.spec.ops or [])

@@ -1,0 +1,119 @@
+"""The resolved pipeline (IR): graph, resolved templates and typed params.
+
+Frozen dataclasses built by the passes in :mod:`.passes`. Every node keeps its document path so
+later stages can still point at the YAML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Diagnostic
+from ..source import LocatedDoc, PathT
+from ..spec import IO, Op, Pipeline as SpecPipeline
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """``{{ ops.X.outputs.Y }}`` (entity ``ops``) or ``{{ jobs.N.outputs.Y }}`` (``jobs``/``experiments``)."""
+
+    entity: str
+    target: str
+    output: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One op param after typing: a literal ``value`` or a reference (``refs`` in text order)."""
+
+    name: str
+    raw: Any
+    value: Any
+    refs: tuple[Ref, ...]
+    io: IO | None
+    is_output: bool
+    path: PathT
+    from_default: bool = False
+
+    @property
+    def is_ref(self) -> bool:
+        return bool(self.refs)
+
+    @property
+    def whole_ref(self) -> Ref | None:
+        """The reference when the whole value is exactly one reference."""
+        if len(self.refs) == 1 and isinstance(self.raw, str):
+            ref = self.refs[0]
+            if ref.start == 0 and ref.end == len(self.raw):
+                return ref
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedTemplate:
+    """A template an op uses, with where it came from (``name``, ``path``, ``url``, ``action``, ``event``)."""
+
+    name: str
+    spec: Any
+    source: str
+    path: PathT
+
+    @property
+    def kind(self) -> str:
+        return str(self.spec.kind)
+
+    @property
+    def inputs(self) -> list[IO]:
+        return list(self.spec.inputs or [])
+
+    @property
+    def outputs(self) -> list[IO]:
+        return list(self.spec.outputs or [])
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One op of the DAG with its upstream set (dependencies ∪ ops referenced in params)."""
+
+    name: str
+    index: int
+    op: Op
+    upstream: tuple[str, ...]
+    template: ResolvedTemplate | None
+    params: dict[str, Param]
+
+    @property
+    def path(self) -> PathT:
+        return ("ops", self.index)
+
+    @property
+    def trigger(self) -> str:
+        return self.op.effective_trigger
+
+
+@dataclass
+class Pipeline:
+    """The resolved pipeline: what every later stage consumes."""
+
+    spec: SpecPipeline
+    doc: LocatedDoc
+    nodes: dict[str, Node] = field(default_factory=dict)
+    levels: list[list[str]] = field(default_factory=list)
+    templates: dict[str, ResolvedTemplate] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def name(self) -> str | None:
+        return self.spec.name
+
+    def downstream(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for node in self.nodes.values():
+            for up in node.upstream:
+                if up in out:
+                    out[up].append(node.name)
+        return out

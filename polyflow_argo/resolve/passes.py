@@ -1,0 +1,43 @@
+"""The resolve passes, in order, and the driver that runs them.
+
+Each pass reads the spec and what earlier passes built, and reports into the context's sink.
+All passes run (each tolerates what earlier ones could not build), so one run reports every
+problem; the driver raises once at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ..errors import ResolveError
+from ..source import LocatedDoc
+from ..spec import Pipeline as SpecPipeline
+from .context import Context, ResolveOptions
+from .graph import build_graph
+from .model import Node, Pipeline
+from .names import check_names
+from .params import check_params
+from .semantics import check_semantics
+from .templates import resolve_templates
+
+PASSES: list[Callable[[Context], None]] = [
+    check_names,
+    build_graph,
+    resolve_templates,
+    check_params,
+    check_semantics,
+]
+
+
+def resolve(spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None = None) -> Pipeline:
+    """Run every pass; raise :class:`ResolveError` with all errors, else return the IR."""
+    ctx = Context(spec, doc, options or ResolveOptions())
+    for run in PASSES:
+        run(ctx)
+    ctx.sink.raise_if_errors(ResolveError)
+    nodes = {}
+    for i, op in enumerate(ctx.ops()):
+        nodes[op.name] = Node(
+            op.name, i, op, ctx.upstream.get(op.name, ()), ctx.op_templates.get(op.name), ctx.params.get(op.name, {})
+        )
+    return Pipeline(spec, doc, nodes, ctx.levels, ctx.templates, list(ctx.sink.items))

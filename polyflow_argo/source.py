@@ -1,0 +1,258 @@
+"""Text → plain data plus a position index.
+
+``parse`` composes YAML (PyYAML's C loader; JSON is read by the same parser) into nodes with marks
+and walks them once, building the plain ``data`` and a path → :class:`Span` index. Keys get their
+own span, so "unknown field" errors point at the key and "bad value" errors at the value.
+``merge`` deep-merges several documents in order, like the original ``rhea.read``: mappings merge
+key by key, anything else is replaced by the later file, and each final value keeps its own file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from .errors import Diagnostic, SourceError, Span
+
+try:  # pragma: no cover - the C loader is a hard requirement on supported installs
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+PathT = tuple[Any, ...]
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+class YamlTimestamp(str):
+    """An unquoted YAML timestamp. Kept as text, but marked so the spec can ask to quote it."""
+
+    __slots__ = ()
+
+
+@dataclass
+class LocatedDoc:
+    """Plain data from one or more files, with the span of every value and every key."""
+
+    data: Any
+    spans: dict[PathT, Span] = field(default_factory=dict)
+    key_spans: dict[PathT, Span] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def span(self, path: PathT, key: bool = False) -> Span | None:
+        """The span of ``path``, or of its deepest existing ancestor."""
+        index = self.key_spans if key else self.spans
+        if key and path in index:
+            return index[path]
+        path = tuple(path)
+        while path:
+            if path in self.spans:
+                return self.spans[path]
+            path = path[:-1]
+        return self.spans.get(())
+
+    def get(self, path: PathT) -> Any:
+        node = self.data
+        for part in path:
+            node = node[part]
+        return node
+
+
+def _span(file: str, node: yaml.Node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+class _Walker:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.spans: dict[PathT, Span] = {}
+        self.key_spans: dict[PathT, Span] = {}
+        self.errors: list[Diagnostic] = []
+        self._active: set[int] = set()
+
+    def value(self, node: yaml.Node, path: PathT) -> Any:
+        self.spans[path] = _span(self.file, node)
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if id(node) in self._active:
+            self.errors.append(
+                Diagnostic("PF103", "recursive YAML alias", self.spans[path], "expand the alias by hand")
+            )
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.value(item, path + (i,)) for i, item in enumerate(node.value)]
+            return self.mapping(node, path)
+        finally:
+            self._active.discard(id(node))
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        if tag == _STR:
+            return node.value
+        if tag == _TIMESTAMP:
+            return YamlTimestamp(node.value)
+        return _CONSTRUCTOR.yaml_constructors.get(tag, _CONSTRUCTOR.__class__.construct_undefined)(
+            _CONSTRUCTOR, node
+        )
+
+    def _pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+        for key, value in node.value:
+            if key.tag == _MERGE:  # YAML merge key: `<<: *defaults`
+                merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                for sub in merged:
+                    if isinstance(sub, yaml.MappingNode):
+                        yield from self._pairs(sub)
+                continue
+            yield key, value
+
+    def mapping(self, node: yaml.Node, path: PathT) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        explicit: set[str] = set()
+        merge_keys = {id(k) for k, _ in node.value}
+        for key_node, value_node in self._pairs(node):
+            key_span = _span(self.file, key_node)
+            key = self.scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
+                hint = "quote it" if isinstance(key_node, yaml.ScalarNode) else None
+                self.errors.append(
+                    Diagnostic("PF102", f"mapping key {shown!r} is not a string", key_span, hint)
+                )
+                continue
+            own = id(key_node) in merge_keys
+            if key in out:
+                if own and key in explicit:
+                    self.errors.append(
+                        Diagnostic(
+                            "PF101",
+                            f"duplicate key '{key}'",
+                            key_span,
+                            f"it is already defined at line {self.key_spans[path + (key,)].line}",
+                        )
+                    )
+                    continue
+                if not own:  # a merged default never overrides an explicit key
+                    continue
+            if own:
+                explicit.add(key)
+            self.key_spans[path + (key,)] = key_span
+            out[key] = self.value(value_node, path + (key,))
+        return out
+
+
+def _yaml_error(file: str, exc: yaml.YAMLError) -> Diagnostic:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    span = Span(file, mark.line + 1, mark.column + 1) if mark is not None else Span(file, 1, 1)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    hint = None
+    if "\t" in problem or "tab" in problem:
+        hint = "indent with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        hint = "quote values that contain ': '"
+    elif "found character '@'" in problem or "found character '`'" in problem:
+        hint = "quote the value"
+    return Diagnostic("PF100", message, span, hint)
+
+
+def parse(text: str, file: str = "<string>") -> LocatedDoc:
+    """Parse one YAML or JSON document into a :class:`LocatedDoc` (raises :class:`SourceError`)."""
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.YAMLError as exc:
+        if file.endswith(".json"):
+            _raise_json(text, file)
+        raise SourceError(_yaml_error(file, exc)) from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise SourceError(Diagnostic("PF104", "the file is empty", Span(file, 1, 1), "start with `version: 1`"))
+    if len(nodes) > 1:
+        span = _span(file, nodes[1])
+        raise SourceError(
+            Diagnostic("PF105", "a pipeline file holds one YAML document", span, "remove the extra `---` document")
+        )
+    walker = _Walker(file)
+    data = walker.value(nodes[0], ())
+    if walker.errors:
+        raise SourceError(walker.errors)
+    return LocatedDoc(data, walker.spans, walker.key_spans, {file: text})
+
+
+def _raise_json(text: str, file: str) -> None:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(
+            Diagnostic("PF100", f"invalid JSON: {exc.msg}", Span(file, exc.lineno, exc.colno))
+        ) from None
+
+
+def read(path: str | Path) -> LocatedDoc:
+    """Read and parse one file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SourceError(Diagnostic("PF106", f"no such file: {p}", None)) from None
+    except IsADirectoryError:
+        raise SourceError(Diagnostic("PF106", f"{p} is a directory, not a pipeline file", None)) from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(Diagnostic("PF107", f"{p} is not UTF-8 text ({exc.reason})", None)) from None
+    except OSError as exc:
+        raise SourceError(Diagnostic("PF106", f"cannot read {p}: {exc.strerror}", None)) from None
+    return parse(text, str(path))
+
+
+def merge(docs: list[LocatedDoc]) -> LocatedDoc:
+    """Deep-merge documents in order (later wins; mappings merge key by key)."""
+    if not docs:
+        raise ValueError("merge() needs at least one document")
+    out = LocatedDoc(docs[0].data, dict(docs[0].spans), dict(docs[0].key_spans), dict(docs[0].sources))
+    for doc in docs[1:]:
+        out.sources.update(doc.sources)
+        out.data = _merge_into(out, doc, (), out.data, doc.data)
+    return out
+
+
+def _merge_into(out: LocatedDoc, doc: LocatedDoc, path: PathT, old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and isinstance(new, dict):
+        merged = dict(old)
+        for key, value in new.items():
+            sub = path + (key,)
+            if key in merged:
+                merged[key] = _merge_into(out, doc, sub, merged[key], value)
+            else:
+                _copy_spans(out, doc, sub)
+                merged[key] = value
+            if sub in doc.key_spans:
+                out.key_spans[sub] = doc.key_spans[sub]
+        out.spans[path] = doc.spans.get(path, out.spans.get(path))  # type: ignore[assignment]
+        return merged
+    for index in (out.spans, out.key_spans):
+        for p in [p for p in index if p[: len(path)] == path and len(p) > len(path)]:
+            del index[p]
+    _copy_spans(out, doc, path)
+    return new
+
+
+def _copy_spans(out: LocatedDoc, doc: LocatedDoc, path: PathT) -> None:
+    n = len(path)
+    for p, s in doc.spans.items():
+        if p[:n] == path:
+            out.spans[p] = s
+    for p, s in doc.key_spans.items():
+        if p[:n] == path and len(p) > n:
+            out.key_spans[p] = s

@@ -1,0 +1,77 @@
+"""Shared pieces of the spec models: the strict base class, names, and located errors.
+
+Validators raise :func:`fail`, a pydantic error that carries our code, an optional sub-path
+(``at``) below the object being validated, and a hint. ``spec.load`` turns it into a
+:class:`~polyflow_argo.errors.Diagnostic` at the exact YAML position.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, NoReturn, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+
+
+class Spec(BaseModel):
+    """Base of every spec model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+
+    def given(self, field: str) -> bool:
+        """Whether the YAML set ``field`` (explicitly, even to its default)."""
+        return field in self.model_fields_set
+
+
+def fail(code: str, message: str, *, at: str | int | tuple[Any, ...] | None = None, hint: str | None = None) -> NoReturn:
+    """Raise a located validation error from inside a validator."""
+    if at is not None and not isinstance(at, tuple):
+        at = (at,)
+    raise PydanticCustomError("polyflow", "{message}", {"message": message, "code": code, "at": at, "hint": hint})
+
+
+def slugify(value: str) -> str:
+    slug = re.sub(r"[^-a-zA-Z0-9_]+", "-", value).strip("-")
+    return slug or "my-name"
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        fail(
+            "PF210",
+            f"invalid name {value!r}: only letters, digits, '-' and '_' are allowed",
+            hint=f"use {slugify(value)!r}",
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name), Field(pattern=r"^[-a-zA-Z0-9_]+$")]
+"""A Polyflow name: ``^[-a-zA-Z0-9_]+\\Z`` (pipeline, op, template names)."""
+
+
+def _enum_case_insensitive(allowed: tuple[str, ...]) -> Any:
+    """Accept ``value``, ``VALUE`` and ``Value`` spellings, as the original hptuning enums did."""
+
+    def coerce(value: Any) -> Any:
+        if isinstance(value, str):
+            for option in allowed:
+                if value in (option, option.upper(), option.capitalize()):
+                    return option
+        return value
+
+    return BeforeValidator(coerce)
+
+
+E = TypeVar("E")
+
+
+def loose_enum(*allowed: str) -> Any:
+    from typing import Literal
+
+    return Annotated[Literal[allowed], _enum_case_insensitive(allowed)]  # type: ignore[valid-type]
+
+
+Tags = list[str]

@@ -1,0 +1,267 @@
+"""``hptuning`` of group templates (spec §1.19): matrix, search algorithms, early stopping.
+
+Matrix entries accept the original's three spellings: ``"a:b:c"`` strings, lists and mappings.
+:func:`MatrixEntry.normalized` returns the mapping form so later stages need not care.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import model_validator
+
+from .base import Spec, fail, loose_enum
+
+_DISCRETE = ("values", "pvalues", "range", "linspace", "logspace", "geomspace")
+_CONTINUOUS = (
+    "uniform",
+    "quniform",
+    "loguniform",
+    "qloguniform",
+    "normal",
+    "qnormal",
+    "lognormal",
+    "qlognormal",
+)
+MATRIX_KINDS = _DISCRETE + _CONTINUOUS
+
+# Positional field names of each kind (string "a:b:c" or list form), and the optional ones.
+_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "range": (("start", "stop", "step"), ()),
+    "linspace": (("start", "stop", "num"), ()),
+    "logspace": (("start", "stop", "num"), ("base",)),
+    "geomspace": (("start", "stop", "num"), ()),
+    "uniform": (("low", "high"), ("size",)),
+    "loguniform": (("low", "high"), ("size",)),
+    "quniform": (("low", "high", "q"), ("size",)),
+    "qloguniform": (("low", "high", "q"), ("size",)),
+    "normal": (("loc", "scale"), ("size",)),
+    "lognormal": (("loc", "scale"), ("size",)),
+    "qnormal": (("loc", "scale", "q"), ("size",)),
+    "qlognormal": (("loc", "scale", "q"), ("size",)),
+}
+_INT_FIELDS = {"num", "size"}
+
+
+def _num(kind: str, field: str, value: Any) -> float | int:
+    if isinstance(value, bool):
+        fail("PF262", f"`{kind}.{field}` must be a number, got {value!r}", at=kind)
+    if isinstance(value, str):
+        try:
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            fail("PF262", f"`{kind}.{field}` must be a number, got {value!r}", at=kind)
+    if not isinstance(value, (int, float)):
+        fail("PF262", f"`{kind}.{field}` must be a number, got {type(value).__name__}", at=kind)
+    if field in _INT_FIELDS and (not float(value).is_integer() or value < 0):
+        fail("PF262", f"`{kind}.{field}` must be a non-negative integer, got {value!r}", at=kind)
+    return int(value) if field in _INT_FIELDS else value
+
+
+def normalize_entry(kind: str, raw: Any) -> dict[str, Any]:
+    """Turn one matrix value (string, list or mapping) into ``{field: number}``."""
+    required, optional = _FIELDS[kind]
+    allowed = required + optional
+    if isinstance(raw, str):
+        raw = [p.strip() for p in raw.split(":")]
+    if isinstance(raw, list):
+        if not len(required) <= len(raw) <= len(allowed):
+            fail(
+                "PF261",
+                f"`{kind}` takes {':'.join(required)}" + (f"[:{':'.join(optional)}]" if optional else "")
+                + f" ({len(raw)} values given)",
+                at=kind,
+                hint=f"e.g. `{kind}: {{{', '.join(f'{f}: ...' for f in required)}}}`",
+            )
+        raw = dict(zip(allowed, raw))
+    if not isinstance(raw, dict):
+        fail("PF261", f"`{kind}` must be a string 'a:b:c', a list or a mapping", at=kind)
+    unknown = [k for k in raw if k not in allowed]
+    missing = [k for k in required if k not in raw]
+    if unknown or missing:
+        what = f"unknown field `{unknown[0]}`" if unknown else f"missing `{missing[0]}`"
+        fail("PF261", f"`{kind}`: {what}; it takes {', '.join(allowed)}", at=kind)
+    out = {k: _num(kind, k, v) for k, v in raw.items()}
+    if kind in ("linspace", "logspace", "geomspace") and out["num"] < 1:
+        fail("PF262", f"`{kind}.num` must be at least 1", at=kind)
+    if kind == "range" and out["step"] == 0:
+        fail("PF262", "`range.step` must not be 0", at=kind)
+    if kind == "geomspace" and (out["start"] == 0 or out["stop"] == 0):
+        fail("PF262", "`geomspace` bounds must be non-zero", at=kind)
+    if kind in ("uniform", "loguniform", "quniform", "qloguniform") and out["low"] >= out["high"]:
+        fail("PF262", f"`{kind}`: low must be below high", at=kind)
+    if kind.startswith("q") and out["q"] <= 0:
+        fail("PF262", f"`{kind}.q` must be positive", at=kind)
+    if "scale" in out and out["scale"] <= 0:
+        fail("PF262", f"`{kind}.scale` must be positive", at=kind)
+    return out
+
+
+class MatrixEntry(Spec):
+    """Exactly one way to produce the values of one hyperparameter."""
+
+    values: list[Any] | None = None
+    pvalues: list[list[Any]] | None = None
+    range: Any = None
+    linspace: Any = None
+    logspace: Any = None
+    geomspace: Any = None
+    uniform: Any = None
+    quniform: Any = None
+    loguniform: Any = None
+    qloguniform: Any = None
+    normal: Any = None
+    qnormal: Any = None
+    lognormal: Any = None
+    qlognormal: Any = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "MatrixEntry":
+        given = [k for k in MATRIX_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            fail(
+                "PF260",
+                "a matrix entry needs exactly one of "
+                + ", ".join(MATRIX_KINDS)
+                + (f" (got {', '.join(given)})" if given else ""),
+                hint="e.g. `lr: {values: [0.01, 0.1]}`",
+            )
+        kind = given[0]
+        if kind == "values" and not self.values:
+            fail("PF261", "`values` must be a non-empty list", at="values")
+        if kind == "pvalues":
+            self._check_pvalues()
+        elif kind != "values":
+            normalize_entry(kind, getattr(self, kind))
+        return self
+
+    def _check_pvalues(self) -> None:
+        assert self.pvalues is not None
+        total = 0.0
+        for i, pair in enumerate(self.pvalues):
+            prob = pair[1] if len(pair) == 2 else None
+            if not isinstance(prob, (int, float)) or isinstance(prob, bool) or not 0 <= prob <= 1:
+                fail("PF261", "each `pvalues` item is `[value, probability]` with 0 <= probability <= 1", at=("pvalues", i))
+            total += prob
+        if not self.pvalues or abs(total - 1) > 1e-9:
+            fail("PF261", f"`pvalues` probabilities must sum to 1 (they sum to {total:g})", at="pvalues")
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in MATRIX_KINDS if getattr(self, k) is not None)
+
+    @property
+    def is_distribution(self) -> bool:
+        return self.kind in _CONTINUOUS
+
+    def normalized(self) -> Any:
+        kind = self.kind
+        if kind in ("values", "pvalues"):
+            return getattr(self, kind)
+        return normalize_entry(kind, getattr(self, kind))
+
+
+Optimization = loose_enum("maximize", "minimize")
+
+
+class Metric(Spec):
+    name: str
+    optimization: Optimization = "maximize"  # type: ignore[valid-type]
+
+
+class SearchConfig(Spec):
+    n_experiments: int | None = None
+
+
+class HyperbandResource(Spec):
+    name: str
+    type: loose_enum("int", "float") = None  # type: ignore[valid-type]
+
+
+class Hyperband(Spec):
+    max_iter: int
+    eta: float
+    resource: HyperbandResource
+    metric: Metric
+    resume: bool | None = None
+
+
+class GaussianProcess(Spec):
+    kernel: loose_enum("rbf", "matern") = None  # type: ignore[valid-type]
+    length_scale: float | None = None
+    nu: float | None = None
+    n_restarts_optimizer: int | None = None
+
+
+class UtilityFunction(Spec):
+    acquisition_function: loose_enum("ucb", "ei", "poi") = None  # type: ignore[valid-type]
+    gaussian_process: GaussianProcess | None = None
+    kappa: float | None = None
+    eps: float | None = None
+    n_warmup: int | None = None
+    n_iter: int | None = None
+
+
+class BayesianOptimization(Spec):
+    n_initial_trials: int
+    n_iterations: int
+    metric: Metric
+    utility_function: UtilityFunction | None = None
+
+
+class StoppingPolicy(Spec):
+    kind: loose_enum("median", "average", "truncation")  # type: ignore[valid-type]
+    evaluation_interval: int | None = None
+    percent: float | None = None
+
+    @model_validator(mode="after")
+    def _percent(self) -> "StoppingPolicy":
+        if self.percent is not None and self.kind != "truncation":
+            fail("PF263", "`percent` is only for the truncation policy", at="percent")
+        return self
+
+
+class EarlyStopping(Spec):
+    metric: str
+    value: float
+    optimization: Optimization = "maximize"  # type: ignore[valid-type]
+    policy: StoppingPolicy | None = None
+
+
+SEARCH_ALGORITHMS = ("grid_search", "random_search", "hyperband", "bo")
+
+
+class HPTuning(Spec):
+    concurrency: int | None = None
+    seed: int | None = None
+    matrix: dict[str, MatrixEntry] | None = None
+    grid_search: SearchConfig | None = None
+    random_search: SearchConfig | None = None
+    hyperband: Hyperband | None = None
+    bo: BayesianOptimization | None = None
+    early_stopping: list[EarlyStopping] | None = None
+
+    @model_validator(mode="after")
+    def _one_algorithm(self) -> "HPTuning":
+        given = [k for k in SEARCH_ALGORITHMS if getattr(self, k) is not None]
+        if len(given) > 1:
+            fail(
+                "PF264",
+                f"hptuning takes at most one search algorithm (got {', '.join(given)})",
+                at=given[1],
+                hint="keep one of grid_search, random_search, hyperband, bo",
+            )
+        if self.grid_search is not None and self.matrix:
+            dists = [k for k, v in self.matrix.items() if v.is_distribution]
+            if dists:
+                fail(
+                    "PF265",
+                    f"grid search needs discrete values, but `{dists[0]}` is a distribution",
+                    at=("matrix", dists[0]),
+                    hint="use random_search, or give `values`/`range`/`linspace`",
+                )
+        return self
+
+    @property
+    def algorithm(self) -> str:
+        return next((k for k in SEARCH_ALGORITHMS if getattr(self, k) is not None), "grid_search")

@@ -1,0 +1,110 @@
+"""Ops (spec §1.2, §1.3, §1.11, §1.14): template references, triggers, retries, conditions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import Name, Spec, Tags, fail
+from .environment import ExperimentEnvironment
+from .logging import Logging
+from .template import Build
+
+Trigger = Literal["all_succeeded", "all_failed", "all_done", "one_succeeded", "one_failed", "one_done"]
+TEMPLATE_SOURCES = ("name", "path", "url", "action", "event")
+
+
+class TemplateRef(Spec):
+    """Exactly one of ``name`` (inline), ``path``, ``url``, ``action`` or ``event``."""
+
+    name: str | None = None
+    path: str | None = None
+    url: str | None = None
+    action: str | None = None
+    event: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "TemplateRef":
+        given = [k for k in TEMPLATE_SOURCES if getattr(self, k)]
+        if len(given) != 1:
+            fail(
+                "PF220",
+                "a template reference needs one and only one of: name, path, url, action, event"
+                + (f" (got {' and '.join(given)})" if given else ""),
+                hint="e.g. `template: {name: my-template}`",
+            )
+        return self
+
+    @property
+    def source(self) -> str:
+        return next(k for k in TEMPLATE_SOURCES if getattr(self, k))
+
+    @property
+    def value(self) -> str:
+        return str(getattr(self, self.source))
+
+
+class StatusCondition(Spec):
+    kind: Literal["status"]
+    op: str
+    trigger: Literal["succeeded", "failed", "done"]
+
+
+Pair = Annotated[list[Any], Field(min_length=2, max_length=2)]
+
+
+class OutputsCondition(Spec):
+    kind: Literal["outputs"]
+    op: str
+    exp: Literal["eq", "ne"]
+    params: list[Pair]
+
+
+Condition = Annotated[Union[StatusCondition, OutputsCondition], Field(discriminator="kind")]
+
+
+class Op(Spec):
+    """One node of the pipeline DAG."""
+
+    name: Name
+    template: TemplateRef
+    params: dict[str, Any] | None = None
+    dependencies: list[str] | None = None
+    trigger: Trigger | None = None
+    max_retries: int | None = Field(default=None, ge=0)
+    retry_delay: int | None = Field(default=None, ge=0)
+    retry_exp_backoff: bool | None = None
+    max_retry_delay: int | None = Field(default=None, ge=0)
+    skip_on_upstream_skip: bool | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    conditions: Condition | None = None
+    environment: ExperimentEnvironment | None = None
+    build: Build | None = None
+    logging: Logging | None = None
+    description: str | None = None
+    tags: Tags | None = None
+    kind: str | None = None
+    version: int | None = None
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_mapping(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            fail(
+                "PF221",
+                "op `params` must be a mapping of input name to value",
+                hint="write `params: {lr: 0.1}`, not a list",
+            )
+        return value
+
+    @field_validator("dependencies", mode="before")
+    @classmethod
+    def _deps_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            fail("PF222", "`dependencies` must be a list of op names", hint=f"write `dependencies: [{value}]`")
+        return value
+
+    @property
+    def effective_trigger(self) -> str:
+        return self.trigger or "all_succeeded"

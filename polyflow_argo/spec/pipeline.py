@@ -1,0 +1,128 @@
+"""The pipeline file (spec §1.1, §1.10): header, schedules, ops and templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, field_validator
+
+from ..source import YamlTimestamp
+from .base import NAME_RE, Name, Spec, Tags, fail, slugify
+from .logging import Logging
+from .op import Op
+from .template import Template
+
+
+def _datetime(value: Any) -> Any:
+    if isinstance(value, YamlTimestamp):
+        fail(
+            "PF271",
+            "an unquoted YAML timestamp is not a valid datetime here",
+            hint=f"quote it: '{value}'",
+        )
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        fail("PF271", f"expected a datetime string, got {value!r}", hint="e.g. '2019-07-01T00:00:00+00:00'")
+    text = value.strip()
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        fail("PF271", f"not a valid datetime: {value!r}", hint="use ISO 8601, e.g. '2019-07-01T00:00:00+00:00'")
+
+
+DateTime = Annotated[datetime, BeforeValidator(_datetime)]
+
+
+class _ScheduleBase(Spec):
+    start_at: DateTime | None = None
+    end_at: DateTime | None = None
+    depends_on_past: bool | None = None
+
+
+class CronSchedule(_ScheduleBase):
+    kind: Literal["cron"]
+    cron: str
+
+
+class IntervalSchedule(_ScheduleBase):
+    kind: Literal["interval"]
+    start_at: DateTime  # type: ignore[assignment]
+    frequency: int
+
+    @field_validator("frequency")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value <= 0:
+            fail("PF272", f"`frequency` must be a positive number of seconds, got {value}", hint="e.g. `frequency: 600`")
+        return value
+
+
+Schedule = Annotated[Union[CronSchedule, IntervalSchedule], Field(discriminator="kind")]
+
+_OTHER_KINDS = ("experiment", "group", "job", "notebook", "tensorboard", "build")
+
+
+def _description(value: str) -> str:
+    # Quirk of the original (spec §1.1): the pipeline description is checked with the name regex.
+    if not NAME_RE.match(value):
+        fail(
+            "PF211",
+            f"the pipeline description {value!r} may only contain letters, digits, '-' and '_' "
+            "(Polyflow 0.5 checks it like a name)",
+            hint=f"use {slugify(value)!r}, or put prose in a comment",
+        )
+    return value
+
+
+Description = Annotated[str, AfterValidator(_description)]
+
+
+class Pipeline(Spec):
+    """A Polyflow 2019 pipeline file."""
+
+    version: Any = Field(json_schema_extra={"const": 1})
+    kind: Any = Field(json_schema_extra={"const": "pipeline"})
+    name: Name | None = None
+    description: Description | None = None
+    logging: Logging | None = None
+    tags: Tags | None = None
+    backend: str | None = None
+    schedule: Schedule | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    ops: list[Op] | None = None
+    templates: list[Template] | None = None
+    _doc: Any = PrivateAttr(default=None)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> int:
+        if value != 1 or isinstance(value, bool):
+            fail(
+                "PF201",
+                f"version {value!r} is not supported: Polyflow pipelines are `version: 1`",
+                hint="set `version: 1`",
+            )
+        return 1
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> str:
+        if value == "pipeline":
+            return value
+        if value in _OTHER_KINDS:
+            fail(
+                "PF202",
+                f"this is a `{value}` polyaxonfile, not a pipeline",
+                hint=f"wrap it as a template of a pipeline: `templates: [{{kind: {value}, ...}}]`",
+            )
+        fail("PF202", f"`kind` must be `pipeline`, got {value!r}", hint="set `kind: pipeline`")
+
+    @property
+    def template_list(self) -> list[Any]:
+        return list(self.templates or [])
+
+    @property
+    def op_list(self) -> list[Op]:
+        return list(self.ops or [])
