@@ -78,7 +78,14 @@ class _Walker:
         self.spans: dict[PathT, Span] = {}
         self.key_spans: dict[PathT, Span] = {}
         self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self._active: set[int] = set()
+
+    def _drop(self, path: PathT) -> None:
+        n = len(path)
+        for index in (self.spans, self.key_spans):
+            for p in [p for p in index if p[:n] == path]:
+                del index[p]
 
     def value(self, node: yaml.Node, path: PathT) -> Any:
         self.spans[path] = _span(self.file, node)
@@ -134,15 +141,16 @@ class _Walker:
             own = id(key_node) in merge_keys
             if key in out:
                 if own and key in explicit:
-                    self.errors.append(
+                    self.warnings.append(
                         Diagnostic(
                             "PF101",
-                            f"duplicate key '{key}'",
+                            f"duplicate key '{key}': the later value wins",
                             key_span,
-                            f"it is already defined at line {self.key_spans[path + (key,)].line}",
+                            f"it is already defined at line {self.key_spans[path + (key,)].line}; remove one",
+                            "warning",
                         )
                     )
-                    continue
+                    self._drop(path + (key,))
                 if not own:  # a merged default never overrides an explicit key
                     continue
             if own:
@@ -188,7 +196,7 @@ def parse(text: str, file: str = "<string>") -> LocatedDoc:
     data = walker.value(nodes[0], ())
     if walker.errors:
         raise SourceError(walker.errors)
-    return LocatedDoc(data, walker.spans, walker.key_spans, {file: text})
+    return LocatedDoc(data, walker.spans, walker.key_spans, {file: text}, walker.warnings)
 
 
 def _raise_json(text: str, file: str) -> None:
@@ -220,9 +228,12 @@ def merge(docs: list[LocatedDoc]) -> LocatedDoc:
     """Deep-merge documents in order (later wins; mappings merge key by key)."""
     if not docs:
         raise ValueError("merge() needs at least one document")
-    out = LocatedDoc(docs[0].data, dict(docs[0].spans), dict(docs[0].key_spans), dict(docs[0].sources))
+    out = LocatedDoc(
+        docs[0].data, dict(docs[0].spans), dict(docs[0].key_spans), dict(docs[0].sources), list(docs[0].warnings)
+    )
     for doc in docs[1:]:
         out.sources.update(doc.sources)
+        out.warnings.extend(doc.warnings)
         out.data = _merge_into(out, doc, (), out.data, doc.data)
     return out
 

@@ -34,14 +34,14 @@ def check_params(ctx: Context) -> None:
 def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
     for section in ("inputs", "outputs"):
         for j, io in enumerate(getattr(tpl.spec, section) or []):
-            if io.default is not None and io.is_optional:
+            if io.default and io.type is not None:  # the original parses truthy defaults only
                 try:
-                    parse_value(io, io.default)
+                    parse_value(io, io.default, check_options=False, optional=True)
                 except ValueProblem as exc:
                     ctx.error("PF330", f"default of '{io.name}': {exc.message}", tpl.path + (section, j, "default"), exc.hint)
     fixed = tpl.spec.fixed_params
-    if not fixed:
-        return
+    if not fixed or not (tpl.inputs or tpl.outputs):
+        return  # the original does not check params of a template without inputs/outputs
     key = "params" if tpl.spec.params is not None else "declarations"
     ios = {io.name: io for io in tpl.inputs + tpl.outputs}
     for pname, value in fixed.items():
@@ -55,6 +55,20 @@ def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
                 did_you_mean(pname, ios) or _no_io_hint(tpl),
                 key=True,
             )
+            continue
+        if isinstance(value, str) and "{{" in value:
+            try:
+                refs = parse_refs(value)
+            except RefProblem as exc:
+                ctx.error("PF333", f"param '{pname}' of template '{tpl.name}': {exc.message}", path, exc.hint)
+                continue
+            if any(r.entity == "ops" for r in refs):
+                ctx.error(
+                    "PF334",
+                    f"param '{pname}' of template '{tpl.name}' references an op; only op params can",
+                    path,
+                    "move the reference to the `params` of the op that uses this template",
+                )
             continue
         try:
             parse_value(io, value)

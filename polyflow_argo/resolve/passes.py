@@ -32,6 +32,7 @@ PASSES: list[Callable[[Context], None]] = [
 def resolve(spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None = None) -> Pipeline:
     """Run every pass; raise :class:`ResolveError` with all errors, else return the IR."""
     ctx = Context(spec, doc, options or ResolveOptions())
+    ctx.sink.extend(doc.warnings)
     for run in PASSES:
         run(ctx)
     ctx.sink.raise_if_errors(ResolveError)

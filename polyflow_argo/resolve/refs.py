@@ -54,13 +54,14 @@ def _parse_one(inner: str, start: int, end: int) -> Ref:
             f"could not parse '{{{{ {inner} }}}}': only outputs can be referenced",
             f"use the form {entity}.{target}.outputs.<name>",
         )
-    if len(parts) == 3:
+    if len(parts) == 3 and entity == "ops":
         raise RefProblem(f"'{{{{ {inner} }}}}' names no output", f"use {entity}.{target}.outputs.<name>")
-    if entity != "ops" and not target.isdigit():
+    if entity != "ops" and not target.lstrip("-").isdigit():
         raise RefProblem(
             f"'{{{{ {inner} }}}}': {entity} references take a numeric run id",
             f"e.g. {{{{ {entity}.42.outputs.{parts[3]} }}}}",
         )
-    if not target or not parts[3]:
+    output = parts[3] if len(parts) == 4 else ""
+    if entity == "ops" and (not target or not output):
         raise RefProblem(f"could not parse '{{{{ {inner} }}}}'", f"use {example}")
-    return Ref(entity, target, parts[3], inner, start, end)
+    return Ref(entity, target, output, inner, start, end)

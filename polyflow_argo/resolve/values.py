@@ -18,7 +18,7 @@ from ..spec import IO
 TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
 FALSE_WORDS = frozenset({"n", "no", "f", "false", "off", "0"})
 
-_AZURE = re.compile(r"^wasbs?://([^@/]+)@([^./]+)\.blob\.core\.windows\.net/?(.*)$")
+_AZURE = re.compile(r"^([^@]+)@([^.]+)\.blob\.core\.windows\.net")
 
 
 class ValueProblem(ValueError):
@@ -65,7 +65,7 @@ def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        word = value.strip().lower()
+        word = value.lower()
         if word in TRUE_WORDS:
             return True
         if word in FALSE_WORDS:
@@ -102,24 +102,24 @@ def _list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",")]
+        return [part.strip() for part in value.split(",") if part.strip()]
     raise _bad(value, "list", "write a list, or a comma-separated string")
 
 
 def _uri(value: Any) -> dict[str, str]:
-    if isinstance(value, str) and "@" in value:
-        auth, _, host = value.rpartition("@")
-        user, sep, password = auth.partition(":")
-        if sep and user and host:
-            return {"user": user, "password": password, "host": host}
+    if isinstance(value, str):
+        parts = value.split("@")
+        creds = parts[0].split(":")
+        if len(parts) == 2 and len(creds) == 2:
+            return {"user": creds[0], "password": creds[1], "host": parts[1]}
     raise _bad(value, "uri", "write 'user:password@host'")
 
 
 def _auth(value: Any) -> dict[str, str]:
     if isinstance(value, str):
-        user, sep, password = value.partition(":")
-        if sep and user:
-            return {"user": user, "password": password}
+        creds = value.split(":")
+        if len(creds) == 2:
+            return {"user": creds[0], "password": creds[1]}
     raise _bad(value, "auth", "write 'user:password'")
 
 
@@ -141,9 +141,10 @@ def _gcs(value: Any) -> dict[str, str]:
 
 def _azure(value: Any) -> dict[str, str]:
     if isinstance(value, str):
-        match = _AZURE.match(value)
+        parsed = urlparse(value)
+        match = _AZURE.match(parsed.netloc) if parsed.scheme == "wasbs" else None
         if match:
-            return {"container": match.group(1), "storage_account": match.group(2), "path": match.group(3)}
+            return {"container": match.group(1), "storage_account": match.group(2), "path": parsed.path.lstrip("/")}
     raise _bad(value, "azure_path", "write 'wasbs://container@account.blob.core.windows.net/path'")
 
 
@@ -167,14 +168,23 @@ _PARSERS: dict[str | None, Callable[[Any], Any]] = {
 }
 
 
-def parse_value(io: IO, value: Any) -> Any:
-    """Parse ``value`` for ``io`` (type, is_list, options). ``None`` is accepted for optional IOs."""
+def parse_value(io: IO, value: Any, check_options: bool = True, optional: bool | None = None) -> Any:
+    """Parse ``value`` for ``io`` (type, is_list, options). ``None`` is accepted for optional IOs.
+
+    ``options`` are compared with the raw value, before parsing, and only for typed IOs (as rhea did:
+    the string '1' does not match ``options: [1]``).
+    """
     if value is None:
-        if io.optional:
+        if io.optional if optional is None else optional:
             return None
         raise ValueProblem(f"'{io.name}' is required and cannot be null", "give a value")
+    if check_options and io.options is not None and io.type is not None and value not in io.options:
+        raise ValueProblem(
+            f"{value!r} is not one of the options of '{io.name}': " + ", ".join(repr(o) for o in io.options),
+            _option_hint(value, io.options),
+        )
     parse = _PARSERS[io.type]
-    if io.is_list:
+    if io.is_list and io.type not in ("list", "dict_of_dicts"):
         items = value
         if isinstance(items, str):
             try:
@@ -185,16 +195,13 @@ def parse_value(io: IO, value: Any) -> Any:
             raise ValueProblem(
                 f"'{io.name}' is a list of {io.type or 'values'}, got {value!r}", "write a list, e.g. [1, 2]"
             )
-        parsed: Any = [parse(item) for item in items]
-    else:
-        parsed = parse(value)
-    if io.options is not None:
-        candidates = parsed if io.is_list else [parsed]
-        for candidate in candidates:
-            if candidate not in io.options and value not in io.options:
-                raise ValueProblem(
-                    f"{candidate!r} is not one of the options of '{io.name}': "
-                    + ", ".join(repr(o) for o in io.options),
-                    None,
-                )
-    return parsed
+        return [parse(item) for item in items]
+    return parse(value)
+
+
+def _option_hint(value: Any, options: list[Any]) -> str | None:
+    from ..spec.hints import did_you_mean
+
+    if isinstance(value, str) and value in [str(o) for o in options]:
+        return "options are compared before parsing: write the value unquoted, as in `options`"
+    return did_you_mean(str(value), [str(o) for o in options])

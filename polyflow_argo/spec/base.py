@@ -75,3 +75,27 @@ def loose_enum(*allowed: str) -> Any:
 
 
 Tags = list[str]
+
+
+def _int(value: Any) -> Any:
+    # marshmallow's Int (the original): '3', ' 3 ' and 3.0 are accepted; true/false are not.
+    if isinstance(value, bool):
+        fail("PF209", f"expected an integer, got {value!r}", hint="write a whole number, e.g. 3")
+    if isinstance(value, float):
+        if not value.is_integer():
+            fail(
+                "PF209",
+                f"expected an integer, got {value!r}",
+                hint=f"write {int(value)} (Polyflow 0.5 silently truncated fractions)",
+            )
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            fail("PF209", f"expected an integer, got {value!r}", hint="write a whole number, without quotes or units")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_int)]
+"""An integer field as the original read it (numeric strings allowed, booleans rejected)."""

@@ -8,20 +8,24 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, model_validator
 
-from .base import Spec, fail
+from .base import Int, Spec, fail
 
 
 def _number(value: Any) -> Any:
     if isinstance(value, bool):
         fail("PF243", f"expected a number, got {value!r}")
     if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            fail("PF243", "nan and infinity are not valid resources")
         return value
     if isinstance(value, str):
         for cast in (int, float):
             try:
-                return cast(value)
+                number = cast(value)
             except ValueError:
-                pass
+                continue
+            if number == number and abs(number) != float("inf"):
+                return number
         fail(
             "PF243",
             f"resources are plain numbers in Polyflow, got {value!r}",
@@ -64,7 +68,7 @@ class OutputsRefs(Spec):
 class PodEnvironment(Spec):
     """The pod environment of job, build, notebook and tensorboard templates."""
 
-    index: int | None = None
+    index: Int | None = None
     resources: Resources | None = None
     node_selector: dict[str, Any] | None = None
     affinity: dict[str, Any] | None = None
@@ -73,7 +77,7 @@ class PodEnvironment(Spec):
     annotations: dict[str, Any] | None = None
     service_account: str | None = None
     image_pull_secrets: list[str] | None = None
-    max_restarts: int | None = None
+    max_restarts: Int | None = None
     secret_refs: list[str] | None = None
     config_map_refs: list[str] | None = None
     configmap_refs: list[str] | None = None
@@ -84,7 +88,7 @@ class PodEnvironment(Spec):
 
     @model_validator(mode="after")
     def _aliases(self) -> "PodEnvironment":
-        if self.config_map_refs is not None and self.configmap_refs is not None:
+        if self.config_map_refs and self.configmap_refs:
             fail(
                 "PF241",
                 "`configmap_refs` and `config_map_refs` cannot be used together",
@@ -108,7 +112,7 @@ class PodEnvironment(Spec):
 class ReplicaEnvironment(Spec):
     """The environment of one replica (or of the default worker/ps)."""
 
-    index: int | None = None
+    index: Int | None = None
     resources: Resources | None = None
     node_selector: dict[str, Any] | None = None
     affinity: dict[str, Any] | None = None
@@ -118,12 +122,13 @@ class ReplicaEnvironment(Spec):
 class Replicas(Spec):
     """Distributed training replicas (tensorflow ps/worker; horovod, pytorch, mxnet workers)."""
 
-    n_workers: int | None = None
-    n_ps: int | None = None
+    n_workers: Int | None = None
+    n_ps: Int | None = None
     default_worker: ReplicaEnvironment | None = None
     default_ps: ReplicaEnvironment | None = None
     worker: list[ReplicaEnvironment] | None = None
     ps: list[ReplicaEnvironment] | None = None
+    delay_workers_by_global_step: bool | None = None
 
 
 class ExperimentEnvironment(PodEnvironment):

@@ -6,11 +6,11 @@ Matrix entries accept the original's three spellings: ``"a:b:c"`` strings, lists
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from .base import Spec, fail, loose_enum
+from .base import Int, Spec, fail, loose_enum
 
 _DISCRETE = ("values", "pvalues", "range", "linspace", "logspace", "geomspace")
 _CONTINUOUS = (
@@ -82,18 +82,16 @@ def normalize_entry(kind: str, raw: Any) -> dict[str, Any]:
         what = f"unknown field `{unknown[0]}`" if unknown else f"missing `{missing[0]}`"
         fail("PF261", f"`{kind}`: {what}; it takes {', '.join(allowed)}", at=kind)
     out = {k: _num(kind, k, v) for k, v in raw.items()}
-    if kind in ("linspace", "logspace", "geomspace") and out["num"] < 1:
-        fail("PF262", f"`{kind}.num` must be at least 1", at=kind)
-    if kind == "range" and out["step"] == 0:
-        fail("PF262", "`range.step` must not be 0", at=kind)
-    if kind == "geomspace" and (out["start"] == 0 or out["stop"] == 0):
-        fail("PF262", "`geomspace` bounds must be non-zero", at=kind)
-    if kind in ("uniform", "loguniform", "quniform", "qloguniform") and out["low"] >= out["high"]:
-        fail("PF262", f"`{kind}`: low must be below high", at=kind)
-    if kind.startswith("q") and out["q"] <= 0:
-        fail("PF262", f"`{kind}.q` must be positive", at=kind)
-    if "scale" in out and out["scale"] <= 0:
-        fail("PF262", f"`{kind}.scale` must be positive", at=kind)
+    # The original's checks, no more (a 0 step/num/q; ranges need start < stop).
+    third = required[2] if len(required) > 2 else None
+    if third in ("step", "num", "q") and out[third] == 0:
+        fail("PF262", f"`{kind}.{third}` cannot be 0", at=kind)
+    if kind in _DISCRETE and out["start"] >= out["stop"]:
+        fail(
+            "PF262",
+            f"`{kind}`: stop must be strictly higher than start (start: {out['start']}, stop: {out['stop']})",
+            at=kind,
+        )
     return out
 
 
@@ -117,7 +115,7 @@ class MatrixEntry(Spec):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "MatrixEntry":
-        given = [k for k in MATRIX_KINDS if getattr(self, k) is not None]
+        given = [k for k in MATRIX_KINDS if getattr(self, k) not in (None, [], {}, "")]
         if len(given) != 1:
             fail(
                 "PF260",
@@ -127,8 +125,6 @@ class MatrixEntry(Spec):
                 hint="e.g. `lr: {values: [0.01, 0.1]}`",
             )
         kind = given[0]
-        if kind == "values" and not self.values:
-            fail("PF261", "`values` must be a non-empty list", at="values")
         if kind == "pvalues":
             self._check_pvalues()
         elif kind != "values":
@@ -140,19 +136,24 @@ class MatrixEntry(Spec):
         total = 0.0
         for i, pair in enumerate(self.pvalues):
             prob = pair[1] if len(pair) == 2 else None
-            if not isinstance(prob, (int, float)) or isinstance(prob, bool) or not 0 <= prob <= 1:
-                fail("PF261", "each `pvalues` item is `[value, probability]` with 0 <= probability <= 1", at=("pvalues", i))
+            if not isinstance(prob, float) or not 0 <= prob < 1:
+                fail(
+                    "PF261",
+                    "each `pvalues` item is `[value, probability]` with a float probability, 0 <= p < 1",
+                    at=("pvalues", i),
+                    hint="e.g. `[0.1, 0.25]`",
+                )
             total += prob
-        if not self.pvalues or abs(total - 1) > 1e-9:
+        if total > 1 + 1e-9:  # the original rejects only a sum above 1
             fail("PF261", f"`pvalues` probabilities must sum to 1 (they sum to {total:g})", at="pvalues")
 
     @property
     def kind(self) -> str:
-        return next(k for k in MATRIX_KINDS if getattr(self, k) is not None)
+        return next(k for k in MATRIX_KINDS if getattr(self, k) not in (None, [], {}, ""))
 
     @property
     def is_distribution(self) -> bool:
-        return self.kind in _CONTINUOUS
+        return self.kind in _CONTINUOUS or self.kind == "pvalues"
 
     def normalized(self) -> Any:
         kind = self.kind
@@ -170,7 +171,7 @@ class Metric(Spec):
 
 
 class SearchConfig(Spec):
-    n_experiments: int | None = None
+    n_experiments: Int | None = Field(default=None, ge=1)
 
 
 class HyperbandResource(Spec):
@@ -179,8 +180,8 @@ class HyperbandResource(Spec):
 
 
 class Hyperband(Spec):
-    max_iter: int
-    eta: float
+    max_iter: Int = Field(ge=1)
+    eta: float = Field(ge=0)
     resource: HyperbandResource
     metric: Metric
     resume: bool | None = None
@@ -190,7 +191,7 @@ class GaussianProcess(Spec):
     kernel: loose_enum("rbf", "matern") = None  # type: ignore[valid-type]
     length_scale: float | None = None
     nu: float | None = None
-    n_restarts_optimizer: int | None = None
+    n_restarts_optimizer: Int | None = None
 
 
 class UtilityFunction(Spec):
@@ -198,24 +199,36 @@ class UtilityFunction(Spec):
     gaussian_process: GaussianProcess | None = None
     kappa: float | None = None
     eps: float | None = None
-    n_warmup: int | None = None
-    n_iter: int | None = None
+    n_warmup: Int | None = None
+    n_iter: Int | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> "UtilityFunction":
+        function = self.acquisition_function or "ucb"
+        needed = "kappa" if function == "ucb" else "eps"
+        if getattr(self, needed) is None:
+            fail("PF266", f"the acquisition function `{function}` requires a parameter `{needed}`", hint=f"add `{needed}: ...`")
+        return self
 
 
 class BayesianOptimization(Spec):
-    n_initial_trials: int
-    n_iterations: int
+    """``bo``; the acquisition function ucb needs ``kappa``, ei and poi need ``eps``."""
+
+    n_initial_trials: Int
+    n_iterations: Int
     metric: Metric
     utility_function: UtilityFunction | None = None
 
 
 class StoppingPolicy(Spec):
-    kind: loose_enum("median", "average", "truncation")  # type: ignore[valid-type]
-    evaluation_interval: int | None = None
+    kind: Literal["median", "average", "truncation"]
+    evaluation_interval: Int
     percent: float | None = None
 
     @model_validator(mode="after")
     def _percent(self) -> "StoppingPolicy":
+        if self.kind == "truncation" and self.percent is None:
+            fail("PF263", "the truncation policy needs `percent`", hint="add `percent: 50`")
         if self.percent is not None and self.kind != "truncation":
             fail("PF263", "`percent` is only for the truncation policy", at="percent")
         return self
@@ -232,8 +245,8 @@ SEARCH_ALGORITHMS = ("grid_search", "random_search", "hyperband", "bo")
 
 
 class HPTuning(Spec):
-    concurrency: int | None = None
-    seed: int | None = None
+    concurrency: Int | None = None
+    seed: Int | None = None
     matrix: dict[str, MatrixEntry] | None = None
     grid_search: SearchConfig | None = None
     random_search: SearchConfig | None = None
@@ -251,14 +264,25 @@ class HPTuning(Spec):
                 at=given[1],
                 hint="keep one of grid_search, random_search, hyperband, bo",
             )
-        if self.grid_search is not None and self.matrix:
-            dists = [k for k, v in self.matrix.items() if v.is_distribution]
+        if given and not self.matrix:
+            fail("PF267", "search algorithms need a `matrix` definition", at=given[0], hint="add `matrix:`")
+        matrix = self.matrix or {}
+        if self.algorithm == "grid_search":
+            dists = [k for k, v in matrix.items() if v.is_distribution]
             if dists:
                 fail(
                     "PF265",
-                    f"grid search needs discrete values, but `{dists[0]}` is a distribution",
+                    f"`{dists[0]}` defines a distribution, and it cannot be used with grid search",
                     at=("matrix", dists[0]),
-                    hint="use random_search, or give `values`/`range`/`linspace`",
+                    hint="use random_search, or give `values`, `range` or `linspace`",
+                )
+        if self.algorithm == "bo":
+            bad = [k for k, v in matrix.items() if v.is_distribution and v.kind != "uniform"]
+            if bad:
+                fail(
+                    "PF265",
+                    f"`{bad[0]}` defines a non uniform distribution, and it cannot be used with bayesian optimization",
+                    at=("matrix", bad[0]),
                 )
         return self
 

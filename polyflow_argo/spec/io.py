@@ -28,6 +28,19 @@ IOType = Literal[
 IO_TYPES: tuple[str, ...] = get_args(IOType)
 
 
+def _parses(io: "IO") -> bool:
+    """False when the default does not parse: that error (reported by resolve) comes first."""
+    if io.type is None:
+        return True
+    from ..resolve.values import ValueProblem, parse_value
+
+    try:
+        parse_value(io, io.default, check_options=False, optional=True)
+    except ValueProblem:
+        return False
+    return True
+
+
 class IO(Spec):
     """One input or output. ``default`` needs ``is_optional: true``; ``is_flag`` needs ``type: bool``."""
 
@@ -42,7 +55,8 @@ class IO(Spec):
 
     @model_validator(mode="after")
     def _rules(self) -> "IO":
-        if self.given("default") and self.default is not None and not self.is_optional:
+        # As the original: a falsy default (0, false, '', {}) is not checked.
+        if self.default and not self.is_optional and not _parses(self):
             fail(
                 "PF230",
                 f"input '{self.name}' is not optional and has a default value",

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Name, Spec, Tags, fail
+from .base import Int, Name, Spec, Tags, fail
 from .environment import ExperimentEnvironment
 from .logging import Logging
 from .template import Build
@@ -72,12 +72,12 @@ class Op(Spec):
     params: dict[str, Any] | None = None
     dependencies: list[str] | None = None
     trigger: Trigger | None = None
-    max_retries: int | None = Field(default=None, ge=0)
-    retry_delay: int | None = Field(default=None, ge=0)
+    max_retries: Int | None = None
+    retry_delay: Int | None = None
     retry_exp_backoff: bool | None = None
-    max_retry_delay: int | None = Field(default=None, ge=0)
+    max_retry_delay: Int | None = None
     skip_on_upstream_skip: bool | None = None
-    concurrency: int | None = Field(default=None, ge=1)
+    concurrency: Int | None = None
     conditions: Condition | None = None
     environment: ExperimentEnvironment | None = None
     build: Build | None = None
@@ -85,7 +85,7 @@ class Op(Spec):
     description: str | None = None
     tags: Tags | None = None
     kind: str | None = None
-    version: int | None = None
+    version: Int | None = None
 
     @field_validator("params", mode="before")
     @classmethod

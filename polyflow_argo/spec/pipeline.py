@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, field_validator
 
 from ..source import YamlTimestamp
-from .base import NAME_RE, Name, Spec, Tags, fail, slugify
+from .base import Int, NAME_RE, Name, Spec, Tags, fail, slugify
 from .logging import Logging
 from .op import Op
 from .template import Template
+
+
+# The original (marshmallow + dateutil.isoparse): two-digit fields, 'T' or ' ', optional seconds and
+# fraction, optional 'Z' / ±HH[:MM] offset; a naive datetime is accepted.
+_DATETIME = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,12}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
 
 
 def _datetime(value: Any) -> Any:
@@ -25,11 +33,23 @@ def _datetime(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         fail("PF271", f"expected a datetime string, got {value!r}", hint="e.g. '2019-07-01T00:00:00+00:00'")
-    text = value.strip()
-    try:
-        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
+    match = _DATETIME.match(value)
+    if match is None:
         fail("PF271", f"not a valid datetime: {value!r}", hint="use ISO 8601, e.g. '2019-07-01T00:00:00+00:00'")
+    year, month, day, hour, minute, second, fraction, tz = match.groups()
+    try:
+        tzinfo = None
+        if tz:
+            if tz == "Z":
+                tzinfo = timezone.utc
+            else:
+                digits = tz[1:].replace(":", "")
+                offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+                tzinfo = timezone(-offset if tz[0] == "-" else offset)
+        micro = int((fraction or "0")[:6].ljust(6, "0"))
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo)
+    except ValueError as exc:
+        fail("PF271", f"not a valid datetime: {value!r} ({exc})", hint="check the date and time values")
 
 
 DateTime = Annotated[datetime, BeforeValidator(_datetime)]
@@ -49,14 +69,7 @@ class CronSchedule(_ScheduleBase):
 class IntervalSchedule(_ScheduleBase):
     kind: Literal["interval"]
     start_at: DateTime  # type: ignore[assignment]
-    frequency: int
-
-    @field_validator("frequency")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value <= 0:
-            fail("PF272", f"`frequency` must be a positive number of seconds, got {value}", hint="e.g. `frequency: 600`")
-        return value
+    frequency: Int
 
 
 Schedule = Annotated[Union[CronSchedule, IntervalSchedule], Field(discriminator="kind")]
@@ -90,7 +103,7 @@ class Pipeline(Spec):
     tags: Tags | None = None
     backend: str | None = None
     schedule: Schedule | None = None
-    concurrency: int | None = Field(default=None, ge=1)
+    concurrency: Int | None = None
     ops: list[Op] | None = None
     templates: list[Template] | None = None
     _doc: Any = PrivateAttr(default=None)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Name, Spec, Tags, fail
+from .base import Int, Name, Spec, Tags, fail
 from .environment import ExperimentEnvironment, PodEnvironment
 from .hptuning import HPTuning
 from .io import IO
@@ -44,8 +44,9 @@ class Build(Spec):
     branch: str | None = None
     nocache: bool | None = None
     # The nested build inherits the common template fields in the original; they mean nothing.
-    name: str | None = None
-    version: int | None = None
+    kind: Literal["build"] | None = None
+    name: Name | None = None
+    version: Int | None = None
     description: str | None = None
     tags: Tags | None = None
 
@@ -84,7 +85,7 @@ class Run(Spec):
 
 class _TemplateBase(Spec):
     name: Name | None = None
-    version: int | None = None
+    version: Int | None = None
     description: str | None = None
     tags: Tags | None = None
     logging: Logging | None = None
@@ -119,6 +120,14 @@ class JobTemplate(_TemplateBase):
 
 
 FRAMEWORKS = ("tensorflow", "mxnet", "horovod", "pytorch")
+_WORKERS = {"n_workers", "default_worker", "worker"}
+_REPLICA_FIELDS = {
+    "tensorflow": _WORKERS | {"n_ps", "default_ps", "ps", "delay_workers_by_global_step"},
+    "mxnet": _WORKERS | {"n_ps", "default_ps", "ps"},
+    "horovod": _WORKERS,
+    "pytorch": _WORKERS,
+    "mpi": {"n_workers", "default_worker"},
+}
 
 
 class ExperimentTemplate(_TemplateBase):
@@ -131,16 +140,27 @@ class ExperimentTemplate(_TemplateBase):
 
     @model_validator(mode="after")
     def _framework(self) -> "ExperimentTemplate":
-        if self.environment is not None and self.environment.replicas is not None:
-            if self.framework not in FRAMEWORKS:
-                fail(
-                    "PF253",
-                    "a distributed experiment (environment.replicas) needs `framework`: one of "
-                    + ", ".join(FRAMEWORKS)
-                    + (f" (got {self.framework!r})" if self.framework else ""),
-                    at="framework" if self.framework else None,
-                    hint="e.g. `framework: tensorflow`",
-                )
+        replicas = self.environment.replicas if self.environment is not None else None
+        if not replicas or not replicas.model_fields_set:
+            return self  # `replicas: {}` is not checked, as in the original
+        if self.framework not in FRAMEWORKS:
+            fail(
+                "PF253",
+                "a distributed experiment (environment.replicas) needs `framework`: one of "
+                + ", ".join(FRAMEWORKS)
+                + (f" (got {self.framework!r})" if self.framework else ""),
+                at="framework" if self.framework else None,
+                hint="e.g. `framework: tensorflow`",
+            )
+        allowed = _REPLICA_FIELDS["mpi" if self.backend == "mpi" else str(self.framework)]
+        for key in sorted(replicas.model_fields_set - allowed):
+            fail(
+                "PF254",
+                f"`replicas.{key}` is not used by "
+                + ("the mpi backend" if self.backend == "mpi" else f"the {self.framework} framework"),
+                at=("environment", "replicas", key),
+                hint="it takes " + ", ".join(sorted(allowed)),
+            )
         return self
 
 
