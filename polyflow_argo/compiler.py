@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from . import source
 from .errors import Diagnostic, PolyflowError
@@ -21,6 +21,9 @@ from .resolve import Pipeline as ResolvedPipeline
 from .resolve import ResolveOptions, resolve
 from .spec import Pipeline
 from .spec.load import load_pipeline
+
+if TYPE_CHECKING:
+    from .translate import CompileOptions
 
 PathOrText = Union[str, "PathLike[str]"]
 
@@ -58,6 +61,68 @@ def resolve_file(*sources: PathOrText, resolve_sources: bool = False) -> Resolve
     spec = load_pipeline(doc)
     spec._doc = doc
     return resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources))
+
+
+def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) -> None:
+    """Apply ``-p op.param=value`` overrides to the document (before validation, so they are typed)."""
+    from .errors import SpecError, Span
+    from .spec.hints import did_you_mean
+
+    ops = doc.data.get("ops") if isinstance(doc.data, dict) else None
+    names = [o.get("name") for o in ops or [] if isinstance(o, dict)]
+    for key, value in params:
+        op_name, _, param = key.partition(".")
+        if not param or op_name not in names:
+            hint = did_you_mean(op_name, [n for n in names if isinstance(n, str)]) if param else None
+            raise SpecError(
+                Diagnostic(
+                    "PF290",
+                    f"-p {key}={value}: " + (f"no op named '{op_name}'" if param else "expected OP.PARAM=VALUE"),
+                    Span("<command line>", 1, 1),
+                    hint or "write -p op-name.param-name=value",
+                )
+            )
+        op = ops[names.index(op_name)]  # type: ignore[index]
+        index = names.index(op_name)
+        if not isinstance(op.get("params"), dict):
+            op["params"] = {}
+        op["params"][param] = value
+        doc.spans[("ops", index, "params", param)] = Span("<command line>", 1, 1)
+
+
+def compile(  # noqa: A001 - the public name the issue asks for
+    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None
+) -> list[dict[str, object]]:
+    """Compile a pipeline (a loaded ``Pipeline``, a path, YAML text, or a list of files to merge).
+
+    Raises:
+        PolyflowError: with every problem found, at its line.
+    """
+    return compile_with_warnings(pipeline, options)[0]
+
+
+def compile_with_warnings(
+    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None
+) -> tuple[list[dict[str, object]], list[Diagnostic]]:
+    """Like :func:`compile`, also returning the warnings (what was dropped, quirks)."""
+    from .translate import CompileOptions, translate
+
+    options = options or CompileOptions()
+    if isinstance(pipeline, Pipeline):
+        doc = pipeline._doc
+        if doc is None:
+            raise TypeError("compile() needs a Pipeline returned by polyflow_argo.load()")
+        spec = pipeline
+    else:
+        doc = read(*pipeline) if isinstance(pipeline, (list, tuple)) else read(pipeline)
+        if options.params:
+            apply_params(doc, options.params)
+        spec = load_pipeline(doc)
+        spec._doc = doc
+    ir = resolve(spec, doc, ResolveOptions())
+    docs, sink = translate(ir, options)
+    warnings = sorted([*ir.warnings, *sink.items], key=Diagnostic.sort_key)
+    return docs, warnings
 
 
 def lint(*sources: PathOrText, resolve_sources: bool = False) -> list[Diagnostic]:

@@ -1,0 +1,50 @@
+"""Options and state of one translation: the target, diagnostics, and ``unsupported``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import DiagnosticSink
+from ..resolve import Pipeline
+from ..source import PathT
+from .target import ArgoTarget
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """What ``compile`` emits.
+
+    Attributes:
+        name: a fixed ``metadata.name`` (otherwise ``generateName`` from the pipeline name).
+        namespace: ``metadata.namespace`` of every emitted object.
+        argo_version: the Argo release to target (``3.5``, ``3.6``, ``3.7`` or ``4``).
+        strict: turn warnings about dropped features into errors.
+        params: ``{"op.param": "value"}`` overrides applied before validation.
+        ignore_schedule: compile a scheduled pipeline as a one-off Workflow.
+    """
+
+    name: str | None = None
+    namespace: str | None = None
+    argo_version: str = "4"
+    strict: bool = False
+    params: tuple[tuple[str, str], ...] = ()
+    ignore_schedule: bool = False
+
+
+@dataclass
+class TranslateContext:
+    ir: Pipeline
+    options: CompileOptions
+    target: ArgoTarget
+    sink: DiagnosticSink = field(default_factory=DiagnosticSink)
+
+    def error(self, code: str, message: str, path: PathT, hint: str | None = None) -> None:
+        self.sink.error(code, message, self.ir.doc.span(path), hint)
+
+    def warning(self, code: str, message: str, path: PathT, hint: str | None = None) -> None:
+        self.sink.warning(code, message, self.ir.doc.span(path), hint)
+
+    def unsupported(self, path: PathT, what: str, why: str, hint: str | None = None) -> None:
+        """A feature the target cannot express: a warning (dropped), an error with ``strict``."""
+        report = self.error if self.options.strict else self.warning
+        report("PF401", f"{what} is not supported on Argo {self.target.version} and is dropped: {why}", path, hint)

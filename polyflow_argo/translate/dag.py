@@ -1,0 +1,149 @@
+"""Trigger policies, skipping and conditions → DAG task ``depends`` and ``when`` (docs/semantics.md).
+
+Polyflow states map to Argo phases: succeeded = Succeeded, failed = Failed or Error,
+upstream_failed = Omitted, skipped = Skipped. For an op with upstream set U:
+
+- ``skip_on_upstream_skip: true``: any skipped upstream makes the op Skipped. ``depends`` is
+  widened with ``u.Skipped`` terms so the task is created, and ``when`` then skips it.
+  Otherwise a skipped upstream counts as succeeded.
+- the trigger becomes ``depends`` (false → Omitted); conditions become ``when`` (false → Skipped).
+
+``depends`` never uses bare task names except for the default trigger without skip propagation,
+where Argo's shorthand ``a`` means exactly ``a.Succeeded || a.Skipped`` (no daemons here).
+"""
+
+from __future__ import annotations
+
+from ..resolve import Node
+from .context import TranslateContext
+
+
+def _succ(task: str, skip_counts: bool) -> str:
+    return f"({task}.Succeeded || {task}.Skipped)" if skip_counts else f"{task}.Succeeded"
+
+
+def _failed(task: str) -> str:
+    return f"({task}.Failed || {task}.Errored)"
+
+
+def _done(task: str) -> str:
+    return f"({task}.Succeeded || {task}.Failed || {task}.Errored || {task}.Skipped || {task}.Omitted)"
+
+
+def _join(terms: list[str], op: str) -> str:
+    return terms[0] if len(terms) == 1 else f" {op} ".join(terms)
+
+
+def trigger_expression(trigger: str, tasks: list[str], skip_propagates: bool) -> str:
+    """The ``depends`` expression of ``trigger`` over upstream tasks (skip handling excluded)."""
+    skip_counts = not skip_propagates
+    if trigger == "all_succeeded":
+        if skip_counts:
+            return " && ".join(tasks)  # shorthand: (t.Succeeded || t.Skipped || t.Daemoned)
+        return _join([_succ(t, False) for t in tasks], "&&")
+    if trigger == "all_failed":
+        return _join([f"({t}.Failed || {t}.Errored || {t}.Omitted)" for t in tasks], "&&")
+    if trigger == "all_done":
+        return _join([_done(t) for t in tasks], "&&")
+    if trigger == "one_succeeded":
+        return _join([_succ(t, skip_counts) for t in tasks], "||")
+    if trigger == "one_failed":
+        return _join([_failed(t) for t in tasks], "||")
+    if trigger == "one_done":
+        return _join([_done(t) for t in tasks], "||")
+    raise ValueError(trigger)
+
+
+def depends(node: Node, tasks: dict[str, str]) -> str | None:
+    """The task's ``depends``, or None for a root op."""
+    ups = [tasks[u] for u in node.upstream]
+    if not ups:
+        return None
+    propagate = bool(node.op.skip_on_upstream_skip)
+    expr = trigger_expression(node.trigger, ups, propagate)
+    if propagate:
+        skipped = " || ".join(f"{t}.Skipped" for t in ups)
+        return f"({expr}) || {skipped}" if " " in expr else f"{expr} || {skipped}"
+    return expr
+
+
+def _quote(ctx: TranslateContext, node: Node, value: str) -> str | None:
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    ctx.error(
+        "PF421",
+        "a condition value cannot contain both ' and \"",
+        node.path + ("conditions", "params"),
+        "use a simpler value",
+    )
+    return None
+
+
+def condition_value(value: object) -> str:
+    """Output values are compared as strings: true/false for bools, JSON-like numbers."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def when(ctx: TranslateContext, node: Node, tasks: dict[str, str]) -> str | None:
+    """The task's ``when``: skip propagation and the op's condition, or None."""
+    clauses = []
+    if node.op.skip_on_upstream_skip and node.upstream:
+        clauses += [f"'{{{{tasks.{tasks[u]}.status}}}}' != 'Skipped'" for u in node.upstream]
+    cond = node.op.conditions
+    if cond is not None:
+        clause = _condition(ctx, node, tasks)
+        if clause:
+            clauses.append(clause)
+    if not clauses:
+        return None
+    return " && ".join(clauses)
+
+
+def _condition(ctx: TranslateContext, node: Node, tasks: dict[str, str]) -> str | None:
+    cond = node.op.conditions
+    assert cond is not None
+    path = node.path + ("conditions",)
+    if cond.op not in node.upstream:
+        ctx.error(
+            "PF420",
+            f"the condition of op '{node.name}' reads op '{cond.op}', which is not upstream of it",
+            path + ("op",),
+            f"add '{cond.op}' to `dependencies` of '{node.name}'",
+        )
+        return None
+    task = tasks[cond.op]
+    status = f"'{{{{tasks.{task}.status}}}}'"
+    if cond.kind == "status":
+        if cond.trigger == "done":
+            return None  # every upstream is done when `when` is evaluated
+        if cond.trigger == "succeeded":
+            if node.op.skip_on_upstream_skip:
+                return f"{status} == 'Succeeded'"
+            return f"({status} == 'Succeeded' || {status} == 'Skipped')"
+        return f"({status} == 'Failed' || {status} == 'Error' || {status} == 'Omitted')"
+    producer = ctx.ir.nodes[cond.op].template
+    outputs = {o.name for o in producer.outputs} if producer is not None else set()
+    terms = []
+    operator = "==" if cond.exp == "eq" else "!="
+    for i, (key, _) in enumerate(cond.params):
+        if key not in outputs:
+            ctx.error(
+                "PF422",
+                f"the condition of op '{node.name}' reads output '{key}', which op '{cond.op}' does not declare",
+                path + ("params", i),
+                "declare it in the producer template's `outputs`",
+            )
+            return None
+    for key, value in cond.params:
+        left = _quote(ctx, node, f"{{{{tasks.{task}.outputs.parameters.{key}}}}}")
+        right = _quote(ctx, node, condition_value(value))
+        if left is None or right is None:
+            return None
+        terms.append(f"{left} {operator} {right}")
+    if not terms:
+        return None
+    return terms[0] if len(terms) == 1 else "(" + " && ".join(terms) + ")"

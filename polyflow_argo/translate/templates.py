@@ -1,0 +1,262 @@
+"""Op templates → Argo container templates, shared by ops whose template settings are equal.
+
+One function per template kind, found in ``KINDS``; a kind without one is reported as
+unsupported at the op's line. Ops that use the same Polyflow template with the same environment,
+build, retries, logging and limits share one Argo template; their arguments differ.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from ..resolve import Node
+from .context import TranslateContext
+from .params import render_command
+from .retry import retry_strategy
+from .target import Feature
+
+OUTPUTS_DIR = "/polyflow/outputs"
+OP_PARAM = "polyflow-op"
+GPU_KEY = "nvidia.com/gpu"
+TPU_KEY = "cloud-tpus.google.com/v2"
+
+
+def _cpu(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{round(value * 1000)}m"
+
+
+def _memory(value: float) -> str:  # Polyaxon memory is in MiB
+    return f"{int(value)}Mi" if float(value).is_integer() else f"{round(value * 1024)}Ki"
+
+
+def _count(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+_RESOURCES: tuple[tuple[str, str, Callable[[float], str]], ...] = (
+    ("cpu", "cpu", _cpu),
+    ("memory", "memory", _memory),
+    ("gpu", GPU_KEY, _count),
+    ("tpu", TPU_KEY, _count),
+)
+
+
+def merged_environment(node: Node) -> dict[str, Any]:
+    """The template's environment with the op's environment fields laid over it."""
+    assert node.template is not None
+    base = getattr(node.template.spec, "environment", None)
+    env: dict[str, Any] = {}
+    if base is not None:
+        env.update({k: getattr(base, k) for k in base.model_fields_set})
+    if node.op.environment is not None:
+        env.update({k: getattr(node.op.environment, k) for k in node.op.environment.model_fields_set})
+    return env
+
+
+def resources(env: dict[str, Any]) -> dict[str, Any]:
+    res = env.get("resources")
+    out: dict[str, dict[str, str]] = {}
+    if res is None:
+        return out
+    for field, key, convert in _RESOURCES:
+        req = getattr(res, field)
+        if req is None:
+            continue
+        for side in ("requests", "limits"):
+            value = getattr(req, side)
+            if value is not None:
+                out.setdefault(side, {})[key] = convert(value)
+    return out
+
+
+_DROPPED_ENV = {
+    "max_restarts": "pod restarts are defined by the runtime templates (a later version); use max_retries",
+    "data_refs": "data volumes need a project config (a later version)",
+    "artifact_refs": "artifact volumes need a project config (a later version)",
+    "persistence": "deprecated; data volumes need a project config (a later version)",
+    "outputs": "deprecated outputs of earlier Polyaxon runs cannot be mounted on Argo",
+    "index": "only meaningful for replicas",
+}
+
+
+def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
+    """A container template for a job or experiment op."""
+    tpl = node.template
+    assert tpl is not None
+    spec = tpl.spec
+    path = node.path
+    build = node.op.build or spec.build
+    if build is None or build.image is None:
+        what = "no `build`" if build is None else ("a dockerfile build" if build.dockerfile else "a build `ref`")
+        ctx.error(
+            "PF440",
+            f"op '{node.name}' uses template '{tpl.name}', which has {what}; polyflow-argo can only run "
+            "`build: {image: ...}` for now (image builds come in a later version)",
+            path + ("template",),
+            "set `build: {image: 'registry/name:tag'}` on the template or on the op",
+        )
+        return None
+    env = merged_environment(node)
+    if "replicas" in env and env["replicas"] is not None and env["replicas"].model_fields_set:
+        ctx.error(
+            "PF441",
+            f"op '{node.name}': distributed experiments (environment.replicas) are not supported yet",
+            path + ("template",),
+            "remove `replicas` to run a single-pod experiment",
+        )
+        return None
+    inputs = [io.name for io in tpl.inputs]
+    outputs = [io.name for io in tpl.outputs]
+    for io_name in inputs + outputs:
+        if not _param_name_ok(io_name):
+            ctx.error(
+                "PF442",
+                f"IO name {io_name!r} of template '{tpl.name}' is not a valid Argo parameter name",
+                tpl.path,
+                "use letters, digits, '-' and '_' only",
+            )
+            return None
+    container: dict[str, Any] = {"image": build.image}
+    if spec.run is not None:
+        container["command"] = ["/bin/bash", "-c"]
+        container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"))]
+    env_vars = _env_vars(node, inputs, outputs)
+    if env_vars:
+        container["env"] = env_vars
+    env_from = [{"secretRef": {"name": s}} for s in env.get("secret_refs") or []]
+    refs = env.get("config_map_refs") or env.get("configmap_refs") or []
+    env_from += [{"configMapRef": {"name": c}} for c in refs]
+    if env_from:
+        container["envFrom"] = env_from
+    res = resources(env)
+    if res:
+        container["resources"] = res
+    if outputs:
+        container["volumeMounts"] = [{"name": "polyflow-outputs", "mountPath": OUTPUTS_DIR}]
+    out: dict[str, Any] = {"name": name}
+    labels = {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}
+    labels.update({str(k): str(v) for k, v in (env.get("labels") or {}).items()})
+    metadata: dict[str, Any] = {"labels": labels}
+    if env.get("annotations"):
+        metadata["annotations"] = {str(k): str(v) for k, v in env["annotations"].items()}
+    out["metadata"] = metadata
+    out["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]}
+    if outputs:
+        out["outputs"] = {
+            "parameters": [
+                {"name": o, "valueFrom": {"path": f"{OUTPUTS_DIR}/{o}", "default": ""}} for o in outputs
+            ]
+        }
+    out["container"] = container
+    if outputs:
+        out["volumes"] = [{"name": "polyflow-outputs", "emptyDir": {}}]
+    if env.get("node_selector"):
+        out["nodeSelector"] = {str(k): str(v) for k, v in env["node_selector"].items()}
+    if env.get("tolerations"):
+        out["tolerations"] = env["tolerations"]
+    if env.get("affinity"):
+        out["affinity"] = env["affinity"]
+    if env.get("service_account"):
+        out["serviceAccountName"] = env["service_account"]
+    retry = retry_strategy(ctx, node)
+    if retry:
+        out["retryStrategy"] = retry
+    sync = synchronization(ctx, node)
+    if sync:
+        out["synchronization"] = sync
+    env_path = node.path + ("environment",) if node.op.environment is not None else tpl.path + ("environment",)
+    for key, why in _DROPPED_ENV.items():
+        if env.get(key) not in (None, [], {}):
+            ctx.unsupported(env_path, f"`environment.{key}`", why)
+    return out
+
+
+def _param_name_ok(name: str) -> bool:
+    return bool(name) and all(c.isalnum() or c in "-_" for c in name) and name.isascii()
+
+
+def _env_vars(node: Node, inputs: list[str], outputs: list[str]) -> list[dict[str, str]]:
+    out = []
+    if inputs:
+        params = "{" + ", ".join(f'"{n}": "{{{{inputs.parameters.{n}}}}}"' for n in inputs) + "}"
+        out.append({"name": "POLYAXON_PARAMS", "value": params})
+    if outputs:
+        out.append({"name": "POLYFLOW_OUTPUTS_DIR", "value": OUTPUTS_DIR})
+    logging = effective_logging(node)
+    if logging.get("level"):
+        out.append({"name": "POLYAXON_LOG_LEVEL", "value": logging["level"]})
+    if logging.get("formatter"):
+        out.append({"name": "POLYAXON_LOG_FORMATTER", "value": logging["formatter"]})
+    return out
+
+
+def effective_logging(node: Node) -> dict[str, str]:
+    """Op logging over template logging (the pipeline's is applied by the caller through the key)."""
+    out: dict[str, str] = {}
+    for source in (getattr(node.template.spec, "logging", None) if node.template else None, node.op.logging):
+        if source is not None:
+            out.update({k: v for k, v in source.model_dump(exclude_none=True).items()})
+    return out
+
+
+def synchronization(ctx: TranslateContext, node: Node) -> dict[str, Any] | None:
+    """``op.concurrency`` (across pipeline runs) → a mutex (1) or a semaphore (> 1)."""
+    limit = node.op.concurrency
+    if limit is None:
+        return None
+    if limit < 1:
+        ctx.error("PF443", f"op concurrency must be at least 1, got {limit}", node.path + ("concurrency",))
+        return None
+    lock = f"polyflow-{ctx.ir.name or 'pipeline'}-{node.name}".lower().replace("_", "-")
+    plural = ctx.target.has(Feature.SYNC_PLURAL)
+    if limit == 1:
+        return {"mutexes": [{"name": lock}]} if plural else {"mutex": {"name": lock}}
+    ref = {"configMapKeyRef": {"name": semaphore_configmap(ctx), "key": lock}}
+    return {"semaphores": [ref]} if plural else {"semaphore": ref}
+
+
+def semaphore_configmap(ctx: TranslateContext) -> str:
+    from .names import dns_label
+
+    return dns_label(f"{ctx.ir.name or 'pipeline'}-polyflow-limits")
+
+
+def template_key(node: Node, pipeline_logging: Any) -> str:
+    """Ops with equal keys share one Argo template."""
+    assert node.template is not None
+    op = node.op
+    key = {
+        "template": node.template.name,
+        "environment": op.environment.model_dump(exclude_none=True) if op.environment else None,
+        "build": op.build.model_dump(exclude_none=True) if op.build else None,
+        "logging": op.logging.model_dump(exclude_none=True) if op.logging else None,
+        "retries": [op.max_retries, op.retry_delay, op.retry_exp_backoff, op.max_retry_delay],
+        "concurrency": op.concurrency,
+        "lock": node.name if op.concurrency else None,
+    }
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def unsupported_kind(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
+    assert node.template is not None
+    kind = node.template.kind
+    later = {
+        "group": "hyperparameter groups are expanded by the runtime templates (a later version)",
+        "build": "image builds come with the runtime templates (a later version)",
+        "notebook": "notebooks are interactive services, not pipeline steps",
+        "tensorboard": "tensorboards are interactive services, not pipeline steps",
+    }
+    ctx.error(
+        "PF444",
+        f"op '{node.name}' uses a `{kind}` template, which polyflow-argo cannot run yet: {later.get(kind, kind)}",
+        node.path + ("template",),
+        "use a job or experiment template",
+    )
+    return None
+
+
+KINDS: dict[str, Callable[[TranslateContext, Node, str], dict[str, Any] | None]] = {
+    "job": container_template,
+    "experiment": container_template,
+}

@@ -1,0 +1,203 @@
+"""The resolved pipeline → an Argo ``Workflow`` dict with one DAG template.
+
+- ``spec.entrypoint`` is the DAG template; DAG ``failFast: false`` so that a failure never stops
+  independent branches or failure handlers (argo-semantics.md §2); the pipeline's ``concurrency``
+  is the DAG template's ``parallelism``.
+- Labels ``polyflow.io/pipeline``, ``polyflow.io/spec-hash`` and ``tags.polyflow.io/<tag>`` on the
+  Workflow, ``polyflow.io/*`` on every pod; title/description annotations for the Argo UI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..resolve import Node
+from .context import TranslateContext
+from .dag import depends, when
+from .names import Namer, dns_label, label_value
+from .params import argument_value
+from .templates import KINDS, OP_PARAM, semaphore_configmap, template_key, unsupported_kind
+
+API_VERSION = "argoproj.io/v1alpha1"
+ENTRYPOINT = "pipeline"
+
+
+def spec_hash(ctx: TranslateContext) -> str:
+    data = ctx.ir.spec.model_dump(mode="json", exclude_none=True)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def metadata(ctx: TranslateContext, kind_limit: int = 63) -> dict[str, Any]:
+    spec = ctx.ir.spec
+    meta: dict[str, Any] = {}
+    if ctx.options.name:
+        meta["name"] = ctx.options.name
+    else:
+        meta["generateName"] = dns_label(spec.name or "polyflow", kind_limit - 6) + "-"
+    if ctx.options.namespace:
+        meta["namespace"] = ctx.options.namespace
+    labels = {"polyflow.io/pipeline": label_value(spec.name or "unnamed"), "polyflow.io/spec-hash": spec_hash(ctx)}
+    for tag in spec.tags or []:
+        labels[f"tags.polyflow.io/{label_value(tag)}"] = "true"
+    meta["labels"] = labels
+    annotations = {"workflows.argoproj.io/title": spec.name or "Polyflow pipeline"}
+    if spec.description:
+        annotations["workflows.argoproj.io/description"] = spec.description
+    if spec.tags:
+        annotations["polyflow.io/tags"] = ",".join(spec.tags)
+    meta["annotations"] = annotations
+    return meta
+
+
+def task_names(ctx: TranslateContext) -> dict[str, str]:
+    return Namer(reserved=(), prefix="op").assign(list(ctx.ir.nodes))
+
+
+@dataclass
+class BuiltSpec:
+    spec: dict[str, Any]
+    extra: list[dict[str, Any]]
+    renamed: dict[str, str]
+
+
+def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
+    """The ``spec`` of the Workflow (also a CronWorkflow's ``workflowSpec``) and extra objects."""
+    ir = ctx.ir
+    tasks = task_names(ctx)
+    template_namer = Namer(reserved=(ENTRYPOINT,), prefix="tpl")
+    templates: list[dict[str, Any]] = []
+    by_key: dict[str, str] = {}
+    dag_tasks = []
+    renamed = {}
+    for node in ir.nodes.values():
+        name = tasks[node.name]
+        if name != node.name:
+            renamed[name] = node.name
+        template = _template_for(ctx, node, template_namer, by_key, templates)
+        task: dict[str, Any] = {"name": name, "template": template or "missing"}
+        dep = depends(node, tasks)
+        if dep:
+            task["depends"] = dep
+        cond = when(ctx, node, tasks)
+        if cond:
+            task["when"] = cond
+        if node.trigger.startswith("one_") and not node.upstream:
+            ctx.error(
+                "PF411",
+                f"op '{node.name}' has trigger {node.trigger} but no upstream op, so it could never run",
+                node.path + ("trigger",),
+                "add `dependencies:`, or remove `trigger`",
+            )
+        task["arguments"] = {"parameters": _arguments(ctx, node, tasks)}
+        dag_tasks.append(task)
+    dag_template: dict[str, Any] = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}
+    concurrency = ir.spec.concurrency
+    if concurrency is not None:
+        if concurrency < 1:
+            ctx.error("PF412", f"pipeline concurrency must be at least 1, got {concurrency}", ("concurrency",))
+        else:
+            dag_template["parallelism"] = concurrency
+    spec: dict[str, Any] = {"entrypoint": ENTRYPOINT}
+    pull = _image_pull_secrets(ctx)
+    if pull:
+        spec["imagePullSecrets"] = [{"name": s} for s in pull]
+    pod_labels = {"polyflow.io/pipeline": label_value(ir.spec.name or "unnamed"), "polyflow.io/spec-hash": spec_hash(ctx)}
+    spec["podMetadata"] = {"labels": pod_labels}
+    spec["templates"] = [dag_template] + templates
+    extra = _semaphores(ctx, tasks)
+    return BuiltSpec(spec, extra, renamed)
+
+
+def _template_for(
+    ctx: TranslateContext, node: Node, namer: Namer, by_key: dict[str, str], templates: list[dict[str, Any]]
+) -> str | None:
+    if node.template is None:
+        ref = node.op.template
+        ctx.error(
+            "PF445",
+            f"op '{node.name}' uses a `{ref.source}` template ('{ref.value}'), which compile cannot resolve yet",
+            node.path + ("template", ref.source),
+            "only inline templates (`template: {name: ...}`) compile for now",
+        )
+        return None
+    key = template_key(node, ctx.ir.spec.logging)
+    if key in by_key:
+        return by_key[key]
+    name = namer.unique(node.template.name)
+    build = KINDS.get(node.template.kind, unsupported_kind)
+    template = build(ctx, node, name)
+    if template is None:
+        return None
+    pipeline_logging = ctx.ir.spec.logging
+    if pipeline_logging is not None:
+        _default_logging(template, pipeline_logging)
+    by_key[key] = name
+    templates.append(template)
+    return name
+
+
+def _default_logging(template: dict[str, Any], logging: Any) -> None:
+    env = template.get("container", {}).setdefault("env", [])
+    have = {e["name"] for e in env}
+    for key, var in (("level", "POLYAXON_LOG_LEVEL"), ("formatter", "POLYAXON_LOG_FORMATTER")):
+        value = getattr(logging, key)
+        if value and var not in have:
+            env.append({"name": var, "value": value})
+    if not env:
+        template["container"].pop("env")
+
+
+def _arguments(ctx: TranslateContext, node: Node, tasks: dict[str, str]) -> list[dict[str, str]]:
+    args = [{"name": OP_PARAM, "value": tasks[node.name]}]
+    if node.template is None:
+        return args
+    for io in node.template.inputs:
+        param = node.params.get(io.name)
+        if param is None:
+            value: str | None = ""
+        else:
+            value = argument_value(ctx, node, param, tasks)
+        args.append({"name": io.name, "value": value or ""})
+    return args
+
+
+def _image_pull_secrets(ctx: TranslateContext) -> list[str]:
+    from .templates import merged_environment
+
+    seen: list[str] = []
+    for node in ctx.ir.nodes.values():
+        if node.template is None:
+            continue
+        for secret in merged_environment(node).get("image_pull_secrets") or []:
+            if secret not in seen:
+                seen.append(secret)
+    return seen
+
+
+def _semaphores(ctx: TranslateContext, tasks: dict[str, str]) -> list[dict[str, Any]]:
+    limits = {}
+    for node in ctx.ir.nodes.values():
+        if node.op.concurrency and node.op.concurrency > 1:
+            lock = f"polyflow-{ctx.ir.name or 'pipeline'}-{node.name}".lower().replace("_", "-")
+            limits[lock] = str(node.op.concurrency)
+    if not limits:
+        return []
+    meta: dict[str, Any] = {"name": semaphore_configmap(ctx)}
+    if ctx.options.namespace:
+        meta["namespace"] = ctx.options.namespace
+    meta["labels"] = {"polyflow.io/pipeline": label_value(ctx.ir.spec.name or "unnamed")}
+    return [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": limits}]
+
+
+def workflow(ctx: TranslateContext) -> list[dict[str, Any]]:
+    built = workflow_spec(ctx)
+    spec, extra, renamed = built.spec, built.extra, built.renamed
+    meta = metadata(ctx)
+    if renamed:
+        # Task names had to change: the UI shows the task name; this maps it back to the op.
+        meta["annotations"]["polyflow.io/op-names"] = json.dumps(renamed, sort_keys=True)
+    doc = {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": meta, "spec": spec}
+    return [doc] + extra
