@@ -1,0 +1,9 @@
+.PHONY: help test goldens schema bench
+help:            ## list targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+test:            ## run the test suite
+	python -m pytest -q
+goldens:         ## regenerate golden files (review the diff like code)
+	python -m pytest tests/test_golden.py -q --update-goldens
+bench:           ## benchmarks (load/validate, compile vs Hera)
+	python benchmarks/bench_load.py

@@ -1,0 +1,103 @@
+"""The CLI as a user runs it: `python -m polyflow_argo ...` in a subprocess (exit codes, output, no traceback)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_lint_clean_example_exits_0() -> None:
+    res = run("lint", "examples/diamond.yaml")
+    assert res.returncode == 0, res.stderr
+    assert "1 file OK" in res.stderr
+
+
+def test_lint_reports_every_error_with_position_and_exits_1() -> None:
+    res = run("lint", "tests/fixtures/worked/ex9-invalid.yaml")
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert lines[0].startswith("tests/fixtures/worked/ex9-invalid.yaml:6:49: error: param 'lr' of op 'a'")
+    assert len(lines) == 4 and "Traceback" not in res.stderr
+
+
+def test_lint_json_format() -> None:
+    res = run("lint", "--format", "json", "tests/fixtures/polyaxon-0.5.6/cyclic_pipeline.yml")
+    assert res.returncode == 1
+    data = json.loads(res.stdout)
+    assert data[0]["code"] == "PF312" and data[0]["line"] == 11 and data[0]["column"] == 19
+
+
+def test_lint_did_you_mean(tmp_path: Path) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text(
+        "version: 1\nkind: pipeline\nops:\n  - {name: a, template: {name: t}, trigger: all_secceded}\n"
+        "templates:\n  - {kind: job, name: t}\n"
+    )
+    res = run("lint", str(bad))
+    assert res.returncode == 1
+    assert f"{bad}:4:45: error: invalid value 'all_secceded' for `trigger` (did you mean 'all_succeeded'?)" in res.stderr
+
+
+def test_lint_missing_file_is_a_clean_error() -> None:
+    res = run("lint", "no/such/file.yaml")
+    assert res.returncode == 1 and "no such file" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_compile_yaml_to_stdout_is_deterministic() -> None:
+    first = run("compile", "examples/diamond.yaml")
+    second = run("compile", "examples/diamond.yaml")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    doc = yaml.safe_load(first.stdout)
+    assert doc["kind"] == "Workflow" and doc["spec"]["entrypoint"] == "pipeline"
+
+
+def test_compile_json_name_namespace_and_params() -> None:
+    res = run("compile", "-o", "json", "--name", "run-1", "-n", "ml", "examples/ml-training.yaml")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["metadata"]["name"] == "run-1" and doc["metadata"]["namespace"] == "ml"
+
+
+def test_compile_param_override_is_typed(tmp_path: Path) -> None:
+    res = run("compile", "-p", "nope.x=1", "examples/diamond.yaml")
+    assert res.returncode == 1 and "no op named 'nope'" in res.stderr
+
+
+def test_compile_out_dir_writes_files(tmp_path: Path) -> None:
+    res = run("compile", "--out", str(tmp_path), "examples/diamond.yaml")
+    assert res.returncode == 0, res.stderr
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and files[0].name.startswith("workflow-") and not any(f.name.startswith(".") for f in files)
+
+
+def test_compile_error_exits_1_without_traceback() -> None:
+    res = run("compile", "examples/seed.yaml")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "examples/seed.yaml:15:11: error: scheduled pipelines" in res.stderr
+
+
+def test_usage_error_exits_2() -> None:
+    assert run("compile").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_schema_is_valid_json_schema() -> None:
+    from jsonschema import Draft7Validator
+
+    res = run("schema")
+    assert res.returncode == 0
+    schema = json.loads(res.stdout)
+    Draft7Validator.check_schema(schema)
+    pipeline = yaml.safe_load((ROOT / "examples/diamond.yaml").read_text())
+    assert list(Draft7Validator(schema).iter_errors(pipeline)) == []

@@ -1,0 +1,109 @@
+"""Golden files: every example and fixture → its exact Argo YAML (or its exact diagnostics).
+
+Inputs: ``examples/*.yaml`` (expected output beside them as ``*.argo.yaml``) and
+``tests/fixtures/**`` (expected output in ``tests/golden/``). A first line ``# args: ...`` is
+parsed by the real CLI parser (``compile`` options). A pipeline that does not compile has a
+``*.err.txt`` golden with its diagnostics instead.
+
+Regenerate with ``make goldens`` (``pytest tests/test_golden.py --update-goldens``); refused when
+``CI`` is set, where a missing expected file fails. Review the diff like code.
+
+Invariants checked on every case: compiling twice gives the same bytes; the output validates
+against Hera's Argo models (and Argo's JSON Schema when ../shared is present); names are valid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from polyflow_argo.cli import build_parser
+from polyflow_argo.cli.compile import options_from, render
+from polyflow_argo.compiler import compile_with_warnings
+from polyflow_argo.errors import PolyflowError, render_text
+from polyflow_argo.translate.check import hera_round_trip, schema_errors
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def _cases() -> list[tuple[str, Path, Path]]:
+    cases = []
+    for src in sorted((ROOT / "examples").glob("*.yaml")):
+        if not src.name.endswith(".argo.yaml"):
+            cases.append((f"examples/{src.name}", src, src.with_name(src.stem + ".argo.yaml")))
+    for src in sorted((ROOT / "tests" / "fixtures").glob("*/*.y*ml")):
+        out = GOLDEN / src.parent.name / (src.stem + ".argo.yaml")
+        cases.append((f"{src.parent.name}/{src.name}", src, out))
+    return cases
+
+
+CASES = _cases()
+
+
+def _compile(src: Path) -> tuple[str, list[dict[str, object]] | None]:
+    first = src.read_text().splitlines()[0] if src.read_text() else ""
+    extra = shlex.split(first[len("# args:"):]) if first.startswith("# args:") else []
+    args = build_parser().parse_args(["compile", *extra, str(src.relative_to(ROOT))])
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        docs, warnings = compile_with_warnings([args.files[0]], options_from(args))
+    except PolyflowError as exc:
+        return "# error\n" + render_text(exc.diagnostics) + "\n", None
+    finally:
+        os.chdir(cwd)
+    text = render(docs, "yaml")
+    if warnings:
+        text = "".join(f"# {line}\n" for line in render_text(warnings).splitlines()) + text
+    return text, docs
+
+
+@pytest.mark.parametrize("case,src,expected", CASES, ids=[c[0] for c in CASES])
+def test_golden(case: str, src: Path, expected: Path, request: pytest.FixtureRequest) -> None:
+    text, docs = _compile(src)
+    assert _compile(src)[0] == text, "compiling twice must give the same bytes"
+    err = expected.with_name(expected.name.replace(".argo.yaml", ".err.txt"))
+    target, other = (expected, err) if docs is not None else (err, expected)
+    if request.config.getoption("--update-goldens"):
+        if os.environ.get("CI"):
+            pytest.fail("--update-goldens is refused in CI: regenerate locally and commit the diff")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        if other.exists():
+            other.unlink()
+    assert target.exists(), f"missing golden {target.relative_to(ROOT)}: run `make goldens` and review the diff"
+    assert not other.exists(), f"stale golden {other.relative_to(ROOT)}"
+    assert target.read_text() == text
+    if docs is not None:
+        _invariants(docs)
+
+
+def _invariants(docs: list[dict[str, object]]) -> None:
+    name = re.compile(r"^[a-z][-a-z0-9]*$")
+    for doc in docs:
+        if doc["kind"] == "ConfigMap":
+            continue
+        assert hera_round_trip(doc) == []  # type: ignore[arg-type]
+        spec = doc["spec"]  # type: ignore[index]
+        templates = spec["templates"]  # type: ignore[index]
+        names = [t["name"] for t in templates]
+        assert len(names) == len(set(names))
+        for template in templates:
+            assert name.match(template["name"])
+            for task in template.get("dag", {}).get("tasks", []):
+                assert name.match(task["name"]) and len(task["name"]) <= 63
+
+
+@pytest.mark.parametrize("case,src,expected", CASES, ids=[c[0] for c in CASES])
+def test_golden_matches_argo_schema(case: str, src: Path, expected: Path, argo_schema: Path) -> None:
+    _, docs = _compile(src)
+    if docs is None:
+        pytest.skip("does not compile (an error golden)")
+    for doc in docs:
+        if doc["kind"] != "ConfigMap":
+            assert schema_errors(doc, argo_schema) == []  # type: ignore[arg-type]
