@@ -108,7 +108,7 @@ def _op_params(ctx: Context, i: int, op_name: str, params: dict[str, Any], tpl: 
                 ctx.error("PF333", f"param '{key}' of op '{op_name}': {exc.message}", path, exc.hint)
                 continue
         if refs:
-            if is_output:
+            if is_output and any(r.entity == "ops" for r in refs):
                 ctx.error(
                     "PF334",
                     f"param '{key}' of op '{op_name}' sets an output, so it cannot take a reference",

@@ -13,6 +13,7 @@ import re
 from typing import Any, Callable
 from urllib.parse import urlparse
 
+from ..source import YamlTimestamp
 from ..spec import IO
 
 TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
@@ -74,6 +75,8 @@ def _bool(value: Any) -> bool:
 
 
 def _str(value: Any) -> str:
+    if isinstance(value, YamlTimestamp):
+        raise _bad(value, "str", f"YAML reads an unquoted date as a date: quote it, '{value}'")
     if isinstance(value, str):
         return value
     raise _bad(value, "str", f"quote it: '{value}'")

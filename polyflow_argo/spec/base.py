@@ -98,4 +98,38 @@ def _int(value: Any) -> Any:
 
 
 Int = Annotated[int, BeforeValidator(_int)]
+
+_TRUE = {"t", "T", "true", "True", "TRUE", "on", "On", "ON", "y", "Y", "yes", "Yes", "YES", "1"}
+_FALSE = {"f", "F", "false", "False", "FALSE", "off", "Off", "OFF", "n", "N", "no", "No", "NO", "0"}
+
+
+def _bool(value: Any) -> Any:
+    # marshmallow's Boolean (the original): these exact spellings, and 1/0.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and (value in _TRUE or value in _FALSE):
+        return value in _TRUE
+    raise PydanticCustomError("bool_parsing", "Input should be a valid boolean")
+
+
+Bool = Annotated[bool, BeforeValidator(_bool)]
+
+
+def _float(value: Any) -> Any:
+    # marshmallow's Float: numbers and numeric strings; no booleans, nan or infinity.
+    if isinstance(value, bool):
+        fail("PF209", f"expected a number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            fail("PF209", f"expected a number, got {value!r}")
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        fail("PF209", "nan and infinity are not allowed here")
+    return value
+
+
+Float = Annotated[float, BeforeValidator(_float)]
 """An integer field as the original read it (numeric strings allowed, booleans rejected)."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, model_validator
 
-from .base import Int, Spec, fail
+from .base import Bool, Int, Spec, fail
 
 
 def _number(value: Any) -> Any:
@@ -109,14 +109,8 @@ class PodEnvironment(Spec):
         return list(self.config_map_refs or self.configmap_refs or [])
 
 
-class ReplicaEnvironment(Spec):
-    """The environment of one replica (or of the default worker/ps)."""
-
-    index: Int | None = None
-    resources: Resources | None = None
-    node_selector: dict[str, Any] | None = None
-    affinity: dict[str, Any] | None = None
-    tolerations: list[dict[str, Any]] | None = None
+ReplicaEnvironment = PodEnvironment
+"""A replica's environment is a full pod environment (with ``index``), as in the original."""
 
 
 class Replicas(Spec):
@@ -128,7 +122,6 @@ class Replicas(Spec):
     default_ps: ReplicaEnvironment | None = None
     worker: list[ReplicaEnvironment] | None = None
     ps: list[ReplicaEnvironment] | None = None
-    delay_workers_by_global_step: bool | None = None
 
 
 class ExperimentEnvironment(PodEnvironment):

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from .base import Int, Spec, fail, loose_enum
+from .base import Bool, Float, Int, Spec, fail, loose_enum
 
 _DISCRETE = ("values", "pvalues", "range", "linspace", "logspace", "geomspace")
 _CONTINUOUS = (
@@ -181,24 +181,24 @@ class HyperbandResource(Spec):
 
 class Hyperband(Spec):
     max_iter: Int = Field(ge=1)
-    eta: float = Field(ge=0)
+    eta: Float = Field(ge=0)
     resource: HyperbandResource
     metric: Metric
-    resume: bool | None = None
+    resume: Bool | None = None
 
 
 class GaussianProcess(Spec):
     kernel: loose_enum("rbf", "matern") = None  # type: ignore[valid-type]
-    length_scale: float | None = None
-    nu: float | None = None
+    length_scale: Float | None = None
+    nu: Float | None = None
     n_restarts_optimizer: Int | None = None
 
 
 class UtilityFunction(Spec):
     acquisition_function: loose_enum("ucb", "ei", "poi") = None  # type: ignore[valid-type]
     gaussian_process: GaussianProcess | None = None
-    kappa: float | None = None
-    eps: float | None = None
+    kappa: Float | None = None
+    eps: Float | None = None
     n_warmup: Int | None = None
     n_iter: Int | None = None
 
@@ -223,7 +223,7 @@ class BayesianOptimization(Spec):
 class StoppingPolicy(Spec):
     kind: Literal["median", "average", "truncation"]
     evaluation_interval: Int
-    percent: float | None = None
+    percent: Float | None = None
 
     @model_validator(mode="after")
     def _percent(self) -> "StoppingPolicy":
@@ -236,7 +236,7 @@ class StoppingPolicy(Spec):
 
 class EarlyStopping(Spec):
     metric: str
-    value: float
+    value: Float
     optimization: Optimization = "maximize"  # type: ignore[valid-type]
     policy: StoppingPolicy | None = None
 

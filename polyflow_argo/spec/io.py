@@ -6,7 +6,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import model_validator
 
-from .base import Spec, fail
+from .base import Bool, Spec, fail
 
 IOType = Literal[
     "int",
@@ -48,15 +48,15 @@ class IO(Spec):
     description: str | None = None
     type: IOType | None = None
     default: Any = None
-    is_optional: bool | None = None
-    is_list: bool | None = None
-    is_flag: bool | None = None
+    is_optional: Bool | None = None
+    is_list: Bool | None = None
+    is_flag: Bool | None = None
     options: list[Any] | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> "IO":
         # As the original: a falsy default (0, false, '', {}) is not checked.
-        if self.default and not self.is_optional and not _parses(self):
+        if self.default and not self.is_optional and _parses(self):
             fail(
                 "PF230",
                 f"input '{self.name}' is not optional and has a default value",

@@ -27,7 +27,7 @@ _MESSAGES: dict[str, tuple[str, str | None]] = {
     "float_type": ("`{field}` must be a number, got {shown}", None),
     "float_parsing": ("`{field}` must be a number, got {shown}", None),
     "bool_type": ("`{field}` must be true or false, got {shown}", None),
-    "bool_parsing": ("`{field}` must be true or false, got {shown}", None),
+    "bool_parsing": ("`{field}` must be true or false, got {shown}", "write true or false (yes/no, on/off also work)"),
     "string_type": ("`{field}` must be a string, got {shown}", "quote the value"),
     "list_type": ("`{field}` must be a list, got {shown}", "write `[a, b]` or one `- item` per line"),
     "dict_type": ("`{field}` must be a mapping, got {shown}", "write `key: value` pairs"),
@@ -88,8 +88,18 @@ def _resolve(doc: LocatedDoc, loc: tuple[Any, ...]) -> tuple[PathT, list[Any], l
     node: Any = doc.data
     types_here: list[Any] = [Pipeline]
     rest: list[Any] = []
+    tagged_at: PathT | None = None
     for i, elem in enumerate(loc):
         stepped = [t for tp in types_here for t in (_step(tp, elem) or [])]
+        is_tag = tagged_at != path and isinstance(node, dict) and node.get("kind") == elem and any(
+            isinstance(t, type) and issubclass(t, BaseModel) and "kind" in t.model_fields
+            and elem in get_args(t.model_fields["kind"].annotation)
+            for t in stepped
+        )
+        if is_tag:
+            types_here = [t for t in stepped if isinstance(t, type) and issubclass(t, BaseModel)]
+            tagged_at = path
+            continue
         present = (isinstance(node, dict) and isinstance(elem, str) and elem in node) or (
             isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node)
         )
@@ -117,8 +127,13 @@ def _models(types_here: list[Any]) -> list[type[BaseModel]]:
 
 
 def _field_name(path: PathT, rest: list[Any]) -> str:
-    names = [p for p in list(path) + rest if isinstance(p, str)]
-    return names[-1] if names else "document"
+    full = list(path) + rest
+    names = [p for p in full if isinstance(p, str)]
+    if not names:
+        return "document"
+    if full and isinstance(full[-1], int) and full[-2:-1] == [names[-1]]:
+        return f"{names[-1]}` item #{full[-1] + 1} `".replace("` `", "")
+    return names[-1]
 
 
 def _shown(value: Any) -> str:
@@ -157,9 +172,17 @@ def _diagnostic(doc: LocatedDoc, err: Any) -> Diagnostic:
     if kind == "extra_forbidden":
         key = loc[-1]
         parent = path[:-1] if path and path[-1] == key else path
-        allowed = sorted({f for m in _models(_resolve(doc, tuple(parent))[2]) for f in m.model_fields})
+        models = _models(_resolve(doc, tuple(parent))[2])
+        here = doc.get(parent) if parent else doc.data
+        if isinstance(here, dict) and "kind" in here:
+            matching = [m for m in models if "kind" in m.model_fields and here["kind"] in get_args(
+                m.model_fields["kind"].annotation)]
+            models = matching or models
+        allowed = sorted({f for m in models for f in m.model_fields})
         kspan = doc.span(parent + (key,), key=True)
         hint = did_you_mean(str(key), allowed) or (f"allowed here: {one_of(allowed)}" if allowed else None)
+        if key == "declarations" and "declarations" not in allowed:
+            hint = "`declarations` is the templates' deprecated alias of `params`: use `params`"
         return Diagnostic(code, f"unknown field `{key}`{_container(parent)}", kspan, hint)
     if kind == "literal_error":
         expected = ctx.get("expected", "")

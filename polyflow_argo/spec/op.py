@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Int, Name, Spec, Tags, fail
+from .base import Bool, Int, Name, Spec, Tags, fail
 from .environment import ExperimentEnvironment
 from .logging import Logging
 from .template import Build
@@ -74,9 +74,9 @@ class Op(Spec):
     trigger: Trigger | None = None
     max_retries: Int | None = None
     retry_delay: Int | None = None
-    retry_exp_backoff: bool | None = None
+    retry_exp_backoff: Bool | None = None
     max_retry_delay: Int | None = None
-    skip_on_upstream_skip: bool | None = None
+    skip_on_upstream_skip: Bool | None = None
     concurrency: Int | None = None
     conditions: Condition | None = None
     environment: ExperimentEnvironment | None = None
@@ -90,6 +90,8 @@ class Op(Spec):
     @field_validator("params", mode="before")
     @classmethod
     def _params_mapping(cls, value: Any) -> Any:
+        if value == []:
+            return None  # the original accepted an empty list
         if value is not None and not isinstance(value, dict):
             fail(
                 "PF221",

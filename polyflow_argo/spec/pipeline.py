@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, field_validator
 
 from ..source import YamlTimestamp
-from .base import Int, NAME_RE, Name, Spec, Tags, fail, slugify
+from .base import Bool, Int, NAME_RE, Name, Spec, Tags, fail, slugify
 from .logging import Logging
 from .op import Op
 from .template import Template
@@ -58,7 +58,7 @@ DateTime = Annotated[datetime, BeforeValidator(_datetime)]
 class _ScheduleBase(Spec):
     start_at: DateTime | None = None
     end_at: DateTime | None = None
-    depends_on_past: bool | None = None
+    depends_on_past: Bool | None = None
 
 
 class CronSchedule(_ScheduleBase):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Int, Name, Spec, Tags, fail
+from .base import Bool, Int, Name, Spec, Tags, fail
 from .environment import ExperimentEnvironment, PodEnvironment
 from .hptuning import HPTuning
 from .io import IO
@@ -42,18 +42,23 @@ class Build(Spec):
     env_vars: list[EnvVar] | None = None
     commit: str | None = None
     branch: str | None = None
-    nocache: bool | None = None
+    nocache: Bool | None = None
     # The nested build inherits the common template fields in the original; they mean nothing.
     kind: Literal["build"] | None = None
     name: Name | None = None
     version: Int | None = None
     description: str | None = None
     tags: Tags | None = None
+    logging: Logging | None = None
+    inputs: list[IO] | None = None
+    outputs: list[IO] | None = None
+    params: dict[str, Any] | None = None
+    environment: PodEnvironment | None = None
 
     @field_validator("image")
     @classmethod
     def _image(cls, value: str | None) -> str | None:
-        return None if value is None else check_image(value)
+        return value if not value else check_image(value)
 
     @model_validator(mode="after")
     def _one_source(self) -> "Build":
@@ -122,7 +127,7 @@ class JobTemplate(_TemplateBase):
 FRAMEWORKS = ("tensorflow", "mxnet", "horovod", "pytorch")
 _WORKERS = {"n_workers", "default_worker", "worker"}
 _REPLICA_FIELDS = {
-    "tensorflow": _WORKERS | {"n_ps", "default_ps", "ps", "delay_workers_by_global_step"},
+    "tensorflow": _WORKERS | {"n_ps", "default_ps", "ps"},
     "mxnet": _WORKERS | {"n_ps", "default_ps", "ps"},
     "horovod": _WORKERS,
     "pytorch": _WORKERS,
@@ -141,8 +146,8 @@ class ExperimentTemplate(_TemplateBase):
     @model_validator(mode="after")
     def _framework(self) -> "ExperimentTemplate":
         replicas = self.environment.replicas if self.environment is not None else None
-        if not replicas or not replicas.model_fields_set:
-            return self  # `replicas: {}` is not checked, as in the original
+        if replicas is None:
+            return self
         if self.framework not in FRAMEWORKS:
             fail(
                 "PF253",

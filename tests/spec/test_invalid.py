@@ -7,7 +7,7 @@ snippet with :func:`polyflow_argo.lint` and asserts that a diagnostic with that 
 exactly that 1-based line:column of ``<string>``, that its message contains the fragment and, for
 rows that give one, that its hint contains the hint fragment (the "did you mean").
 
-Rows whose expectation the current code does not meet are marked ``xfail(strict=True)`` with a
+Rows that found a bug (since fixed) keep its description in ``fixed_bug``, with a
 reason starting with ``BUG:``; the expectation written is the right one, not the current output.
 """
 
@@ -37,10 +37,11 @@ def case(
     pos: str,
     message: str,
     hint: str | None = None,
-    bug: str | None = None,
+    fixed_bug: str | None = None,
     severity: str = "error",
 ) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=f"BUG: {bug}")] if bug else []
+    # `fixed_bug` records a bug this row found (since fixed); the row now guards against it.
+    marks: list[Any] = []
     text = y(text) if text.strip() else text
     return pytest.param(text, code, pos, message, hint, severity, id=id, marks=marks)
 
@@ -263,7 +264,7 @@ ROWS = [
         ops: [{name: a, template: {name: t}, declarations: {x: 1}}]
         templates: [{kind: job, name: t}]
         """, "PF206", "3:38", "unknown field `declarations`", "params",
-        bug="the hint says \"did you mean 'description'?\"; `declarations` is the templates' deprecated alias "
+        fixed_bug="the hint says \"did you mean 'description'?\"; `declarations` is the templates' deprecated alias "
         "of `params`, so the hint should point to `params`"),
     case("op-inputs", """
         version: 1
@@ -320,7 +321,7 @@ ROWS = [
         ops: [{name: a, template: {name: t}}]
         templates: [{kind: job, name: t}]
         """, "PF206", "3:43", "unknown field `max_runs` in schedule",
-        bug="errors inside a `kind: cron` schedule are located on the `cron:` value (3:30) and named "
+        fixed_bug="errors inside a `kind: cron` schedule are located on the `cron:` value (3:30) and named "
         "'schedule.cron': the union tag `cron` is also a field name, so spec/load._resolve steps into it"),
     case("io-value", """
         version: 1
@@ -491,7 +492,7 @@ ROWS = [
         ops: [{name: a, template: {name: t}, params: {x: 2}}]
         templates: [{kind: job, name: t, inputs: [{name: x, type: int, default: 1}]}]
         """, "PF230", "4:73", "input 'x' is not optional and has a default value", "is_optional: true",
-        bug="spec/io.py fires PF230 only when the default does NOT parse (`not _parses(self)`): a "
+        fixed_bug="spec/io.py fires PF230 only when the default does NOT parse (`not _parses(self)`): a "
         "parsable default on a required input is silently accepted; the original rejects it"),
     case("io-flag-not-bool", """
         version: 1
@@ -969,7 +970,7 @@ ROWS = [
         ops: [{name: a, template: {name: t}}]
         templates: [{kind: job, name: t}]
         """, "PF271", "3:51", "not a valid datetime: 'next tuesday'",
-        bug="located on the `cron:` value (3:30) instead of the `end_at:` value (same cron-tag bug)"),
+        fixed_bug="located on the `cron:` value (3:30) instead of the `end_at:` value (same cron-tag bug)"),
     # ------------------------------------------------------------------ logging (1.16)
     case("logging-level-lowercase", """
         version: 1
@@ -1051,7 +1052,7 @@ ROWS = [
         """, "PF206", "4:34", "unknown field `hptuning`",
         "allowed here: backend, build, declarations, description, environment, framework, inputs, kind, "
         "logging, name, outputs, params, run, tags, version",
-        bug="the 'allowed here' hint of a template lists the fields of ALL template kinds (image, dockerfile, "
+        fixed_bug="the 'allowed here' hint of a template lists the fields of ALL template kinds (image, dockerfile, "
         "hptuning, ...), so it claims the rejected `hptuning` is allowed on a job template"),
     case("schedule-cron-unquoted-timestamp", """
         version: 1
@@ -1060,14 +1061,14 @@ ROWS = [
         ops: [{name: a, template: {name: t}}]
         templates: [{kind: job, name: t}]
         """, "PF271", "3:53", "unquoted YAML timestamp", "quote it",
-        bug="located on the `cron:` value (3:30) instead of the `start_at:` value (same cron-tag bug)"),
+        fixed_bug="located on the `cron:` value (3:30) instead of the `start_at:` value (same cron-tag bug)"),
     case("io-untyped-default-not-optional", """
         version: 1
         kind: pipeline
         ops: [{name: a, template: {name: t}, params: {x: 2}}]
         templates: [{kind: job, name: t, inputs: [{name: x, default: 1}]}]
         """, "PF230", "4:62", "input 'x' is not optional and has a default value",
-        bug="same inverted check: an untyped default on a required input is accepted"),
+        fixed_bug="same inverted check: an untyped default on a required input is accepted"),
     case("io-flag-untyped", """
         version: 1
         kind: pipeline
@@ -1086,7 +1087,7 @@ ROWS = [
         ops: [{name: a, template: {name: t}, params: {day: 2019-07-01}}]
         templates: [{kind: job, name: t, inputs: [{name: day, type: str}]}]
         """, "PF335", "3:52", "to str", "quote it",
-        bug="an unquoted YAML date is kept as text (source.YamlTimestamp is a str) and passes `type: str`; "
+        fixed_bug="an unquoted YAML date is kept as text (source.YamlTimestamp is a str) and passes `type: str`; "
         "the original's YAML loader made it a date, which the str parser rejects"),
     case("ref-op-without-outputs", """
         version: 1
@@ -1170,7 +1171,7 @@ ROWS = [
         \t- {name: a, template: {name: t}}
         templates: [{kind: job, name: t}]
         """, "PF100", "4:1", "invalid YAML", "spaces, not tabs",
-        bug="the tab hint never fires with the C loader: libyaml says 'found character that cannot start "
+        fixed_bug="the tab hint never fires with the C loader: libyaml says 'found character that cannot start "
         "any token' without naming the tab, and source._yaml_error only looks for '\\t'/'tab' in the problem"),
 ]
 
@@ -1261,11 +1262,6 @@ def test_resolve_errors_of_every_pass_in_one_run() -> None:
     assert keys == sorted(keys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an error on a list item names the list itself: '`ops` must be a mapping, got 5' and "
-    "'`dependencies` must be a string, got 1' (the list is fine; its item #1 is not)",
-)
 def test_list_item_errors_name_the_item() -> None:
     text = y("""
         version: 1
