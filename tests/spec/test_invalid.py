@@ -7,8 +7,8 @@ snippet with :func:`polyflow_argo.lint` and asserts that a diagnostic with that 
 exactly that 1-based line:column of ``<string>``, that its message contains the fragment and, for
 rows that give one, that its hint contains the hint fragment (the "did you mean").
 
-Rows that found a bug (since fixed) keep its description in ``fixed_bug``, with a
-reason starting with ``BUG:``; the expectation written is the right one, not the current output.
+Rows that found a bug (since fixed) keep its description in ``fixed_bug``; each row's
+expectation is the right behaviour, checked against the original validator where it applies.
 """
 
 from __future__ import annotations
