@@ -8,7 +8,7 @@ Validators raise :func:`fail`, a pydantic error that carries our code, an option
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -63,9 +63,6 @@ def _enum_case_insensitive(allowed: tuple[str, ...]) -> Any:
         return value
 
     return BeforeValidator(coerce)
-
-
-E = TypeVar("E")
 
 
 def loose_enum(*allowed: str) -> Any:

@@ -222,7 +222,7 @@ def semaphore_configmap(ctx: TranslateContext) -> str:
     return dns_label(f"{ctx.ir.name or 'pipeline'}-polyflow-limits")
 
 
-def template_key(node: Node, pipeline_logging: Any) -> str:
+def template_key(node: Node) -> str:
     """Ops with equal keys share one Argo template."""
     assert node.template is not None
     op = node.op

@@ -123,7 +123,7 @@ def _template_for(
             "only inline templates (`template: {name: ...}`) compile for now",
         )
         return None
-    key = template_key(node, ctx.ir.spec.logging)
+    key = template_key(node)
     if key in by_key:
         return by_key[key]
     name = namer.unique(node.template.name)
