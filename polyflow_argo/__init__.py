@@ -5,13 +5,44 @@ Public API::
     import polyflow_argo
     pipeline = polyflow_argo.load("pipeline.yaml")      # spec.Pipeline, or raises PolyflowError
     manifests = polyflow_argo.compile(pipeline)         # list of Argo manifest dicts
+
+The names are imported on first use (PEP 562), so ``import polyflow_argo.cli`` does not pay for
+pydantic before the command line is parsed.
 """
 
 from __future__ import annotations
 
-from .compiler import compile, lint, load
-from .errors import Diagnostic, PolyflowError, Span
-from .translate.context import CompileOptions
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["CompileOptions", "Diagnostic", "PolyflowError", "Span", "compile", "lint", "load"]
 __version__ = "0.1.0"
+
+_LAZY = {
+    "compile": "compiler",
+    "lint": "compiler",
+    "load": "compiler",
+    "Diagnostic": "errors",
+    "PolyflowError": "errors",
+    "Span": "errors",
+    "CompileOptions": "translate.context",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .compiler import compile, lint, load
+    from .errors import Diagnostic, PolyflowError, Span
+    from .translate.context import CompileOptions
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'polyflow_argo' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

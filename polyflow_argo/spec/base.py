@@ -19,7 +19,7 @@ NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 class Spec(BaseModel):
     """Base of every spec model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False, defer_build=True)
 
     def given(self, field: str) -> bool:
         """Whether the YAML set ``field`` (explicitly, even to its default)."""
