@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from . import source
 from .errors import Diagnostic, PolyflowError
@@ -91,13 +91,22 @@ def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) ->
 
 
 def compile(  # noqa: A001 - the public name the issue asks for
-    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None
+    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None, **fields: Any
 ) -> list[dict[str, object]]:
     """Compile a pipeline (a loaded ``Pipeline``, a path, YAML text, or a list of files to merge).
+
+    Options come as a ``CompileOptions`` or as its fields by keyword, e.g.
+    ``compile("p.yaml", argo_version="3.6", name="nightly")``.
 
     Raises:
         PolyflowError: with every problem found, at its line.
     """
+    if fields:
+        from dataclasses import replace
+
+        from .translate.context import CompileOptions
+
+        options = replace(options or CompileOptions(), **fields)
     return compile_with_warnings(pipeline, options)[0]
 
 

@@ -27,7 +27,7 @@ def translate(ir: Pipeline, options: CompileOptions | None = None) -> tuple[list
             "pass --ignore-schedule to compile a one-off Workflow of this pipeline",
         )
     docs = workflow(ctx)
-    if not ctx.sink.has_errors:
+    if options.check_limits and not ctx.sink.has_errors:
         ctx.sink.extend(check_limits(docs, ctx.target))
     ctx.sink.raise_if_errors(TranslateError)
     return docs, ctx.sink

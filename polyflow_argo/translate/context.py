@@ -21,6 +21,8 @@ class CompileOptions:
         strict: turn warnings about dropped features into errors.
         params: ``{"op.param": "value"}`` overrides applied before validation.
         ignore_schedule: compile a scheduled pipeline as a one-off Workflow.
+        check_limits: enforce Argo's limits (DAG tasks, templates, names, object size). Only
+            benchmarks and clusters with raised limits turn this off; the API has no CLI flag.
     """
 
     name: str | None = None
@@ -29,6 +31,7 @@ class CompileOptions:
     strict: bool = False
     params: tuple[tuple[str, str], ...] = ()
     ignore_schedule: bool = False
+    check_limits: bool = True
 
 
 @dataclass

@@ -21,6 +21,7 @@ class Feature(enum.Enum):
     FULL_CRD_LIMITS = "full CRDs with 200 templates / 200 DAG tasks"
     SKIPPED_OUTPUT_DEFAULTS = "defaults for outputs of Skipped/Omitted producers"
     UI_ANNOTATIONS_ON_TEMPLATES = "title/description annotations on WorkflowTemplates and CronWorkflows"
+    TEMPLATE_DISPLAY_NAME = "`workflows.argoproj.io/display-name` in a template's `annotations`"
 
 
 _ALL = set(Feature)
@@ -46,6 +47,7 @@ FEATURES: dict[str, frozenset[Feature]] = {
             Feature.SYNC_PLURAL,
             Feature.SYNC_SINGULAR,
             Feature.UI_ANNOTATIONS_ON_TEMPLATES,
+            Feature.TEMPLATE_DISPLAY_NAME,
         }
     ),
     "4": frozenset(_ALL - {Feature.CRON_SCHEDULE_SINGULAR, Feature.SYNC_SINGULAR}),

@@ -17,12 +17,14 @@ from typing import Any
 from ..resolve import Node
 from .context import TranslateContext
 from .dag import depends, when
-from .names import Namer, dns_label, label_value
+from .names import DISPLAY_NAME, Namer, dns_label, label_value
 from .params import argument_value
+from .target import Feature
 from .templates import KINDS, OP_PARAM, semaphore_configmap, template_key, unsupported_kind
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "pipeline"
+DISPLAY_ANNOTATION = "workflows.argoproj.io/display-name"
 
 
 def spec_hash(ctx: TranslateContext) -> str:
@@ -72,11 +74,16 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     by_key: dict[str, str] = {}
     dag_tasks = []
     renamed = {}
+    shown: dict[str, str] = {}  # task -> name the Argo UI shows, when it differs from the task name
     for node in ir.nodes.values():
         name = tasks[node.name]
         if name != node.name:
             renamed[name] = node.name
+            if DISPLAY_NAME.match(node.name):
+                shown[name] = node.name
         template = _template_for(ctx, node, template_namer, by_key, templates)
+        if name in shown and template:
+            _show_display_name(ctx, templates, template)
         task: dict[str, Any] = {"name": name, "template": template or "missing"}
         dep = depends(node, tasks)
         if dep:
@@ -91,7 +98,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
                 node.path + ("trigger",),
                 "add `dependencies:`, or remove `trigger`",
             )
-        task["arguments"] = {"parameters": _arguments(ctx, node, tasks)}
+        task["arguments"] = {"parameters": _arguments(ctx, node, tasks, shown.get(name, name))}
         dag_tasks.append(task)
     dag_template: dict[str, Any] = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}
     concurrency = ir.spec.concurrency
@@ -150,8 +157,24 @@ def _default_logging(template: dict[str, Any], logging: Any) -> None:
         template["container"].pop("env")
 
 
-def _arguments(ctx: TranslateContext, node: Node, tasks: dict[str, str]) -> list[dict[str, str]]:
-    args = [{"name": OP_PARAM, "value": tasks[node.name]}]
+def _show_display_name(ctx: TranslateContext, templates: list[dict[str, Any]], name: str) -> None:
+    """Make the Argo UI show each op of template ``name`` under its ``polyflow-op`` argument.
+
+    Argo puts a node whose display name does not match ``DISPLAY_NAME`` in Error, so the argument
+    is the op's own name only when it matches, else the task name (see ``workflow_spec``).
+    """
+    if not ctx.target.has(Feature.TEMPLATE_DISPLAY_NAME):
+        return
+    for template in templates:
+        if template["name"] == name and "annotations" not in template:
+            rest = {k: template.pop(k) for k in list(template) if k != "name"}
+            template["annotations"] = {DISPLAY_ANNOTATION: f"{{{{inputs.parameters.{OP_PARAM}}}}}"}
+            template.update(rest)
+            return
+
+
+def _arguments(ctx: TranslateContext, node: Node, tasks: dict[str, str], shown: str) -> list[dict[str, str]]:
+    args = [{"name": OP_PARAM, "value": shown}]
     if node.template is None:
         return args
     for io in node.template.inputs:
