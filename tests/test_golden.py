@@ -83,6 +83,18 @@ def test_golden(case: str, src: Path, expected: Path, request: pytest.FixtureReq
         _invariants(docs)
 
 
+def _cron_invariants(spec: dict[str, object]) -> None:
+    """Every entry parses as Argo reads it; the guard is one expression tag."""
+    from polyflow_argo.resolve.cronexpr import CRD_PATTERN, parse
+
+    for entry in spec.get("schedules") or [spec.get("schedule")]:  # type: ignore[union-attr]
+        assert isinstance(entry, str) and CRD_PATTERN.match(entry)
+        if not entry.startswith("@every"):
+            parse(entry)
+    when = spec.get("when")
+    assert when is None or (isinstance(when, str) and when.startswith("{{=") and when.endswith("}}"))
+
+
 def _invariants(docs: list[dict[str, object]]) -> None:
     name = re.compile(r"^[a-z][-a-z0-9]*$")
     for doc in docs:
@@ -90,6 +102,10 @@ def _invariants(docs: list[dict[str, object]]) -> None:
             continue
         assert hera_round_trip(doc) == []  # type: ignore[arg-type]
         spec = doc["spec"]  # type: ignore[index]
+        if doc["kind"] == "CronWorkflow":
+            assert len(doc["metadata"]["name"]) <= 52  # type: ignore[index]
+            _cron_invariants(spec)  # type: ignore[arg-type]
+            spec = spec["workflowSpec"]  # type: ignore[index]
         templates = spec["templates"]  # type: ignore[index]
         names = [t["name"] for t in templates]
         assert len(names) == len(set(names))

@@ -38,7 +38,36 @@ def register(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help="fail instead of dropping unsupported features")
     p.add_argument("--ignore-schedule", action="store_true", help="compile a scheduled pipeline as a one-off Workflow")
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
+    add_cron_options(p)
     p.set_defaults(handler=run)
+
+
+def add_cron_options(p: argparse.ArgumentParser) -> None:
+    """CronWorkflow fields the pipeline language has no place for (scheduled pipelines only)."""
+    g = p.add_argument_group("scheduled pipelines (CronWorkflow)")
+    g.add_argument(
+        "--allow-every-drift",
+        action="store_true",
+        help="compile an interval that is not a whole number of minutes to `@every` (it drifts: Argo counts "
+        "from each update of the CronWorkflow) instead of failing",
+    )
+    g.add_argument("--starting-deadline-seconds", type=_non_negative, metavar="S",
+                   help="run a missed schedule when the controller restarts within S seconds")
+    g.add_argument("--successful-history-limit", type=_non_negative, metavar="N",
+                   help="successful runs to keep (Argo's default: 3)")
+    g.add_argument("--failed-history-limit", type=_non_negative, metavar="N",
+                   help="failed runs to keep (Argo's default: 1)")
+    g.add_argument("--suspend", action="store_true", help="create the CronWorkflow suspended")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
 
 
 def parse_params(items: list[str]) -> tuple[tuple[str, str], ...]:
@@ -61,6 +90,11 @@ def options_from(args: argparse.Namespace) -> Any:
         strict=args.strict,
         params=parse_params(args.param),
         ignore_schedule=args.ignore_schedule,
+        allow_every_drift=args.allow_every_drift,
+        starting_deadline_seconds=args.starting_deadline_seconds,
+        successful_history_limit=args.successful_history_limit,
+        failed_history_limit=args.failed_history_limit,
+        suspend=args.suspend,
     )
 
 

@@ -31,6 +31,7 @@ class Context:
     templates: dict[str, ResolvedTemplate] = field(default_factory=dict)
     op_templates: dict[str, ResolvedTemplate | None] = field(default_factory=dict)
     params: dict[str, dict[str, Param]] = field(default_factory=dict)
+    schedule: Any = None  # a schedule.ResolvedSchedule once resolved
 
     def span(self, path: PathT, key: bool = False) -> Span | None:
         return self.doc.span(path, key=key)

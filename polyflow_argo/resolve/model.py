@@ -105,6 +105,7 @@ class Pipeline:
     levels: list[list[str]] = field(default_factory=list)
     templates: dict[str, ResolvedTemplate] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
+    schedule: Any = None  # schedule.ResolvedSchedule, or None when the pipeline has no schedule
 
     @property
     def name(self) -> str | None:

@@ -18,6 +18,7 @@ from .model import Node, Pipeline
 from .names import check_names
 from .params import check_params
 from .semantics import check_semantics
+from .schedule import resolve_schedule
 from .templates import resolve_templates
 
 PASSES: list[Callable[[Context], None]] = [
@@ -26,6 +27,7 @@ PASSES: list[Callable[[Context], None]] = [
     resolve_templates,
     check_params,
     check_semantics,
+    resolve_schedule,
 ]
 
 
@@ -41,4 +43,4 @@ def resolve(spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None 
         nodes[op.name] = Node(
             op.name, i, op, ctx.upstream.get(op.name, ()), ctx.op_templates.get(op.name), ctx.params.get(op.name, {})
         )
-    return Pipeline(spec, doc, nodes, ctx.levels, ctx.templates, list(ctx.sink.items))
+    return Pipeline(spec, doc, nodes, ctx.levels, ctx.templates, list(ctx.sink.items), ctx.schedule)

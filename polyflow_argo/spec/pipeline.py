@@ -59,6 +59,9 @@ class _ScheduleBase(Spec):
     start_at: DateTime | None = None
     end_at: DateTime | None = None
     depends_on_past: Bool | None = None
+    # Extension (not in Polyflow 2019): the IANA zone of a cron's wall-clock times. Checked in
+    # resolve, which also rejects it on interval schedules with a reason.
+    timezone: str | None = None
 
 
 class CronSchedule(_ScheduleBase):

@@ -8,6 +8,7 @@ from ..errors import DiagnosticSink, TranslateError
 from ..resolve import Pipeline
 from .check import check_limits
 from .context import CompileOptions, TranslateContext
+from .cron import cron_workflow
 from .target import ArgoTarget
 from .workflow import workflow
 
@@ -19,14 +20,11 @@ def translate(ir: Pipeline, options: CompileOptions | None = None) -> tuple[list
     """
     options = options or CompileOptions()
     ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
-    if ir.spec.schedule is not None and not options.ignore_schedule:
-        ctx.error(
-            "PF460",
-            "scheduled pipelines compile to CronWorkflows in a later version of polyflow-argo",
-            ("schedule",),
-            "pass --ignore-schedule to compile a one-off Workflow of this pipeline",
-        )
-    docs = workflow(ctx)
+    if ir.schedule is not None and not options.ignore_schedule:
+        ctx.scheduled = True
+        docs = cron_workflow(ctx)
+    else:
+        docs = workflow(ctx)
     if options.check_limits and not ctx.sink.has_errors:
         ctx.sink.extend(check_limits(docs, ctx.target))
     ctx.sink.raise_if_errors(TranslateError)

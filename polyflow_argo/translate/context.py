@@ -21,6 +21,11 @@ class CompileOptions:
         strict: turn warnings about dropped features into errors.
         params: ``{"op.param": "value"}`` overrides applied before validation.
         ignore_schedule: compile a scheduled pipeline as a one-off Workflow.
+        allow_every_drift: compile an interval that is not a whole number of minutes to ``@every``
+            (which drifts) instead of rejecting it.
+        starting_deadline_seconds, successful_history_limit, failed_history_limit, suspend: the
+            CronWorkflow fields of the same names (scheduled pipelines only).
+        scheduled_time: the instant a backfill run stands for (set by ``backfill``).
         check_limits: enforce Argo's limits (DAG tasks, templates, names, object size). Only
             benchmarks and clusters with raised limits turn this off; the API has no CLI flag.
     """
@@ -32,6 +37,12 @@ class CompileOptions:
     params: tuple[tuple[str, str], ...] = ()
     ignore_schedule: bool = False
     check_limits: bool = True
+    allow_every_drift: bool = False
+    starting_deadline_seconds: int | None = None
+    successful_history_limit: int | None = None
+    failed_history_limit: int | None = None
+    suspend: bool = False
+    scheduled_time: str | None = None
 
 
 @dataclass
@@ -40,6 +51,7 @@ class TranslateContext:
     options: CompileOptions
     target: ArgoTarget
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)
+    scheduled: bool = False  # containers get POLYFLOW_SCHEDULED_TIME from {{workflow.scheduledTime}}
 
     def error(self, code: str, message: str, path: PathT, hint: str | None = None) -> None:
         self.sink.error(code, message, self.ir.doc.span(path), hint)

@@ -122,6 +122,8 @@ def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str
         container["command"] = ["/bin/bash", "-c"]
         container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"))]
     env_vars = _env_vars(node, inputs, outputs)
+    if ctx.scheduled:
+        env_vars.append({"name": "POLYFLOW_SCHEDULED_TIME", "value": "{{workflow.scheduledTime}}"})
     if env_vars:
         container["env"] = env_vars
     env_from = [{"secretRef": {"name": s}} for s in env.get("secret_refs") or []]

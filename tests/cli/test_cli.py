@@ -84,7 +84,7 @@ def test_compile_out_dir_writes_files(tmp_path: Path) -> None:
 def test_compile_error_exits_1_without_traceback() -> None:
     res = run("compile", "examples/seed.yaml")
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    assert "examples/seed.yaml:15:11: error: scheduled pipelines" in res.stderr
+    assert "examples/seed.yaml:17:28: error: op 'job1' uses template 'job-template', which has a dockerfile build" in res.stderr
 
 
 def test_usage_error_exits_2() -> None:

@@ -1,0 +1,216 @@
+"""Pass and model: the pipeline's schedule, checked, with the instants it means.
+
+What a schedule means (docs/schedules.md):
+
+- ``cron``: every instant whose wall-clock time in ``timezone`` (UTC when not given) matches the
+  expression, read as Argo reads it (:mod:`.cronexpr`). On a daylight-saving day a wall time that
+  does not exist does not fire and a wall time that happens twice fires twice, as on Argo.
+- ``interval``: ``start_at`` (its seconds dropped, with a warning) and every ``frequency`` seconds
+  after it, in UTC, so daylight saving cannot shift it.
+- both: never before ``start_at`` nor after ``end_at``; naive datetimes are read in the schedule's
+  time zone (cron) or UTC (interval).
+
+:func:`spec_instants` computes those instants with croniter; the translator must make Argo fire at
+exactly the same ones, which the test suite proves with Argo's own cron parser.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from typing import Iterator
+
+from .context import Context
+from .cronexpr import CronExpr, CronSyntaxError, parse
+
+UTC = timezone.utc
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ResolvedSchedule:
+    kind: str  # "cron" | "interval"
+    timezone: str
+    cron: CronExpr | None = None
+    frequency: int | None = None  # seconds (interval)
+    start: datetime | None = None  # aware; for intervals, truncated to the minute
+    end: datetime | None = None  # aware
+    depends_on_past: bool = False
+    dropped_seconds: int = 0  # seconds of start_at that an interval cannot keep
+
+    @property
+    def zone(self) -> tzinfo:
+        return zone(self.timezone)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> tzinfo:
+    if name == "UTC":
+        return UTC
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def check_timezone(name: str) -> str | None:
+    """None if ``name`` is an IANA zone Argo can load, else what is wrong."""
+    if name in ("Local", "localtime", ""):
+        return f"{name!r} is the controller's local time, which the pipeline cannot know"
+    try:
+        zone(name)
+    except (ValueError, OSError, LookupError):
+        return f"unknown time zone {name!r}"
+    return None
+
+
+def timezone_hint(name: str) -> str:
+    from zoneinfo import available_timezones
+
+    close = difflib.get_close_matches(name, sorted(available_timezones()), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "use an IANA name such as 'UTC', 'Europe/Paris' or 'America/New_York'"
+
+
+def _aware(value: datetime | None, tz: tzinfo) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=tz)
+    return value
+
+
+def resolve_schedule(ctx: Context) -> None:
+    """Pass: check the schedule and store the resolved one in ``ctx.schedule``."""
+    spec = ctx.spec.schedule
+    if spec is None:
+        return
+    base = ("schedule",)
+    ok = True
+    tz_name = getattr(spec, "timezone", None)
+    if spec.kind == "interval" and tz_name is not None:
+        ctx.error(
+            "PF350",
+            "an interval schedule runs every `frequency` seconds in UTC: a time zone cannot change when it fires",
+            base + ("timezone",),
+            "remove `timezone`, or use `kind: cron` for wall-clock times in a zone",
+            key=True,
+        )
+        ok = False
+        tz_name = None
+    if tz_name is not None:
+        problem = check_timezone(tz_name)
+        if problem:
+            ctx.error("PF351", problem, base + ("timezone",), timezone_hint(tz_name))
+            ok = False
+    tz_name = tz_name or "UTC"
+    tz = zone(tz_name) if ok else UTC
+    start = _aware(spec.start_at, tz)
+    end = _aware(spec.end_at, tz)
+    if start is not None and end is not None and end < start:
+        ctx.error(
+            "PF352",
+            f"end_at ({end.isoformat()}) is before start_at ({start.isoformat()}): the schedule never fires",
+            base + ("end_at",),
+            "swap them, or fix the dates",
+        )
+        ok = False
+    cron = None
+    frequency = None
+    dropped = 0
+    if spec.kind == "cron":
+        try:
+            cron = parse(spec.cron)
+        except CronSyntaxError as exc:
+            ctx.error("PF353", f"invalid cron expression {spec.cron!r}: {exc.message}", base + ("cron",), exc.hint)
+            ok = False
+    else:
+        frequency = spec.frequency
+        if frequency <= 0:
+            ctx.error(
+                "PF354",
+                f"frequency must be a positive number of seconds, got {frequency}",
+                base + ("frequency",),
+                "e.g. `frequency: 3600` runs every hour",
+            )
+            ok = False
+        if start is not None:
+            start = start.astimezone(UTC)
+            dropped = start.second + (1 if start.microsecond else 0)
+            start = start.replace(second=0, microsecond=0)
+    if not ok:
+        return
+    rs = ResolvedSchedule(
+        spec.kind, tz_name, cron, frequency, start, end, bool(spec.depends_on_past), dropped
+    )
+    if cron is not None and next(spec_instants(rs, datetime(2000, 1, 1, tzinfo=UTC), limit=1), None) is None:
+        ctx.error(
+            "PF355",
+            f"the cron expression {spec.cron!r} never fires"
+            + (" between start_at and end_at" if start or end else ""),
+            base + ("cron",),
+            "check the day of month against the month (e.g. 30 February)",
+        )
+        return
+    ctx.schedule = rs
+
+
+def spec_instants(
+    rs: ResolvedSchedule, after: datetime, limit: int | None = None, until: datetime | None = None
+) -> Iterator[datetime]:
+    """The instants (UTC, ascending) strictly after ``after`` at which the schedule fires."""
+    if after.tzinfo is None:
+        after = after.replace(tzinfo=UTC)
+    stop = rs.end
+    if until is not None:
+        stop = until if stop is None else min(stop, until)
+    produced = 0
+    source = _interval(rs, after) if rs.kind == "interval" else _cron(rs, after)
+    for t in source:
+        if stop is not None and t > stop:
+            return
+        if limit is not None and produced >= limit:
+            return
+        produced += 1
+        yield t
+
+
+def _interval(rs: ResolvedSchedule, after: datetime) -> Iterator[datetime]:
+    assert rs.start is not None and rs.frequency
+    step = timedelta(seconds=rs.frequency)
+    k = 0
+    if after >= rs.start:
+        k = int((after - rs.start).total_seconds() // rs.frequency) + 1
+    t = rs.start + k * step
+    while True:
+        yield t
+        t += step
+
+
+def _cron(rs: ResolvedSchedule, after: datetime) -> Iterator[datetime]:
+    assert rs.cron is not None
+    if rs.start is not None and rs.start > after:
+        after = rs.start - timedelta(microseconds=1)
+    return cron_instants(rs.cron, rs.zone, after)
+
+
+def cron_instants(expr: CronExpr, tz: tzinfo, after: datetime) -> Iterator[datetime]:
+    """Instants (UTC) strictly after ``after`` whose wall-clock time in ``tz`` matches ``expr``."""
+    from croniter import CroniterBadDateError, croniter
+
+    it = croniter(expr.normalized, after.astimezone(tz))
+    last = None
+    while True:
+        try:
+            t = it.get_next(datetime)
+        except CroniterBadDateError:
+            return
+        if not expr.matches(t.astimezone(tz)):
+            continue  # croniter moves a time that falls in a DST gap; Argo skips it
+        t = t.astimezone(UTC)
+        if t == last or t <= after:
+            continue
+        last = t
+        yield t
