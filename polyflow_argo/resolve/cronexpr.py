@@ -133,9 +133,13 @@ def _field(field: str, bounds: _Bounds) -> tuple[frozenset[int], bool]:
     values: set[int] = set()
     star = False
     for part in field.split(","):
+        if not part:
+            continue  # robfig splits with FieldsFunc: empty items are ignored
         vals, part_star = _range(part, bounds)
         values |= vals
         star = star or part_star
+    if not values:  # Argo accepts it, and never fires
+        raise CronSyntaxError(f"the {bounds.name} field {field!r} lists no values, so it never fires")
     return frozenset(values), star
 
 
