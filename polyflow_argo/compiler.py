@@ -11,6 +11,7 @@ diagnostics it found.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
@@ -117,6 +118,13 @@ def compile_with_warnings(
     from .translate import CompileOptions, translate
 
     options = options or CompileOptions()
+    ir = _resolve_input(pipeline, options)
+    docs, sink = translate(ir, options)
+    warnings = sorted([*ir.warnings, *sink.items], key=Diagnostic.sort_key)
+    return docs, warnings
+
+
+def _resolve_input(pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions") -> ResolvedPipeline:
     if isinstance(pipeline, Pipeline):
         doc = pipeline._doc
         if doc is None:
@@ -128,10 +136,61 @@ def compile_with_warnings(
             apply_params(doc, options.params)
         spec = load_pipeline(doc)
         spec._doc = doc
-    ir = resolve(spec, doc, ResolveOptions())
-    docs, sink = translate(ir, options)
-    warnings = sorted([*ir.warnings, *sink.items], key=Diagnostic.sort_key)
-    return docs, warnings
+    return resolve(spec, doc, ResolveOptions())
+
+
+def backfill(
+    pipeline: "Pipeline | PathOrText | list[PathOrText]",
+    start: datetime,
+    end: datetime,
+    options: "CompileOptions | None" = None,
+) -> tuple[list[dict[str, object]], list[Diagnostic]]:
+    """One Workflow per instant of the pipeline's schedule in ``[start, end]`` (translate/backfill.py).
+
+    Raises:
+        PolyflowError: the pipeline is invalid, has no schedule, or the window is empty or reversed.
+    """
+    from .errors import TranslateError
+    from .resolve.schedule import spec_instants
+    from .translate import CompileOptions
+    from .translate.backfill import backfill_workflows
+    from .translate.context import TranslateContext
+    from .translate.target import ArgoTarget
+
+    options = options or CompileOptions()
+    ir = _resolve_input(pipeline, options)
+    where = ir.doc.span(())
+    if ir.schedule is None:
+        raise TranslateError(
+            Diagnostic("PF470", "the pipeline has no schedule, so there is nothing to backfill", where,
+                       "add a `schedule:`, or use `polyflow-argo submit` for a one-off run")
+        )
+    start, end = _utc(start), _utc(end)
+    if end < start:
+        raise TranslateError(Diagnostic("PF471", f"--to ({end.isoformat()}) is before --from ({start.isoformat()})",
+                                        None, "swap them"))
+    instants = list(spec_instants(ir.schedule, start - timedelta(microseconds=1), until=end))
+    if not instants:
+        raise TranslateError(
+            Diagnostic("PF472", f"the schedule has no instant between {start.isoformat()} and {end.isoformat()}",
+                       ir.doc.span(("schedule",)), "`polyflow-argo schedule next FILE --from ...` lists them")
+        )
+    if len(instants) > MAX_BACKFILL and options.check_limits:
+        raise TranslateError(
+            Diagnostic("PF473", f"the window holds {len(instants)} runs; backfill emits at most {MAX_BACKFILL}",
+                       None, "backfill a shorter window at a time")
+        )
+    ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
+    docs = backfill_workflows(ctx, instants)
+    ctx.sink.raise_if_errors(TranslateError)
+    return docs, sorted([*ir.warnings, *ctx.sink.items], key=Diagnostic.sort_key)
+
+
+MAX_BACKFILL = 1000
+
+
+def _utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
 
 
 def lint(*sources: PathOrText, resolve_sources: bool = False) -> list[Diagnostic]:

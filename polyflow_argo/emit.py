@@ -58,8 +58,9 @@ def to_yaml(docs: Iterable[dict[str, Any]]) -> str:
     return "".join("---\n" + p for p in parts)
 
 
-def to_json(docs: list[dict[str, Any]], indent: int | None = 2) -> str:
-    """One object, or a kubectl-style ``List`` when there are several."""
+def to_json(docs: list[dict[str, Any]], indent: int | None = None) -> str:
+    """One object, or a kubectl-style ``List`` when there are several; compact by default (the C
+    encoder: 6x faster than indented output on big pipelines). YAML is the format for reading."""
     body: dict[str, Any]
     if len(docs) == 1:
         body = canonical(docs[0])

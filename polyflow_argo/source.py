@@ -44,22 +44,23 @@ class LocatedDoc:
     """Plain data from one or more files, with the span of every value and every key."""
 
     data: Any
-    spans: dict[PathT, Span] = field(default_factory=dict)
-    key_spans: dict[PathT, Span] = field(default_factory=dict)
+    # values: a Span, or (file, yaml node) turned into one on demand (_as_span)
+    spans: dict[PathT, Any] = field(default_factory=dict)
+    key_spans: dict[PathT, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
 
     def span(self, path: PathT, key: bool = False) -> Span | None:
         """The span of ``path``, or of its deepest existing ancestor."""
-        index = self.key_spans if key else self.spans
-        if key and path in index:
-            return index[path]
+        if key and path in self.key_spans:
+            return _as_span(self.key_spans[path])
         path = tuple(path)
         while path:
             if path in self.spans:
-                return self.spans[path]
+                return _as_span(self.spans[path])
             path = path[:-1]
-        return self.spans.get(())
+        root = self.spans.get(())
+        return None if root is None else _as_span(root)
 
     def get(self, path: PathT) -> Any:
         node = self.data
@@ -73,11 +74,23 @@ def _span(file: str, node: yaml.Node) -> Span:
     return Span(file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
 
 
+def _mark(file: str, node: yaml.Node) -> tuple[str, int, int, int, int]:
+    s, e = node.start_mark, node.end_mark
+    return (file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+def _as_span(entry: "Span | tuple[str, int, int, int, int]") -> Span:
+    """Index entries are plain tuples until asked for: building a Span for each of 100,000 values
+    of a big pipeline costs more than parsing it (frozen dataclass __init__), and keeping the YAML
+    nodes alive instead would make every later garbage collection walk them."""
+    return entry if isinstance(entry, Span) else Span(*entry)
+
+
 class _Walker:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.spans: dict[PathT, Span] = {}
-        self.key_spans: dict[PathT, Span] = {}
+        self.spans: dict[PathT, Any] = {}
+        self.key_spans: dict[PathT, Any] = {}
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
         self._active: set[int] = set()
@@ -89,12 +102,12 @@ class _Walker:
                 del index[p]
 
     def value(self, node: yaml.Node, path: PathT) -> Any:
-        self.spans[path] = _span(self.file, node)
+        self.spans[path] = _mark(self.file, node)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         if id(node) in self._active:
             self.errors.append(
-                Diagnostic("PF103", "recursive YAML alias", self.spans[path], "expand the alias by hand")
+                Diagnostic("PF103", "recursive YAML alias", _span(self.file, node), "expand the alias by hand")
             )
             return None
         self._active.add(id(node))
@@ -130,13 +143,13 @@ class _Walker:
         explicit: set[str] = set()
         merge_keys = {id(k) for k, _ in node.value}
         for key_node, value_node in self._pairs(node):
-            key_span = _span(self.file, key_node)
+            key_span = _mark(self.file, key_node)
             key = self.scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
                 hint = "quote it" if isinstance(key_node, yaml.ScalarNode) else None
                 self.errors.append(
-                    Diagnostic("PF102", f"mapping key {shown!r} is not a string", key_span, hint)
+                    Diagnostic("PF102", f"mapping key {shown!r} is not a string", _span(self.file, key_node), hint)
                 )
                 continue
             own = id(key_node) in merge_keys
@@ -146,8 +159,9 @@ class _Walker:
                         Diagnostic(
                             "PF101",
                             f"duplicate key '{key}': the later value wins",
-                            key_span,
-                            f"it is already defined at line {self.key_spans[path + (key,)].line}; remove one",
+                            _span(self.file, key_node),
+                            f"it is already defined at line {_as_span(self.key_spans[path + (key,)]).line}; "
+                            "remove one",
                             "warning",
                         )
                     )

@@ -52,6 +52,7 @@ class TranslateContext:
     target: ArgoTarget
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)
     scheduled: bool = False  # containers get POLYFLOW_SCHEDULED_TIME from {{workflow.scheduledTime}}
+    spec_hash: str | None = None  # computed once (workflow.spec_hash)
 
     def error(self, code: str, message: str, path: PathT, hint: str | None = None) -> None:
         self.sink.error(code, message, self.ir.doc.span(path), hint)

@@ -28,8 +28,11 @@ DISPLAY_ANNOTATION = "workflows.argoproj.io/display-name"
 
 
 def spec_hash(ctx: TranslateContext) -> str:
-    data = ctx.ir.spec.model_dump(mode="json", exclude_none=True)
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+    """12 hex digits of the validated spec (formatting and comments do not change it); once per run."""
+    if ctx.spec_hash is None:
+        data = ctx.ir.spec.model_dump(mode="json", exclude_none=True)
+        ctx.spec_hash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+    return ctx.spec_hash
 
 
 def metadata(ctx: TranslateContext, kind_limit: int = 63) -> dict[str, Any]:
@@ -55,7 +58,8 @@ def metadata(ctx: TranslateContext, kind_limit: int = 63) -> dict[str, Any]:
 
 
 def task_names(ctx: TranslateContext) -> dict[str, str]:
-    return Namer(reserved=(), prefix="op").assign(list(ctx.ir.nodes))
+    # `polyflow-previous-run` is the gate task of chained backfill runs (translate/backfill.py).
+    return Namer(reserved=("polyflow-previous-run",), prefix="op").assign(list(ctx.ir.nodes))
 
 
 @dataclass

@@ -215,3 +215,35 @@ def test_cron_grammar_matches_argo(argo_sim: Path) -> None:
         if ours != argo_ok:
             disagreements.append((expr, "Argo accepts" if argo_ok else "Argo rejects"))
     assert disagreements == []
+
+
+CHAINED = """\
+version: 1
+kind: pipeline
+name: chained
+schedule: {kind: interval, frequency: 3600, start_at: '2026-01-01T00:00:00Z', depends_on_past: true}
+ops:
+  - {name: extract, template: {name: t}}
+  - {name: report, template: {name: t}, dependencies: [extract], trigger: all_done}
+  - {name: alert, template: {name: t}, dependencies: [extract], trigger: one_failed}
+templates:
+  - {kind: job, name: t, build: {image: busybox}, run: {cmd: echo}}
+"""
+
+
+@pytest.mark.parametrize("previous", ["Succeeded", "Failed", "Error"])
+def test_backfill_chain_runs_only_after_a_successful_previous_run(argo_sim: Path, previous: str) -> None:
+    """depends_on_past in a backfill: if the previous run did not succeed, no op of this run runs,
+    not even `all_done` or `one_failed` handlers."""
+    from polyflow_argo.compiler import backfill
+
+    docs, _ = backfill(CHAINED, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 1, tzinfo=UTC))
+    dag = docs[1]["spec"]["templates"][0]["dag"]
+    request = {"failFast": dag["failFast"], "tasks": dag["tasks"], "outcomes": {"polyflow-previous-run": previous}}
+    out = subprocess.run([str(argo_sim)], input=json.dumps(request), capture_output=True, text=True, check=True)
+    phases = json.loads(out.stdout)["phases"]
+    ops = {k: v for k, v in phases.items() if k != "polyflow-previous-run"}
+    if previous == "Succeeded":
+        assert ops == {"extract": "Succeeded", "report": "Succeeded", "alert": "Omitted"}
+    else:
+        assert set(ops.values()) == {"Omitted"} and set(ops) == {"extract", "report", "alert"}

@@ -1,0 +1,95 @@
+"""`polyflow-argo schedule next` and `polyflow-argo backfill` as a user runs them (subprocess)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PARIS = """\
+version: 1
+kind: pipeline
+name: paris
+schedule: {kind: cron, cron: '30 2 * * *', timezone: Europe/Paris}
+ops:
+  - {name: a, template: {name: t}}
+templates:
+  - {kind: job, name: t, build: {image: busybox}, run: {cmd: echo}}
+"""
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def test_schedule_next_lists_spec_and_argo_instants() -> None:
+    res = run("schedule", "next", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z", "-n", "3")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "every-ten-minutes: every 600s from 2019-08-01T00:00:00Z, depends on past"
+    assert "*/10 * * * *" in lines[1] and "now().Unix() >= 1564617600" in lines[1]
+    assert lines[3].split() == ["1", "2026-01-01T00:10:00Z", "2026-01-01T00:10:00Z"]
+    assert lines[-1] == "All 3 instants agree."
+
+
+def test_schedule_next_shows_the_dst_gap_in_local_time(tmp_path: Path) -> None:
+    path = tmp_path / "paris.yaml"
+    path.write_text(PARIS)
+    res = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "-n", "3", "-o", "json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    # 02:30 does not exist in Paris on 29 March 2026: no run that day, on Argo as in the spec.
+    assert out["spec"] == out["argo"] == ["2026-03-27T01:30:00Z", "2026-03-28T01:30:00Z", "2026-03-30T00:30:00Z"]
+    assert out["same"] is True and out["timezone"] == "Europe/Paris"
+    text = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "-n", "3").stdout
+    assert "2026-03-30T02:30:00+02:00" in text
+
+
+def test_schedule_next_flags_drift(tmp_path: Path) -> None:
+    path = tmp_path / "drift.yaml"
+    path.write_text(PARIS.replace("{kind: cron, cron: '30 2 * * *', timezone: Europe/Paris}",
+                                  "{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:00Z'}"))
+    res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z", "-n", "2", "--allow-every-drift")
+    assert res.returncode == 1
+    assert "(drifts: @every)" in res.stdout and "cannot be predicted" in res.stdout
+    res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
+    assert res.returncode == 1 and "PF462" not in res.stderr and "90 s is not a whole number of minutes" in res.stderr
+
+
+def test_schedule_next_bad_date_is_a_usage_error() -> None:
+    res = run("schedule", "next", "examples/interval.yaml", "--from", "yesterday")
+    assert res.returncode == 2 and "not an ISO 8601 date-time: 'yesterday'" in res.stderr
+
+
+def test_backfill_emits_one_named_workflow_per_instant(tmp_path: Path) -> None:
+    res = run("backfill", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T00:20:00Z",
+              "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"workflow-every-ten-minutes-{t}.yaml" for t in (1767225600, 1767226200, 1767226800)]
+    first, second = (yaml.safe_load((tmp_path / n).read_text()) for n in names[:2])
+    assert first["metadata"]["annotations"]["workflows.argoproj.io/scheduled-time"] == "2026-01-01T00:00:00Z"
+    assert first["spec"]["arguments"]["parameters"] == [{"name": "scheduled-time", "value": "2026-01-01T00:00:00Z"}]
+    # depends_on_past: the first run starts at once; each later one waits for the previous run.
+    tasks = second["spec"]["templates"][0]["dag"]["tasks"]
+    assert tasks[0] == {"name": "polyflow-previous-run", "template": "polyflow-wait-previous-run"}
+    assert all(t["depends"].startswith("polyflow-previous-run") for t in tasks[1:])
+    gate = second["spec"]["templates"][-1]["resource"]
+    assert json.loads(gate["manifest"])["metadata"]["name"] == "every-ten-minutes-1767225600"
+    assert "polyflow-previous-run" not in json.dumps(first)
+    assert "backfill: 3 run(s)" in res.stderr
+
+
+def test_backfill_errors() -> None:
+    res = run("backfill", "examples/diamond.yaml", "--from", "2026-01-01", "--to", "2026-01-02")
+    assert res.returncode == 1 and "has no schedule, so there is nothing to backfill" in res.stderr
+    res = run("backfill", "examples/interval.yaml", "--from", "2026-01-02", "--to", "2026-01-01")
+    assert res.returncode == 1 and "is before --from" in res.stderr
+    res = run("backfill", "examples/nightly-cron.yaml", "--from", "2026-01-01", "--to", "2026-01-02")
+    assert res.returncode == 1 and "no instant between" in res.stderr  # after its end_at
+    assert "Traceback" not in res.stderr
