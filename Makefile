@@ -1,4 +1,4 @@
-.PHONY: help test goldens schema bench
+.PHONY: help test goldens schema bench docs
 help:            ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 test:            ## run the test suite
@@ -7,3 +7,6 @@ goldens:         ## regenerate golden files (review the diff like code)
 	python -m pytest tests/test_golden.py -q --update-goldens
 bench:           ## benchmarks (load/validate, compile vs Hera)
 	python benchmarks/bench_load.py
+	python benchmarks/bench_compile.py
+docs:            ## regenerate docs/errors.md from the codes in the source
+	python scripts/errors_doc.py
