@@ -62,7 +62,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_load import generate  # noqa: E402
+from bench_load import best_of, generate  # noqa: E402
 
 import polyflow_argo  # noqa: E402
 from polyflow_argo.compiler import resolve_file  # noqa: E402
@@ -103,16 +103,6 @@ class Ours:
     bytes_per_op: float
     bytes_per_task: float
     bytes_by_template: dict[str, tuple[int, float]]  # template -> (tasks, mean compact JSON bytes per task)
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """The fastest of ``repeat`` runs, in seconds (as in bench_load.py)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def compact(value: Any) -> str:

@@ -56,12 +56,15 @@ def load(*sources: PathOrText, resolve_sources: bool = False) -> Pipeline:
     return resolve_file(*sources, resolve_sources=resolve_sources).spec
 
 
-def resolve_file(*sources: PathOrText, resolve_sources: bool = False) -> ResolvedPipeline:
+def resolve_file(
+    *sources: PathOrText, resolve_sources: bool = False, registries: "tuple[str, ...]" = ()
+) -> ResolvedPipeline:
     """Load, validate and resolve: the IR that ``translate`` consumes."""
     doc = read(*sources)
     spec = load_pipeline(doc)
     spec._doc = doc
-    return resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources))
+    registry = _registry(spec, registries) if resolve_sources else None
+    return resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources, registry=registry))
 
 
 def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) -> None:
@@ -136,7 +139,16 @@ def _resolve_input(pipeline: "Pipeline | PathOrText | list[PathOrText]", options
             apply_params(doc, options.params)
         spec = load_pipeline(doc)
         spec._doc = doc
-    return resolve(spec, doc, ResolveOptions())
+    return resolve(spec, doc, ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries)))
+
+
+def _registry(spec: Pipeline, paths: "tuple[str, ...]") -> Any:
+    """The registries, read only when an op uses an action or an event."""
+    if not any(op.template.source in ("action", "event") for op in spec.op_list):
+        return None
+    from .registry import load_registries, registry_paths
+
+    return load_registries(registry_paths(paths))
 
 
 def backfill(
@@ -193,10 +205,16 @@ def _utc(t: datetime) -> datetime:
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t
 
 
-def lint(*sources: PathOrText, resolve_sources: bool = False) -> list[Diagnostic]:
-    """All diagnostics (errors and warnings) for a pipeline; never raises for bad input."""
+def lint(
+    *sources: PathOrText, resolve_sources: bool = False, registries: "tuple[str, ...]" = ()
+) -> list[Diagnostic]:
+    """All diagnostics (errors and warnings) for a pipeline; never raises for bad input.
+
+    ``resolve_sources`` also resolves path/action/event templates (``registries`` first, then
+    ``POLYFLOW_REGISTRY``) and reports those that cannot be resolved.
+    """
     try:
-        ir = resolve_file(*sources, resolve_sources=resolve_sources)
+        ir = resolve_file(*sources, resolve_sources=resolve_sources, registries=registries)
     except PolyflowError as exc:
         return exc.diagnostics
     return sorted(ir.warnings, key=Diagnostic.sort_key)

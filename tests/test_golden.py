@@ -123,3 +123,45 @@ def test_golden_matches_argo_schema(case: str, src: Path, expected: Path, argo_s
     for doc in docs:
         if doc["kind"] != "ConfigMap":
             assert schema_errors(doc, argo_schema) == []  # type: ignore[arg-type]
+
+
+REGISTRY = ROOT / "examples" / "registry"
+REGISTRY_GOLDEN = GOLDEN / "registry" / "examples-registry.argo.yaml"
+
+
+def _registry_docs(cluster_scope: bool = False) -> list[dict[str, object]]:
+    from polyflow_argo.registry import load_registries
+    from polyflow_argo.registry.build import build_registry
+
+    registry = load_registries([REGISTRY])
+    assert registry.problems == []
+    docs, warnings = build_registry(registry, cluster_scope=cluster_scope)
+    assert warnings == []
+    return docs  # type: ignore[return-value]
+
+
+def test_registry_build_golden(request: pytest.FixtureRequest) -> None:
+    """`polyflow-argo registry build examples/registry` → one WorkflowTemplate per version."""
+    docs = _registry_docs()
+    text = render(docs, "yaml")
+    if request.config.getoption("--update-goldens"):
+        if os.environ.get("CI"):
+            pytest.fail("--update-goldens is refused in CI: regenerate locally and commit the diff")
+        REGISTRY_GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+        REGISTRY_GOLDEN.write_text(text)
+    assert REGISTRY_GOLDEN.read_text() == text
+    _invariants(docs)
+    # every templateRef of the example pipeline points at a template the registry publishes
+    published = {(d["metadata"]["name"], "main") for d in docs}  # type: ignore[index]
+    _, pipeline = _compile(ROOT / "examples" / "shared-templates.yaml")
+    assert pipeline is not None
+    refs = [t["templateRef"] for t in pipeline[0]["spec"]["templates"][0]["dag"]["tasks"] if "templateRef" in t]  # type: ignore[index]
+    assert len(refs) == 3 and all((r["name"], r["template"]) in published for r in refs)
+
+
+@pytest.mark.parametrize("cluster_scope", [False, True])
+def test_registry_templates_match_argo_schema(argo_schema: Path, cluster_scope: bool) -> None:
+    for doc in _registry_docs(cluster_scope):
+        assert doc["kind"] == ("ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate")
+        assert hera_round_trip(doc) == []  # type: ignore[arg-type]
+        assert schema_errors(doc, argo_schema) == []  # type: ignore[arg-type]

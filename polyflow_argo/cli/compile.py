@@ -38,6 +38,10 @@ def register(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help="fail instead of dropping unsupported features")
     p.add_argument("--ignore-schedule", action="store_true", help="compile a scheduled pipeline as a one-off Workflow")
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
+    p.add_argument("--registry", action="append", default=[], metavar="DIR",
+                   help="registry directory for action/event templates (repeatable; then POLYFLOW_REGISTRY)")
+    p.add_argument("--registry-cluster-scope", action="store_true",
+                   help="the registry is published as ClusterWorkflowTemplates (templateRef clusterScope)")
     add_cron_options(p)
     p.set_defaults(handler=run)
 
@@ -95,6 +99,8 @@ def options_from(args: argparse.Namespace) -> Any:
         successful_history_limit=args.successful_history_limit,
         failed_history_limit=args.failed_history_limit,
         suspend=args.suspend,
+        registries=tuple(args.registry),
+        registry_cluster_scope=args.registry_cluster_scope,
     )
 
 

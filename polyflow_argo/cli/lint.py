@@ -30,6 +30,8 @@ def register(sub: Any) -> None:
         action="store_true",
         help="also resolve path/url/action/event templates and report those that cannot be resolved",
     )
+    p.add_argument("--registry", action="append", default=[], metavar="DIR",
+                   help="registry directory for --resolve (repeatable; then POLYFLOW_REGISTRY)")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
     p.add_argument("-v", "--verbose", action="store_true", help="show the source line under each message")
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     found: list[Diagnostic] = []
     sources: dict[str, str] = {}
     for files in groups:
-        diags = lint(*files, resolve_sources=args.resolve)
+        diags = lint(*files, resolve_sources=args.resolve, registries=tuple(args.registry))
         if args.no_warnings:
             diags = [d for d in diags if d.severity == "error"]
         found.extend(diags)

@@ -13,9 +13,13 @@ from .model import Param, ResolvedTemplate
 
 @dataclass
 class ResolveOptions:
-    """``resolve_sources``: report path/url/action/event templates that cannot be resolved."""
+    """``resolve_sources``: report path/url/action/event templates that cannot be resolved (compile
+    always does; lint only with ``--resolve``, as the original never resolved them).
+    ``registry``: the registries that ``action``/``event`` references are looked up in."""
 
     resolve_sources: bool = False
+    registry: Any = None
+    template_only: bool = False  # building a registry template: its inputs get no params here
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Context:
     op_templates: dict[str, ResolvedTemplate | None] = field(default_factory=dict)
     params: dict[str, dict[str, Param]] = field(default_factory=dict)
     schedule: Any = None  # a schedule.ResolvedSchedule once resolved
+    files: dict[str, Any] = field(default_factory=dict)  # template files read (spec, or False if invalid)
 
     def span(self, path: PathT, key: bool = False) -> Span | None:
         return self.doc.span(path, key=key)

@@ -61,6 +61,13 @@ class ResolvedTemplate:
     spec: Any
     source: str
     path: PathT
+    ref: str = ""  # identity: the file of a path template, ``name:version`` of a registry entry
+    entry: Any = None  # registry.Entry for action/event templates
+
+    @property
+    def key(self) -> str:
+        """Equal keys mean the same template (ops with equal keys may share an Argo template)."""
+        return f"{self.source}:{self.ref or self.name}"
 
     @property
     def kind(self) -> str:

@@ -7,7 +7,10 @@ from .context import Context
 
 def check_names(ctx: Context) -> None:
     spec = ctx.spec
-    if not spec.templates:
+    # The original required templates; a pipeline whose ops all use path/url/action/event
+    # templates (polyflow-argo resolves them) needs none.
+    inline = not spec.ops or any(op.template.source == "name" for op in spec.ops)
+    if not spec.templates and inline:
         ctx.error(
             "PF301",
             "the pipeline has no templates",

@@ -128,7 +128,7 @@ def _op_params(ctx: Context, i: int, op_name: str, params: dict[str, Any], tpl: 
     for name, io in inputs.items():
         if name in params:
             continue
-        if not io.optional:
+        if not io.optional and not ctx.options.template_only:
             ctx.error(
                 "PF336",
                 f"op '{op_name}': input '{name}' is required, no param was passed",

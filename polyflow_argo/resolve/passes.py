@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import ResolveError
+from ..errors import Diagnostic, ResolveError
 from ..source import LocatedDoc
 from ..spec import Pipeline as SpecPipeline
 from .context import Context, ResolveOptions
@@ -35,6 +35,10 @@ def resolve(spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None 
     """Run every pass; raise :class:`ResolveError` with all errors, else return the IR."""
     ctx = Context(spec, doc, options or ResolveOptions())
     ctx.sink.extend(doc.warnings)
+    if ctx.options.registry is not None:  # broken entries do not stop pipelines that do not use them
+        ctx.sink.extend(
+            Diagnostic(d.code, d.message, d.span, d.hint, "warning") for d in ctx.options.registry.problems
+        )
     for run in PASSES:
         run(ctx)
     ctx.sink.raise_if_errors(ResolveError)

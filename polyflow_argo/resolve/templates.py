@@ -1,10 +1,18 @@
-"""Pass: resolve each op's template reference to an inline template.
+"""Pass: resolve each op's template reference to a template (docs/registry.md).
 
-``path``, ``url``, ``action`` and ``event`` sources are left unresolved here (the registry issue
-resolves them); with ``ResolveOptions.resolve_sources`` they are reported as unresolved.
+- ``name``: a template of the pipeline;
+- ``path``: a template file, relative to the file that names it, inside the project root (the
+  nearest directory above it holding ``.git`` or ``polyflow.yaml``; else the file's directory);
+- ``action`` / ``event``: an entry of the registries (``name`` or ``name:version``);
+- ``url``: not resolved yet.
+
+Problems with ``path``/``action``/``event`` are reported when ``ResolveOptions.resolve_sources``
+is set (compile always; lint with ``--resolve``), as the original never resolved them.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ..spec.hints import did_you_mean
 from .context import Context
@@ -29,12 +37,83 @@ def resolve_templates(ctx: Context) -> None:
                     did_you_mean(ref.value, ctx.templates)
                     or ("the templates are: " + ", ".join(sorted(ctx.templates)) if ctx.templates else None),
                 )
+        elif ref.source == "path":
+            resolved = _path_template(ctx, op.name, ref.value, path + ("path",))
+        elif ref.source in ("action", "event"):
+            resolved = _registry_template(ctx, op.name, ref.source, ref.value, path + (ref.source,))
         elif ctx.options.resolve_sources:
             ctx.error(
                 "PF321",
                 f"op '{op.name}' uses a `{ref.source}` template ('{ref.value}'), which is not resolved yet",
                 path + (ref.source,),
-                "only inline templates (`template: {name: ...}`) can be resolved for now",
+                "`url` templates are not supported yet: download the file and use `path:`",
             )
         if ctx.op_index.get(op.name) == i:
             ctx.op_templates[op.name] = resolved
+
+
+def _report(ctx: Context, code: str, message: str, path: tuple, hint: str | None) -> None:
+    if ctx.options.resolve_sources:
+        ctx.error(code, message, path, hint)
+
+
+def project_root(start: Path) -> Path:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists() or (folder / "polyflow.yaml").exists():
+            return folder
+    return start
+
+
+def _path_template(ctx: Context, op: str, value: str, path: tuple) -> ResolvedTemplate | None:
+    from ..errors import PolyflowError
+    from ..source import read
+    from ..spec.load import load_template
+
+    span = ctx.span(path)
+    base = Path(span.file).resolve().parent if span and span.file not in ("<string>", "<command line>") else Path.cwd()
+    root = project_root(base).resolve()
+    target = (base / value).resolve()
+    if not target.is_relative_to(root):
+        _report(ctx, "PF322", f"template path '{value}' of op '{op}' leaves the project", path,
+                f"keep template files inside the project root ({root.name}/, the folder with .git or polyflow.yaml)")
+        return None
+    if not target.is_file():
+        named_in = span.file if span else "the pipeline"
+        _report(ctx, "PF323", f"template file '{value}' of op '{op}' does not exist", path,
+                f"paths are relative to the file that names them ({named_in})")
+        return None
+    cache = ctx.files.get(str(target))
+    if cache is None:
+        try:
+            spec = load_template(read(target))
+        except PolyflowError as exc:
+            ctx.sink.extend(exc.diagnostics)  # at the template file's own lines
+            ctx.files[str(target)] = False
+            return None
+        cache = ctx.files[str(target)] = spec
+    if cache is False:
+        return None
+    rel = target.relative_to(root).as_posix()
+    return ResolvedTemplate(cache.name or target.stem, cache, "path", path, ref=rel)
+
+
+def _registry_template(ctx: Context, op: str, kind: str, value: str, path: tuple) -> ResolvedTemplate | None:
+    registry = ctx.options.registry
+    if registry is None or not registry.entries:
+        _report(ctx, "PF324", f"op '{op}' uses {kind} '{value}', but no registry is configured", path,
+                "pass --registry DIR or set POLYFLOW_REGISTRY (docs/registry.md)")
+        return None
+    entry = registry.find(kind, value)
+    if entry is None:
+        name = value.partition(":")[0]
+        versions = [e.version for e in registry.versions(kind, name)]
+        if versions:
+            hint = f"versions of {kind} '{name}': {', '.join(versions)}"
+        else:
+            hint = did_you_mean(name, registry.names(kind)) or (
+                f"the registry has {kind}s: " + ", ".join(registry.names(kind)) if registry.names(kind) else None
+            )
+        _report(ctx, "PF325", f"op '{op}' uses {kind} '{value}', which is not in the registry", path, hint)
+        return None
+    tpl = entry.spec.template
+    return ResolvedTemplate(tpl.name or entry.name, tpl, kind, path, ref=entry.ref, entry=entry)

@@ -78,7 +78,7 @@ def _step(tp: Any, elem: Any) -> list[Any] | None:
     return out or None
 
 
-def _resolve(doc: LocatedDoc, loc: tuple[Any, ...]) -> tuple[PathT, list[Any], list[Any]]:
+def _resolve(doc: LocatedDoc, loc: tuple[Any, ...], root: Any = None) -> tuple[PathT, list[Any], list[Any]]:
     """Walk ``loc`` through the document and the model types.
 
     Returns the deepest document path reached, the loc elements left over (not in the document),
@@ -86,7 +86,7 @@ def _resolve(doc: LocatedDoc, loc: tuple[Any, ...]) -> tuple[PathT, list[Any], l
     """
     path: PathT = ()
     node: Any = doc.data
-    types_here: list[Any] = [Pipeline]
+    types_here: list[Any] = _unwrap(root) if root is not None else [Pipeline]
     rest: list[Any] = []
     tagged_at: PathT | None = None
     for i, elem in enumerate(loc):
@@ -146,11 +146,11 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
-def _diagnostic(doc: LocatedDoc, err: Any) -> Diagnostic:
+def _diagnostic(doc: LocatedDoc, err: Any, root: Any = None) -> Diagnostic:
     loc = tuple(err["loc"])
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    path, rest, types_here = _resolve(doc, loc)
+    path, rest, types_here = _resolve(doc, loc, root)
     span = doc.span(path)
     field = _field_name(path, rest)
     value = err.get("input")
@@ -172,7 +172,7 @@ def _diagnostic(doc: LocatedDoc, err: Any) -> Diagnostic:
     if kind == "extra_forbidden":
         key = loc[-1]
         parent = path[:-1] if path and path[-1] == key else path
-        models = _models(_resolve(doc, tuple(parent))[2])
+        models = _models(_resolve(doc, tuple(parent), root)[2])
         here = doc.get(parent) if parent else doc.data
         if isinstance(here, dict) and "kind" in here:
             matching = [m for m in models if "kind" in m.model_fields and here["kind"] in get_args(
@@ -218,11 +218,11 @@ def _container(path: PathT) -> str:
     return " in " + ".".join(parts)
 
 
-def to_diagnostics(doc: LocatedDoc, exc: ValidationError) -> list[Diagnostic]:
+def to_diagnostics(doc: LocatedDoc, exc: ValidationError, root: Any = None) -> list[Diagnostic]:
     """Pydantic errors → diagnostics, deduplicated (union members report the same place)."""
     seen: dict[tuple[Any, ...], Diagnostic] = {}
     for err in exc.errors(include_url=False):
-        diag = _diagnostic(doc, err)
+        diag = _diagnostic(doc, err, root)
         key = (diag.span, diag.code)
         if key in seen and seen[key].message != diag.message:
             continue
@@ -243,4 +243,33 @@ def load_pipeline(doc: LocatedDoc) -> Pipeline:
         raise SpecError(to_diagnostics(doc, exc)) from None
 
 
-__all__ = ["load_pipeline", "to_diagnostics", "Span"]
+def load_template(doc: LocatedDoc) -> Any:
+    """Validate a located document as one template (a template file or registry entry)."""
+    from .template import Template
+
+    if not isinstance(doc.data, dict):
+        raise SpecError(
+            Diagnostic("PF200", "a template file must be a mapping (`kind: job`, ...)", doc.span(()),
+                       "start with `kind: job` or `kind: experiment`")
+        )
+    try:
+        return _template_adapter().validate_python(doc.data)
+    except ValidationError as exc:
+        raise SpecError(to_diagnostics(doc, exc, Template)) from None
+
+
+_ADAPTER: Any = None
+
+
+def _template_adapter() -> Any:
+    global _ADAPTER
+    if _ADAPTER is None:
+        from pydantic import TypeAdapter
+
+        from .template import Template
+
+        _ADAPTER = TypeAdapter(Template)
+    return _ADAPTER
+
+
+__all__ = ["load_pipeline", "load_template", "to_diagnostics", "Span"]

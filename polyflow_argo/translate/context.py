@@ -25,7 +25,9 @@ class CompileOptions:
             (which drifts) instead of rejecting it.
         starting_deadline_seconds, successful_history_limit, failed_history_limit, suspend: the
             CronWorkflow fields of the same names (scheduled pipelines only).
-        scheduled_time: the instant a backfill run stands for (set by ``backfill``).
+        registries: registry directories for ``action``/``event`` templates (before
+            ``POLYFLOW_REGISTRY``); registry_cluster_scope: they are published as
+            ClusterWorkflowTemplates (``registry build --cluster-scope``).
         check_limits: enforce Argo's limits (DAG tasks, templates, names, object size). Only
             benchmarks and clusters with raised limits turn this off; the API has no CLI flag.
     """
@@ -42,7 +44,8 @@ class CompileOptions:
     successful_history_limit: int | None = None
     failed_history_limit: int | None = None
     suspend: bool = False
-    scheduled_time: str | None = None
+    registries: tuple[str, ...] = ()
+    registry_cluster_scope: bool = False
 
 
 @dataclass

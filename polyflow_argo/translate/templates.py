@@ -229,7 +229,7 @@ def template_key(node: Node) -> str:
     assert node.template is not None
     op = node.op
     key = {
-        "template": node.template.name,
+        "template": node.template.key,
         "environment": op.environment.model_dump(exclude_none=True) if op.environment else None,
         "build": op.build.model_dump(exclude_none=True) if op.build else None,
         "logging": op.logging.model_dump(exclude_none=True) if op.logging else None,

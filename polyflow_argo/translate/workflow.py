@@ -85,10 +85,14 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
             renamed[name] = node.name
             if DISPLAY_NAME.match(node.name):
                 shown[name] = node.name
-        template = _template_for(ctx, node, template_namer, by_key, templates)
-        if name in shown and template:
-            _show_display_name(ctx, templates, template)
-        task: dict[str, Any] = {"name": name, "template": template or "missing"}
+        ref = registry_ref(ctx, node)
+        if ref is not None:
+            task: dict[str, Any] = {"name": name, "templateRef": ref}
+        else:
+            template = _template_for(ctx, node, template_namer, by_key, templates)
+            if name in shown and template:
+                _show_display_name(ctx, templates, template)
+            task = {"name": name, "template": template or "missing"}
         dep = depends(node, tasks)
         if dep:
             task["depends"] = dep
@@ -120,6 +124,35 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     spec["templates"] = [dag_template] + templates
     extra = _semaphores(ctx, tasks)
     return BuiltSpec(spec, extra, renamed)
+
+
+OP_OVERRIDES = ("environment", "build", "logging", "max_retries", "retry_delay", "retry_exp_backoff",
+                "max_retry_delay", "concurrency")
+
+
+def registry_ref(ctx: TranslateContext, node: Node) -> dict[str, Any] | None:
+    """An op using a registry action/event → ``templateRef`` to its published WorkflowTemplate."""
+    if node.template is None or node.template.entry is None:
+        return None
+    from ..registry import template_ref_name
+
+    entry = node.template.entry
+    for key in OP_OVERRIDES:
+        if node.op.given(key):
+            ctx.error(
+                "PF446",
+                f"op '{node.name}' sets `{key}`, but it uses {entry.kind} {entry.ref}, which runs as published "
+                "in the registry",
+                node.path + (key,),
+                f"set it in the {entry.kind}'s template and publish a new version, or use a `path:` template",
+            )
+    ref: dict[str, Any] = {"name": template_ref_name(entry), "template": REGISTRY_TEMPLATE}
+    if ctx.options.registry_cluster_scope:
+        ref["clusterScope"] = True
+    return ref
+
+
+REGISTRY_TEMPLATE = "main"
 
 
 def _template_for(

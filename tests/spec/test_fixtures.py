@@ -47,7 +47,27 @@ def test_verdict(name: str) -> None:
 
 def test_registry_refs_are_reported_only_when_resolving() -> None:
     diags = polyflow_argo.lint(FIXTURES / "worked/ex7-registry-refs.yaml", resolve_sources=True)
-    assert [d.code for d in diags if d.severity == "error"] == ["PF321"] * 4
+    # event and action: no registry configured; path: no such file; url: not supported
+    assert [d.code for d in diags if d.severity == "error"] == ["PF324", "PF324", "PF323", "PF321"]
+    assert polyflow_argo.lint(FIXTURES / "worked/ex7-registry-refs.yaml") == []  # the original's verdict
+
+
+def test_lint_resolves_registry_references() -> None:
+    ok = polyflow_argo.lint(ROOT / "examples/shared-templates.yaml", resolve_sources=True,
+                            registries=(str(ROOT / "examples/registry"),))
+    assert ok == []
+    bad = polyflow_argo.lint("""\
+version: 1
+kind: pipeline
+ops:
+  - {name: a, template: {action: notify-slak}, params: {channel: c, text: t}}
+  - {name: b, template: {action: 'notify-slack:9.9.9'}, params: {channel: c, text: t}}
+  - {name: c, template: {action: notify-slack}, params: {channel: 3, text: t, emoj: x}}
+""", resolve_sources=True, registries=(str(ROOT / "examples/registry"),))
+    got = [(d.code, d.span.line if d.span else 0, d.hint or "") for d in bad if d.severity == "error"]
+    assert got[0][:2] == ("PF325", 4) and "did you mean 'notify-slack'" in got[0][2]
+    assert got[1][:2] == ("PF325", 5) and "1.0.0, 1.1.0" in got[1][2]
+    assert {code for code, line, _ in got[2:]} >= {"PF331"} and all(line == 6 for _, line, _ in got[2:])
 
 
 def test_original_levels() -> None:

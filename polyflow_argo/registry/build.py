@@ -1,0 +1,111 @@
+"""``registry build``: one WorkflowTemplate (or ClusterWorkflowTemplate) per entry version.
+
+Each holds one template, ``main``, built exactly as an inline template of the same spec is built
+in a pipeline (translate/templates.py: container, inputs with ``polyflow-op``, outputs, env), so a
+task ``templateRef: {name: polyflow-action-<name>-v<version>, template: main}`` runs it. Labels and
+annotations make them listable and readable in the Argo UI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Diagnostic, TranslateError
+from ..resolve import ResolveOptions, resolve
+from ..source import LocatedDoc
+from ..spec.load import load_pipeline
+from ..translate.context import CompileOptions, TranslateContext
+from ..translate.target import ArgoTarget, Feature
+from ..translate.workflow import API_VERSION, REGISTRY_TEMPLATE, workflow_spec
+from .local import Entry, Registry, template_ref_name, version_key
+
+LABEL_KIND = "polyflow.io/registry-kind"
+LABEL_NAME = "polyflow.io/registry-name"
+LABEL_VERSION = "polyflow.io/registry-version"
+
+
+def _as_pipeline(entry: Entry) -> LocatedDoc:
+    """The entry as a one-op pipeline whose template is the entry's, keeping the entry's positions."""
+    template = dict(entry.doc.data["template"])
+    template.setdefault("name", entry.name)
+    data = {
+        "version": 1,
+        "kind": "pipeline",
+        "name": entry.name,
+        "ops": [{"name": entry.name, "template": {"name": template["name"]}}],
+        "templates": [template],
+    }
+    doc = entry.doc
+
+    def move(index: dict[Any, Any]) -> dict[Any, Any]:
+        out = {("templates", 0) + p[1:]: v for p, v in index.items() if p[:1] == ("template",)}
+        root = index.get(())
+        for p in ((), ("ops", 0), ("version",), ("kind",), ("name",)):
+            if root is not None:
+                out.setdefault(p, root)
+        return out
+
+    return LocatedDoc(data, move(doc.spans), move(doc.key_spans), dict(doc.sources), [])
+
+
+def build_entry(entry: Entry, options: CompileOptions, cluster_scope: bool) -> tuple[dict[str, Any], list[Diagnostic]]:
+    doc = _as_pipeline(entry)
+    spec = load_pipeline(doc)
+    ir = resolve(spec, doc, ResolveOptions(resolve_sources=True, template_only=True))
+    ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
+    built = workflow_spec(ctx)
+    ctx.sink.raise_if_errors(TranslateError)
+    template = next(t for t in built.spec["templates"] if t["name"] != "pipeline")
+    template["name"] = REGISTRY_TEMPLATE
+    kind = "ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate"
+    meta: dict[str, Any] = {"name": template_ref_name(entry)}
+    if options.namespace and not cluster_scope:
+        meta["namespace"] = options.namespace
+    meta["labels"] = {
+        LABEL_KIND: entry.kind,
+        LABEL_NAME: entry.name,
+        LABEL_VERSION: _label(entry.version),
+        "app.kubernetes.io/managed-by": "polyflow-argo",
+    }
+    annotations = {"polyflow.io/ref": entry.ref}
+    if ctx.target.has(Feature.UI_ANNOTATIONS_ON_TEMPLATES):
+        annotations["workflows.argoproj.io/title"] = f"{entry.kind} {entry.ref}"
+        if entry.spec.description:
+            annotations["workflows.argoproj.io/description"] = entry.spec.description
+    elif entry.spec.description:
+        annotations["polyflow.io/description"] = entry.spec.description
+    meta["annotations"] = annotations
+    spec_out: dict[str, Any] = {"templates": [template]}
+    if built.spec.get("imagePullSecrets"):
+        spec_out["imagePullSecrets"] = built.spec["imagePullSecrets"]
+    doc_out = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec_out}
+    return doc_out, list(ctx.sink.items)
+
+
+def _label(value: str) -> str:
+    from ..translate.names import label_value
+
+    return label_value(value)
+
+
+def build_registry(
+    registry: Registry, options: CompileOptions | None = None, cluster_scope: bool = False
+) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
+    """Every entry, in (kind, name, version) order; all problems of all entries in one error."""
+    options = options or CompileOptions()
+    docs: list[dict[str, Any]] = []
+    problems = list(registry.problems)
+    warnings: list[Diagnostic] = []
+    from ..errors import PolyflowError
+
+    for key in sorted(registry.entries, key=lambda k: (k[0], k[1], version_key(k[2]))):
+        try:
+            doc, warns = build_entry(registry.entries[key], options, cluster_scope)
+        except PolyflowError as exc:
+            problems.extend(exc.diagnostics)
+            continue
+        docs.append(doc)
+        warnings.extend(warns)
+    if any(p.severity == "error" for p in problems):
+        raise TranslateError(problems)
+    return docs, warnings
