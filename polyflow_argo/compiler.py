@@ -175,13 +175,14 @@ def backfill(
     if ir.schedule is None:
         raise TranslateError(
             Diagnostic("PF470", "the pipeline has no schedule, so there is nothing to backfill", where,
-                       "add a `schedule:`, or use `polyflow-argo submit` for a one-off run")
+                       "add a `schedule:`; a one-off run is `polyflow-argo compile`")
         )
     start, end = _utc(start), _utc(end)
     if end < start:
         raise TranslateError(Diagnostic("PF471", f"--to ({end.isoformat()}) is before --from ({start.isoformat()})",
                                         None, "swap them"))
-    instants = list(spec_instants(ir.schedule, start - timedelta(microseconds=1), until=end))
+    cap = MAX_BACKFILL + 1 if options.check_limits else None
+    instants = list(spec_instants(ir.schedule, start - timedelta(microseconds=1), limit=cap, until=end))
     if not instants:
         raise TranslateError(
             Diagnostic("PF472", f"the schedule has no instant between {start.isoformat()} and {end.isoformat()}",
@@ -189,7 +190,7 @@ def backfill(
         )
     if len(instants) > MAX_BACKFILL and options.check_limits:
         raise TranslateError(
-            Diagnostic("PF473", f"the window holds {len(instants)} runs; backfill emits at most {MAX_BACKFILL}",
+            Diagnostic("PF473", f"the window holds more than {MAX_BACKFILL} runs, the most backfill emits at once",
                        None, "backfill a shorter window at a time")
         )
     ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))

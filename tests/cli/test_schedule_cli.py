@@ -93,3 +93,5 @@ def test_backfill_errors() -> None:
     res = run("backfill", "examples/nightly-cron.yaml", "--from", "2026-01-01", "--to", "2026-01-02")
     assert res.returncode == 1 and "no instant between" in res.stderr  # after its end_at
     assert "Traceback" not in res.stderr
+    res = run("backfill", "examples/interval.yaml", "--from", "2026-01-01", "--to", "2027-01-01")
+    assert res.returncode == 1 and "more than 1000 runs" in res.stderr
