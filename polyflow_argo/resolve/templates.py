@@ -99,6 +99,12 @@ def _path_template(ctx: Context, op: str, value: str, path: tuple) -> ResolvedTe
 
 def _registry_template(ctx: Context, op: str, kind: str, value: str, path: tuple) -> ResolvedTemplate | None:
     registry = ctx.options.registry
+    if kind == "event" and (registry is None or registry.find(kind, value) is None):
+        from ..registry.builtin import builtin
+
+        event = builtin(value)
+        if event is not None:
+            return ResolvedTemplate(f"polyflow-event-{value}", event.spec, "event", path, ref=event.ref, entry=event)
     if registry is None or not registry.entries:
         _report(ctx, "PF324", f"op '{op}' uses {kind} '{value}', but no registry is configured", path,
                 "pass --registry DIR or set POLYFLOW_REGISTRY (docs/registry.md)")

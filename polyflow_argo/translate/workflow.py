@@ -17,6 +17,7 @@ from typing import Any
 from ..resolve import Node
 from .context import TranslateContext
 from .dag import depends, when
+from .events import event_template, is_builtin_event
 from .names import DISPLAY_NAME, Namer, dns_label, label_value
 from .params import argument_value
 from .target import Feature
@@ -88,6 +89,10 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
         ref = registry_ref(ctx, node)
         if ref is not None:
             task: dict[str, Any] = {"name": name, "templateRef": ref}
+        elif is_builtin_event(node):
+            event = event_template(ctx, node, template_namer.unique(f"event-{name}"))
+            templates.append(event)
+            task = {"name": name, "template": event["name"]}
         else:
             template = _template_for(ctx, node, template_namer, by_key, templates)
             if name in shown and template:
@@ -132,7 +137,7 @@ OP_OVERRIDES = ("environment", "build", "logging", "max_retries", "retry_delay",
 
 def registry_ref(ctx: TranslateContext, node: Node) -> dict[str, Any] | None:
     """An op using a registry action/event → ``templateRef`` to its published WorkflowTemplate."""
-    if node.template is None or node.template.entry is None:
+    if node.template is None or node.template.entry is None or is_builtin_event(node):
         return None
     from ..registry import template_ref_name
 
@@ -214,8 +219,11 @@ def _arguments(ctx: TranslateContext, node: Node, tasks: dict[str, str], shown: 
     args = [{"name": OP_PARAM, "value": shown}]
     if node.template is None:
         return args
+    builtin = is_builtin_event(node)
     for io in node.template.inputs:
         param = node.params.get(io.name)
+        if builtin and (param is None or param.from_default):
+            continue  # the event template declares only the params the op sets
         if param is None:
             value: str | None = ""
         else:

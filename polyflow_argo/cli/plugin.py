@@ -1,0 +1,45 @@
+"""``polyflow-argo plugin serve | manifest``: the executor plugin for event ops."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    plugin = sub.add_parser("plugin", help="the Argo executor plugin that waits for events",
+                            description="The `polyflow` Argo executor plugin (docs/plugin.md).")
+    psub = plugin.add_subparsers(dest="plugin_command", metavar="SUBCOMMAND")
+    psub.required = True
+    serve = psub.add_parser("serve", help="run the plugin server (in the agent pod's sidecar)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=4355, help="port (default 4355)")
+    serve.add_argument("--token-file", default="/var/run/argo/token", help="the agent's bearer token file")
+    serve.set_defaults(handler=run_serve)
+    manifest = psub.add_parser("manifest", help="print the plugin ConfigMap for the controller")
+    manifest.add_argument("--image", help="plugin image (default: the released one)")
+    manifest.add_argument("--namespace", "-n", help="metadata.namespace")
+    manifest.set_defaults(handler=run_manifest)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from ..plugin.server import log, serve
+
+    server = serve(args.host, args.port, args.token_file)
+    log("info", "listening", host=args.host, port=server.server_address[1])
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.shutdown()
+    return 0
+
+
+def run_manifest(args: argparse.Namespace) -> int:
+    from ..emit import to_yaml
+    from ..plugin.manifest import DEFAULT_IMAGE, plugin_configmap
+
+    sys.stdout.write(to_yaml([plugin_configmap(args.image or DEFAULT_IMAGE, args.namespace)]))
+    return 0

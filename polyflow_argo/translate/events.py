@@ -1,0 +1,46 @@
+"""Built-in event ops → Argo templates that need no pod of their own (registry/builtin.py).
+
+- ``time`` / ``http``: a ``plugin`` template run by the ``polyflow`` executor plugin; its body holds
+  the op's params as ``{{inputs.parameters.*}}`` (only those the op sets, so the plugin applies its
+  defaults), and the plugin's outputs (``time``; ``status``, ``body``) are the node's outputs.
+- ``approval``: a ``suspend`` template; resume it in the Argo UI or with ``polyflow-argo approve``.
+  It has no timeout: Argo resumes a timed suspend as a success, which would approve by default.
+
+One template per op (the plugin body depends on which params the op sets).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..resolve import Node
+from .context import TranslateContext
+from .templates import OP_PARAM
+
+PLUGIN = "polyflow"
+
+
+def is_builtin_event(node: Node) -> bool:
+    from ..registry.builtin import BuiltinEvent
+
+    return node.template is not None and isinstance(node.template.entry, BuiltinEvent)
+
+
+def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any]:
+    assert node.template is not None
+    kind = node.template.entry.name
+    given = [io.name for io in node.template.inputs
+             if io.name in node.params and not node.params[io.name].from_default]
+    template: dict[str, Any] = {
+        "name": name,
+        "metadata": {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}",
+                                "polyflow.io/event": kind}},
+        "inputs": {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in given]},
+    }
+    if kind == "approval":
+        template["suspend"] = {}
+        return template
+    body: dict[str, Any] = {"kind": kind}
+    body.update({n: f"{{{{inputs.parameters.{n}}}}}" for n in given})
+    template["plugin"] = {PLUGIN: body}
+    return template
