@@ -27,17 +27,17 @@ class Check:
     outputs: dict[str, str] | None = None
 
 
-def _number(spec: dict[str, Any], key: str, default: float | None = None, low: float = 0) -> float:
+def number(spec: dict[str, Any], key: str, default: float | None = None, low: float = 0, unit: str = "") -> float:
     value = spec.get(key, default)
     if value is None:
         raise EventInputError(f"`{key}` is required")
     try:
-        number = float(value)
+        result = float(value)
     except (TypeError, ValueError):
         raise EventInputError(f"`{key}` must be a number, got {value!r}") from None
-    if number < low:
-        raise EventInputError(f"`{key}` must be at least {low:g}, got {number:g}")
-    return number
+    if result < low:
+        raise EventInputError(f"`{key}` must be at least {low:g}{unit}, got {result:g}")
+    return result
 
 
 def _instant(text: Any, key: str) -> datetime:
@@ -55,7 +55,7 @@ def check_time(spec: dict[str, Any], started: float, now: float) -> Check:
     if "until" in spec:
         target = _instant(spec["until"], "until").timestamp()
     elif "delay" in spec:
-        target = started + _number(spec, "delay")
+        target = started + number(spec, "delay", unit=" s")
     else:
         raise EventInputError("a time event needs `until` (an ISO date-time) or `delay` (seconds)")
     if now >= target:
@@ -68,7 +68,7 @@ def check_http(spec: dict[str, Any], started: float, now: float) -> Check:
     url = spec.get("url")
     if not isinstance(url, str) or not re.match(r"^https?://", url):
         raise EventInputError(f"`url` must be an http:// or https:// URL, got {url!r}")
-    want = int(_number(spec, "status", 200, low=100))
+    want = int(number(spec, "status", 200, low=100))
     pattern = spec.get("body")
     if pattern is not None and not isinstance(pattern, str):
         raise EventInputError("`body` must be a regular expression string")
@@ -78,7 +78,7 @@ def check_http(spec: dict[str, Any], started: float, now: float) -> Check:
         raise EventInputError(f"`body` is not a valid regular expression: {exc}") from None
     request = urllib.request.Request(url, method="GET", headers={"User-Agent": "polyflow-argo-plugin"})
     try:
-        with urllib.request.urlopen(request, timeout=_number(spec, "request_timeout", 10, low=1)) as resp:
+        with urllib.request.urlopen(request, timeout=number(spec, "request_timeout", 10, low=1)) as resp:
             status, body = resp.status, resp.read(1 << 20).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         status, body = exc.code, ""

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .events import KINDS, Check, EventInputError
+from .events import number as seconds
 
 PLUGIN = "polyflow"
 PATH = "/api/v1/template.execute"
@@ -75,8 +76,8 @@ def execute(body: dict[str, Any], waits: Waits, now: float) -> dict[str, Any]:
     if check_fn is None:
         return _node("Failed", f"unknown event kind {kind!r}: use one of {', '.join(sorted(KINDS))}")
     try:
-        poll = _seconds(spec, "poll", DEFAULT_POLL, 1)
-        timeout = _seconds(spec, "timeout", DEFAULT_TIMEOUT, 1)
+        poll = seconds(spec, "poll", DEFAULT_POLL, low=1, unit=" s")
+        timeout = seconds(spec, "timeout", DEFAULT_TIMEOUT, low=1, unit=" s")
         started = waits.started(key, now)
         result: Check = check_fn(spec, started, now)
     except EventInputError as exc:
@@ -95,17 +96,6 @@ def execute(body: dict[str, Any], waits: Waits, now: float) -> dict[str, Any]:
     reply = _node("Running", result.message)
     reply["requeue"] = f"{int(max(1, min(poll, timeout - (now - started))))}s"
     return reply
-
-
-def _seconds(spec: dict[str, Any], key: str, default: float, low: float) -> float:
-    value = spec.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise EventInputError(f"`{key}` must be a number of seconds, got {value!r}") from None
-    if number < low:
-        raise EventInputError(f"`{key}` must be at least {low:g} s, got {number:g}")
-    return number
 
 
 def _node(phase: str, message: str, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
