@@ -4,7 +4,7 @@
 - ``path``: a template file, relative to the file that names it, inside the project root (the
   nearest directory above it holding ``.git`` or ``polyflow.yaml``; else the file's directory);
 - ``action`` / ``event``: an entry of the registries (``name`` or ``name:version``);
-- ``url``: not resolved yet.
+- ``url``: fetched, checked against its pin in ``polyflow.lock`` and cached (:mod:`.remote`).
 
 Problems with ``path``/``action``/``event`` are reported when ``ResolveOptions.resolve_sources``
 is set (compile always; lint with ``--resolve``), as the original never resolved them.
@@ -41,13 +41,8 @@ def resolve_templates(ctx: Context) -> None:
             resolved = _path_template(ctx, op.name, ref.value, path + ("path",))
         elif ref.source in ("action", "event"):
             resolved = _registry_template(ctx, op.name, ref.source, ref.value, path + (ref.source,))
-        elif ctx.options.resolve_sources:
-            ctx.error(
-                "PF321",
-                f"op '{op.name}' uses a `{ref.source}` template ('{ref.value}'), which is not resolved yet",
-                path + (ref.source,),
-                "`url` templates are not supported yet: download the file and use `path:`",
-            )
+        elif ctx.options.resolve_sources:  # url: only when resolving (it may need the network)
+            resolved = _url_template(ctx, op.name, ref.value, path + ("url",))
         if ctx.op_index.get(op.name) == i:
             ctx.op_templates[op.name] = resolved
 
@@ -64,13 +59,53 @@ def project_root(start: Path) -> Path:
     return start
 
 
+def _base_dir(ctx: Context, path: tuple) -> Path:
+    span = ctx.span(path)
+    if span and span.file not in ("<string>", "<command line>") and "://" not in span.file:
+        return Path(span.file).resolve().parent
+    return Path.cwd()
+
+
+def _url_template(ctx: Context, op: str, url: str, path: tuple) -> ResolvedTemplate | None:
+    from ..errors import PolyflowError
+    from ..source import parse
+    from ..spec.load import load_template
+    from .remote import LOCK_FILE, FetchError, check_url, pinned_content, read_lock
+
+    root = project_root(_base_dir(ctx, path))
+    try:
+        check_url(url)
+    except FetchError as exc:
+        ctx.error("PF327", exc.message, path, exc.hint)
+        return None
+    pin = read_lock(root).get(url)
+    if pin is None:
+        ctx.error("PF326", f"template URL {url} of op '{op}' is not pinned in {LOCK_FILE}", path,
+                  "run `polyflow-argo lock FILE` to fetch it and pin its content hash")
+        return None
+    cached = ctx.files.get(url)
+    if cached is None:
+        try:
+            cached = load_template(parse(pinned_content(url, pin).decode("utf-8", "replace"), url))
+        except FetchError as exc:
+            ctx.error("PF327", exc.message, path, exc.hint)
+            cached = False
+        except PolyflowError as exc:
+            ctx.sink.extend(exc.diagnostics)  # at the fetched file's lines, named by its URL
+            cached = False
+        ctx.files[url] = cached
+    if cached is False:
+        return None
+    return ResolvedTemplate(cached.name or url.rstrip("/").rsplit("/", 1)[-1], cached, "url", path, ref=url)
+
+
 def _path_template(ctx: Context, op: str, value: str, path: tuple) -> ResolvedTemplate | None:
     from ..errors import PolyflowError
     from ..source import read
     from ..spec.load import load_template
 
     span = ctx.span(path)
-    base = Path(span.file).resolve().parent if span and span.file not in ("<string>", "<command line>") else Path.cwd()
+    base = _base_dir(ctx, path)
     root = project_root(base).resolve()
     target = (base / value).resolve()
     if not target.is_relative_to(root):

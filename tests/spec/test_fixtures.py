@@ -47,8 +47,8 @@ def test_verdict(name: str) -> None:
 
 def test_registry_refs_are_reported_only_when_resolving() -> None:
     diags = polyflow_argo.lint(FIXTURES / "worked/ex7-registry-refs.yaml", resolve_sources=True)
-    # event and action: no registry configured; path: no such file; url: not supported
-    assert [d.code for d in diags if d.severity == "error"] == ["PF324", "PF324", "PF323", "PF321"]
+    # event and action: no registry configured; path: no such file; url: not pinned in polyflow.lock
+    assert [d.code for d in diags if d.severity == "error"] == ["PF324", "PF324", "PF323", "PF326"]
     assert polyflow_argo.lint(FIXTURES / "worked/ex7-registry-refs.yaml") == []  # the original's verdict
 
 

@@ -1,0 +1,63 @@
+"""``polyflow-argo lock FILE...``: fetch every ``url`` template and pin its content hash."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import Diagnostic, SourceError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "lock",
+        help="pin the content of url templates in polyflow.lock",
+        description="Fetch every `template: {url: ...}` of the pipeline files and write the sha256 of each "
+        "into polyflow.lock in the project root (the folder with .git or polyflow.yaml), keeping other pins. "
+        "compile then uses exactly that content, from a local cache when it has it.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline files")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..compiler import read
+    from ..resolve.remote import FetchError, cache_dir, digest, fetch, read_lock, write_lock
+    from ..resolve.templates import project_root
+    from ..emit import write_atomic
+    from ..spec.load import load_pipeline
+
+    problems: list[Diagnostic] = []
+    by_root: dict[Path, dict[str, str]] = {}
+    for file in args.files:
+        doc = read(file)
+        spec = load_pipeline(doc)
+        root = project_root(Path(file).resolve().parent)
+        pins = by_root.setdefault(root, read_lock(root))
+        for i, op in enumerate(spec.op_list):
+            if op.template.source != "url":
+                continue
+            url = op.template.value
+            try:
+                data = fetch(url)
+            except FetchError as exc:
+                problems.append(Diagnostic("PF327", exc.message, doc.span(("ops", i, "template", "url")), exc.hint))
+                continue
+            pins[url] = digest(data)
+            cached = cache_dir() / (pins[url].replace(":", "-") + ".yaml")
+            try:
+                cached.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(cached, data.decode("utf-8"))
+            except (OSError, UnicodeDecodeError):
+                pass
+    if problems:
+        raise SourceError(problems)
+    for root, pins in by_root.items():
+        path = write_lock(root, pins)
+        print(f"lock: {len(pins)} url(s) pinned in {path}", file=sys.stderr)
+    return 0
+
+
+

@@ -1,0 +1,124 @@
+"""`template: {url: ...}` served from a loopback HTTP server: lock, pinned compile, cache, errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import polyflow_argo
+from polyflow_argo import PolyflowError
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = """\
+kind: job
+name: remote-trainer
+inputs: [{name: lr, type: float}]
+build: {image: busybox}
+run: {cmd: 'train --lr={{ lr }}'}
+"""
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, dict[str, object]]]:
+    files: dict[str, object] = {"/trainer.yaml": TEMPLATE}
+
+    class Files(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return
+
+        def do_GET(self) -> None:  # noqa: N802
+            content = files.get(self.path)
+            data = (content if isinstance(content, str) else "").encode()
+            self.send_response(200 if isinstance(content, str) else int(content or 404))  # type: ignore[call-overload]
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", files
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "polyflow.yaml").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def pipeline(project: Path, url: str) -> Path:
+    p = project / "p.yaml"
+    p.write_text(f"version: 1\nkind: pipeline\nname: p\nops:\n  - name: a\n    template: {{url: '{url}'}}\n"
+                 "    params: {lr: 0.1}\n")
+    return p
+
+
+def lock(project: Path, p: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "polyflow_argo", "lock", str(p)], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "XDG_CACHE_HOME": str(project / "cache")})
+
+
+def test_unpinned_url_is_refused(project: Path, served: tuple[str, dict]) -> None:
+    p = pipeline(project, served[0] + "/trainer.yaml")
+    with pytest.raises(PolyflowError) as info:
+        polyflow_argo.compile(p)
+    (err,) = info.value.errors
+    assert err.code == "PF326" and err.span.line == 6 and "polyflow-argo lock" in (err.hint or "")
+
+
+def test_lock_then_compile_then_offline(project: Path, served: tuple[str, dict]) -> None:
+    base, files = served
+    p = pipeline(project, base + "/trainer.yaml")
+    res = lock(project, p)
+    assert res.returncode == 0, res.stderr
+    assert "sha256:" in (project / "polyflow.lock").read_text()
+    (wf,) = polyflow_argo.compile(p)
+    assert [t["name"] for t in wf["spec"]["templates"]] == ["pipeline", "remote-trainer"]
+    files["/trainer.yaml"] = 500  # the server breaks: the pinned content comes from the cache
+    (again,) = polyflow_argo.compile(p)
+    assert again == wf
+
+
+def test_changed_content_is_refused(project: Path, served: tuple[str, dict], tmp_path: Path) -> None:
+    base, files = served
+    p = pipeline(project, base + "/trainer.yaml")
+    assert lock(project, p).returncode == 0
+    for cached in (project / "cache").rglob("*.yaml"):
+        cached.unlink()
+    files["/trainer.yaml"] = TEMPLATE.replace("busybox", "evil:latest")
+    with pytest.raises(PolyflowError) as info:
+        polyflow_argo.compile(p)
+    (err,) = info.value.errors
+    assert err.code == "PF327" and "changed" in err.message and "polyflow-argo lock" in (err.hint or "")
+
+
+def test_fetch_errors_and_bad_content(project: Path, served: tuple[str, dict]) -> None:
+    base, files = served
+    res = lock(project, pipeline(project, base + "/missing.yaml"))
+    assert res.returncode == 1 and "answered 404" in res.stderr and "p.yaml:6:" in res.stderr
+    files["/bad.yaml"] = TEMPLATE.replace("float", "flaot")
+    p = pipeline(project, base + "/bad.yaml")
+    assert lock(project, p).returncode == 0
+    with pytest.raises(PolyflowError) as info:
+        polyflow_argo.compile(p)
+    (err,) = info.value.errors
+    assert err.span.file == base + "/bad.yaml" and err.span.line == 3 and "flaot" in err.message
+    files["/big.yaml"] = "x" * (2 << 20)
+    res = lock(project, pipeline(project, base + "/big.yaml"))
+    assert res.returncode == 1 and "over 1048576 bytes" in res.stderr
+
+
+def test_only_https_urls(project: Path) -> None:
+    p = pipeline(project, "http://example.com/t.yaml")
+    with pytest.raises(PolyflowError) as info:
+        polyflow_argo.compile(p)
+    assert info.value.errors[0].code == "PF327" and "must be https://" in info.value.errors[0].message
