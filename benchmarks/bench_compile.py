@@ -54,7 +54,6 @@ import sys
 import sysconfig
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path

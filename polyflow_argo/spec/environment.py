@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, model_validator
 
-from .base import Bool, Int, Spec, fail
+from .base import Int, Spec, fail
 
 
 def _number(value: Any) -> Any:
