@@ -56,6 +56,7 @@ class BuiltinEvent:
     name: str
     kind: str = "event"
     version: str = "builtin"
+    builtin: bool = True  # registry Entry has False: tells them apart without importing this module
 
     @property
     def ref(self) -> str:

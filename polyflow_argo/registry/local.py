@@ -94,6 +94,8 @@ class Entry:
     def ref(self) -> str:
         return f"{self.name}:{self.version}"
 
+    builtin = False  # see registry/builtin.py
+
 
 def template_ref_name(entry: Entry) -> str:
     """The WorkflowTemplate name of an entry version: ``polyflow-<kind>-<name>-v<version>``."""

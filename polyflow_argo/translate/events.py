@@ -21,16 +21,21 @@ PLUGIN = "polyflow"
 
 
 def is_builtin_event(node: Node) -> bool:
-    from ..registry.builtin import BuiltinEvent
+    return node.template is not None and getattr(node.template.entry, "builtin", False)
 
-    return node.template is not None and isinstance(node.template.entry, BuiltinEvent)
+
+def given_params(node: Node) -> list[str]:
+    """The inputs a built-in event op sets itself: the only ones its template declares and its
+    task passes (the plugin applies the defaults)."""
+    assert node.template is not None
+    return [io.name for io in node.template.inputs
+            if io.name in node.params and not node.params[io.name].from_default]
 
 
 def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any]:
     assert node.template is not None
     kind = node.template.entry.name
-    given = [io.name for io in node.template.inputs
-             if io.name in node.params and not node.params[io.name].from_default]
+    given = given_params(node)
     template: dict[str, Any] = {
         "name": name,
         "metadata": {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}",

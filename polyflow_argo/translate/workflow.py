@@ -17,7 +17,7 @@ from typing import Any
 from ..resolve import Node
 from .context import TranslateContext
 from .dag import depends, when
-from .events import event_template, is_builtin_event
+from .events import event_template, given_params, is_builtin_event
 from .names import DISPLAY_NAME, Namer, dns_label, label_value
 from .params import argument_value
 from .target import Feature
@@ -219,11 +219,11 @@ def _arguments(ctx: TranslateContext, node: Node, tasks: dict[str, str], shown: 
     args = [{"name": OP_PARAM, "value": shown}]
     if node.template is None:
         return args
-    builtin = is_builtin_event(node)
+    declared = set(given_params(node)) if is_builtin_event(node) else None
     for io in node.template.inputs:
         param = node.params.get(io.name)
-        if builtin and (param is None or param.from_default):
-            continue  # the event template declares only the params the op sets
+        if declared is not None and io.name not in declared:
+            continue
         if param is None:
             value: str | None = ""
         else:
