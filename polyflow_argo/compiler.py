@@ -118,13 +118,21 @@ def compile_with_warnings(
     pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None
 ) -> tuple[list[dict[str, object]], list[Diagnostic]]:
     """Like :func:`compile`, also returning the warnings (what was dropped, quirks)."""
+    _, docs, warnings = compile_ir(pipeline, options)
+    return docs, warnings
+
+
+def compile_ir(
+    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None
+) -> tuple[ResolvedPipeline, list[dict[str, object]], list[Diagnostic]]:
+    """:func:`compile_with_warnings`, also returning the resolved pipeline it translated."""
     from .translate import CompileOptions, translate
 
     options = options or CompileOptions()
     ir = _resolve_input(pipeline, options)
     docs, sink = translate(ir, options)
     warnings = sorted([*ir.warnings, *sink.items], key=Diagnostic.sort_key)
-    return docs, warnings
+    return ir, docs, warnings
 
 
 def _resolve_input(pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions") -> ResolvedPipeline:

@@ -69,32 +69,26 @@ def register(sub: Any) -> None:
 
 def _options(args: argparse.Namespace, **extra: Any) -> Any:
     from ..translate import CompileOptions
+    from .compile import parse_params
 
     return CompileOptions(
         name=getattr(args, "name", None),
         namespace=getattr(args, "namespace", None),
         argo_version=args.argo_version,
-        params=_params(args.param),
+        params=parse_params(args.param),
         **extra,
     )
 
 
-def _params(items: list[str]) -> tuple[tuple[str, str], ...]:
-    from .compile import parse_params
-
-    return parse_params(items)
-
-
 def run_next(args: argparse.Namespace) -> int:
-    from ..compiler import compile_with_warnings, resolve_file
+    from ..compiler import compile_ir
     from ..resolve.schedule import spec_instants
     from ..translate.schedule import plan, plan_instants
 
     options = _options(args, allow_every_drift=args.allow_every_drift)
-    docs, warnings = compile_with_warnings(list(args.files), options)
+    ir, docs, warnings = compile_ir(list(args.files), options)
     if warnings and not args.no_warnings:
         print(render_text(warnings), file=sys.stderr)
-    ir = resolve_file(*args.files)
     rs = ir.schedule
     if rs is None:
         print(f"{args.files[0]}: the pipeline has no schedule", file=sys.stderr)
