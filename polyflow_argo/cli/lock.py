@@ -24,9 +24,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..compiler import read
-    from ..resolve.remote import FetchError, cache_dir, digest, fetch, read_lock, write_lock
+    from ..resolve.remote import FetchError, fetch, read_lock, store, write_lock
     from ..resolve.templates import project_root
-    from ..emit import write_atomic
     from ..spec.load import load_pipeline
 
     problems: list[Diagnostic] = []
@@ -45,13 +44,7 @@ def run(args: argparse.Namespace) -> int:
             except FetchError as exc:
                 problems.append(Diagnostic("PF327", exc.message, doc.span(("ops", i, "template", "url")), exc.hint))
                 continue
-            pins[url] = digest(data)
-            cached = cache_dir() / (pins[url].replace(":", "-") + ".yaml")
-            try:
-                cached.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(cached, data.decode("utf-8"))
-            except (OSError, UnicodeDecodeError):
-                pass
+            pins[url] = store(data)
     if problems:
         raise SourceError(problems)
     for root, pins in by_root.items():

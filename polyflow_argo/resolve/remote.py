@@ -84,9 +84,26 @@ def write_lock(root: Path, pins: dict[str, str]) -> Path:
     return path
 
 
+def _cached(pin: str) -> Path:
+    return cache_dir() / (pin.replace(":", "-") + ".yaml")
+
+
+def store(data: bytes) -> str:
+    """Cache ``data`` under its hash (best effort: a cache is an optimisation); return the pin."""
+    from ..emit import write_atomic
+
+    pin = digest(data)
+    try:
+        _cached(pin).parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(_cached(pin), data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        pass
+    return pin
+
+
 def pinned_content(url: str, pin: str) -> bytes:
     """The content of a pinned URL: from the cache, else fetched and checked against the pin."""
-    cached = cache_dir() / (pin.replace(":", "-") + ".yaml")
+    cached = _cached(pin)
     if cached.is_file():
         data = cached.read_bytes()
         if digest(data) == pin:
@@ -98,11 +115,5 @@ def pinned_content(url: str, pin: str) -> bytes:
             f"the content of {url} changed: {got} is not the pinned {pin}",
             f"review the change, then run `polyflow-argo lock` to pin the new content ({LOCK_FILE})",
         )
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        from ..emit import write_atomic
-
-        write_atomic(cached, data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError):
-        pass  # a cache is an optimisation
+    store(data)
     return data
