@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Diagnostic, TranslateError
+from ..errors import Diagnostic, PolyflowError, TranslateError
 from ..resolve import ResolveOptions, resolve
 from ..source import LocatedDoc
 from ..spec.load import load_pipeline
 from ..translate.context import CompileOptions, TranslateContext
+from ..translate.names import label_value
 from ..translate.target import ArgoTarget, Feature
 from ..translate.workflow import API_VERSION, REGISTRY_TEMPLATE, workflow_spec
 from .local import Entry, Registry, template_ref_name, version_key
@@ -64,7 +65,7 @@ def build_entry(entry: Entry, options: CompileOptions, cluster_scope: bool) -> t
     meta["labels"] = {
         LABEL_KIND: entry.kind,
         LABEL_NAME: entry.name,
-        LABEL_VERSION: _label(entry.version),
+        LABEL_VERSION: label_value(entry.version),
         "app.kubernetes.io/managed-by": "polyflow-argo",
     }
     annotations = {"polyflow.io/ref": entry.ref}
@@ -82,12 +83,6 @@ def build_entry(entry: Entry, options: CompileOptions, cluster_scope: bool) -> t
     return doc_out, list(ctx.sink.items)
 
 
-def _label(value: str) -> str:
-    from ..translate.names import label_value
-
-    return label_value(value)
-
-
 def build_registry(
     registry: Registry, options: CompileOptions | None = None, cluster_scope: bool = False
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
@@ -96,8 +91,6 @@ def build_registry(
     docs: list[dict[str, Any]] = []
     problems = list(registry.problems)
     warnings: list[Diagnostic] = []
-    from ..errors import PolyflowError
-
     for key in sorted(registry.entries, key=lambda k: (k[0], k[1], version_key(k[2]))):
         try:
             doc, warns = build_entry(registry.entries[key], options, cluster_scope)

@@ -69,11 +69,11 @@ class BuiltinEvent:
 
 @lru_cache(maxsize=None)
 def template_spec(name: str) -> Any:
-    from ..spec.load import _template_adapter
+    from ..spec.load import template_adapter
 
     data = {"kind": "job", "name": f"polyflow-event-{name}", **DEFINITIONS[name]}
     data.pop("description")
-    return _template_adapter().validate_python(data)
+    return template_adapter().validate_python(data)
 
 
 def builtin(name: str) -> BuiltinEvent | None:

@@ -8,6 +8,8 @@ at the enclosing mapping, ``extra_forbidden`` at the key itself.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import types
 import typing
 from typing import Any, Union, get_args, get_origin
@@ -253,23 +255,19 @@ def load_template(doc: LocatedDoc) -> Any:
                        "start with `kind: job` or `kind: experiment`")
         )
     try:
-        return _template_adapter().validate_python(doc.data)
+        return template_adapter().validate_python(doc.data)
     except ValidationError as exc:
         raise SpecError(to_diagnostics(doc, exc, Template)) from None
 
 
-_ADAPTER: Any = None
+@lru_cache(maxsize=1)
+def template_adapter() -> Any:
+    """A pydantic TypeAdapter of one template (any kind), built on first use."""
+    from pydantic import TypeAdapter
+
+    from .template import Template
+
+    return TypeAdapter(Template)
 
 
-def _template_adapter() -> Any:
-    global _ADAPTER
-    if _ADAPTER is None:
-        from pydantic import TypeAdapter
-
-        from .template import Template
-
-        _ADAPTER = TypeAdapter(Template)
-    return _ADAPTER
-
-
-__all__ = ["load_pipeline", "load_template", "to_diagnostics", "Span"]
+__all__ = ["load_pipeline", "load_template", "template_adapter", "to_diagnostics", "Span"]
