@@ -65,13 +65,17 @@ def backfill_workflows(ctx: TranslateContext, instants: list[datetime]) -> list[
 def _wait_for(spec: dict[str, Any], previous: str, namespace: str | None) -> None:
     """Make every task of the pipeline DAG wait for run ``previous`` to have succeeded."""
     dag = next(t for t in spec["templates"] if t["name"] == ENTRYPOINT)["dag"]
+    gated = []
     for task in dag["tasks"]:
         own = task.get("depends")
-        task["depends"] = f"{GATE_TASK} && ({own})" if own else GATE_TASK
-        # keep the key order of a task: name, template, depends, ...
-        rest = {k: task.pop(k) for k in list(task) if k not in ("name", "template", "depends")}
-        task.update(rest)
-    dag["tasks"].insert(0, {"name": GATE_TASK, "template": GATE_TEMPLATE})
+        out: dict[str, Any] = {}
+        for key, value in task.items():  # `depends` right after the template, as the translator writes it
+            if key != "depends":
+                out[key] = value
+            if key in ("template", "templateRef"):
+                out["depends"] = f"{GATE_TASK} && ({own})" if own else GATE_TASK
+        gated.append(out)
+    dag["tasks"] = [{"name": GATE_TASK, "template": GATE_TEMPLATE}, *gated]
     target: dict[str, Any] = {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": {"name": previous}}
     if namespace:
         target["metadata"]["namespace"] = namespace
