@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from polyflow_argo.plugin.server import MAX_BODY, PATH, Waits, execute, make_handler
+from tests.loopback import responder, serving
 
 TOKEN = "s3cr3t-token"
 
@@ -33,11 +32,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def plugin(clock: Clock) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(lambda: TOKEN, Waits(), clock))
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(make_handler(lambda: TOKEN, Waits(), clock)) as base:
+        yield base
 
 
 def call(base: str, body: object, token: str = TOKEN, raw: bytes | None = None) -> tuple[int, dict]:
@@ -86,24 +82,9 @@ def test_timeout_fails_with_a_message(plugin: str, clock: Clock) -> None:
 
 @pytest.fixture
 def site() -> Iterator[tuple[str, dict]]:
-    state = {"status": 503, "body": "starting"}
-
-    class Site(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            return
-
-        def do_GET(self) -> None:  # noqa: N802
-            data = state["body"].encode()
-            self.send_response(int(state["status"]))
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/ready", state
-    server.shutdown()
-    server.server_close()
+    state: dict[str, object] = {"status": 503, "body": "starting"}
+    with serving(responder(lambda path: (int(state["status"]), str(state["body"])))) as base:  # type: ignore[call-overload]
+        yield base + "/ready", state
 
 
 def test_http_event_waits_for_status_and_body(plugin: str, site: tuple[str, dict]) -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 import polyflow_argo
 from polyflow_argo import PolyflowError
+from tests.loopback import responder, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = """\
@@ -27,25 +26,15 @@ run: {cmd: 'train --lr={{ lr }}'}
 
 @pytest.fixture
 def served() -> Iterator[tuple[str, dict[str, object]]]:
+    """Files by path; a value that is an int is the status to answer instead."""
     files: dict[str, object] = {"/trainer.yaml": TEMPLATE}
 
-    class Files(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            return
+    def answer(path: str) -> tuple[int, str]:
+        content = files.get(path, 404)
+        return (200, content) if isinstance(content, str) else (int(content), "")  # type: ignore[call-overload]
 
-        def do_GET(self) -> None:  # noqa: N802
-            content = files.get(self.path)
-            data = (content if isinstance(content, str) else "").encode()
-            self.send_response(200 if isinstance(content, str) else int(content or 404))  # type: ignore[call-overload]
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", files
-    server.shutdown()
-    server.server_close()
+    with serving(responder(answer)) as base:
+        yield base, files
 
 
 @pytest.fixture
