@@ -33,6 +33,7 @@ from .events import number as seconds
 PLUGIN = "polyflow"
 PATH = "/api/v1/template.execute"
 MAX_BODY = 1 << 20
+DRAIN_LIMIT = 8 * MAX_BODY
 DEFAULT_POLL = 30.0
 DEFAULT_TIMEOUT = 24 * 3600.0
 MAX_TRACKED = 10_000
@@ -148,6 +149,14 @@ def make_handler(token: Callable[[], str], waits: Waits, clock: Callable[[], flo
                 self._reply(411, {"error": "Content-Length is required"})
                 return
             if length > MAX_BODY:
+                # Read (and drop) a body up to DRAIN_LIMIT so the client sees the 413 instead of a
+                # broken pipe; a larger one is cut off. Either way the connection is closed.
+                left = length if length <= DRAIN_LIMIT else 0
+                while left > 0:
+                    chunk = self.rfile.read(min(left, 1 << 16))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
                 self.close_connection = True
                 self._reply(413, {"error": f"body of {length} bytes is over the {MAX_BODY}-byte limit"})
                 return
