@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ..compiler import lint
-from ..errors import Diagnostic, render_text
+from ..errors import Diagnostic, render_json, render_text
 
 
 def register(sub: Any) -> None:
@@ -59,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
             print(render_text(diags, sources if args.verbose else None, args.max_errors), file=sys.stderr)
     errors = [d for d in found if d.severity == "error" or args.strict]
     if args.format == "json":
-        payload: list[dict[str, object]] = [d.to_dict() for d in found]
-        print(json.dumps(payload, indent=2))
+        print(render_json(found))
     elif not errors:
         n = len(args.files)
         print(f"{n} file{'s' if n != 1 else ''} OK" + (f", {len(found)} warning(s)" if found else ""), file=sys.stderr)

@@ -46,7 +46,6 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
         "outputs": [],
     },
 }
-PLUGIN_KINDS = ("time", "http")
 
 
 @dataclass(frozen=True)

@@ -39,19 +39,6 @@ class Param:
     path: PathT
     from_default: bool = False
 
-    @property
-    def is_ref(self) -> bool:
-        return bool(self.refs)
-
-    @property
-    def whole_ref(self) -> Ref | None:
-        """The reference when the whole value is exactly one reference."""
-        if len(self.refs) == 1 and isinstance(self.raw, str):
-            ref = self.refs[0]
-            if ref.start == 0 and ref.end == len(self.raw):
-                return ref
-        return None
-
 
 @dataclass(frozen=True, slots=True)
 class ResolvedTemplate:
@@ -117,11 +104,3 @@ class Pipeline:
     @property
     def name(self) -> str | None:
         return self.spec.name
-
-    def downstream(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {n: [] for n in self.nodes}
-        for node in self.nodes.values():
-            for up in node.upstream:
-                if up in out:
-                    out[up].append(node.name)
-        return out

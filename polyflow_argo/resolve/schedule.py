@@ -26,7 +26,6 @@ from .context import Context
 from .cronexpr import CronExpr, CronSyntaxError, parse
 
 UTC = timezone.utc
-MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
