@@ -63,15 +63,30 @@ def _compile(src: Path) -> tuple[str, list[dict[str, object]] | None]:
     return text, docs
 
 
+def _updating(request: pytest.FixtureRequest) -> bool:
+    """``--update-goldens`` given (refused in CI, where goldens are only compared)."""
+    if not request.config.getoption("--update-goldens"):
+        return False
+    if os.environ.get("CI"):
+        pytest.fail("--update-goldens is refused in CI: regenerate locally and commit the diff")
+    return True
+
+
+def _expect(target: Path, text: str, request: pytest.FixtureRequest) -> None:
+    if _updating(request):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    assert target.exists(), f"missing golden {target.relative_to(ROOT)}: run `make goldens` and review the diff"
+    assert target.read_text() == text
+
+
 @pytest.mark.parametrize("case,src,expected", CASES, ids=[c[0] for c in CASES])
 def test_golden(case: str, src: Path, expected: Path, request: pytest.FixtureRequest) -> None:
     text, docs = _compile(src)
     assert _compile(src)[0] == text, "compiling twice must give the same bytes"
     err = expected.with_name(expected.name.replace(".argo.yaml", ".err.txt"))
     target, other = (expected, err) if docs is not None else (err, expected)
-    if request.config.getoption("--update-goldens"):
-        if os.environ.get("CI"):
-            pytest.fail("--update-goldens is refused in CI: regenerate locally and commit the diff")
+    if _updating(request):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
         if other.exists():
@@ -144,12 +159,7 @@ def test_registry_build_golden(request: pytest.FixtureRequest) -> None:
     """`polyflow-argo registry build examples/registry` → one WorkflowTemplate per version."""
     docs = _registry_docs()
     text = render(docs, "yaml")
-    if request.config.getoption("--update-goldens"):
-        if os.environ.get("CI"):
-            pytest.fail("--update-goldens is refused in CI: regenerate locally and commit the diff")
-        REGISTRY_GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-        REGISTRY_GOLDEN.write_text(text)
-    assert REGISTRY_GOLDEN.read_text() == text
+    _expect(REGISTRY_GOLDEN, text, request)
     _invariants(docs)
     # every templateRef of the example pipeline points at a template the registry publishes
     published = {(d["metadata"]["name"], "main") for d in docs}  # type: ignore[index]
@@ -191,12 +201,7 @@ def test_scheduled_golden_with_prebuilt_image(case: str, build_line: str, reques
     assert [d["kind"] for d in docs][:1] == ["CronWorkflow"]
     out = "".join(f"# {line}\n" for line in render_text(warnings).splitlines()) + render(docs, "yaml")
     target = GOLDEN / "schedules" / (Path(case).stem + ".argo.yaml")
-    if request.config.getoption("--update-goldens"):
-        if os.environ.get("CI"):
-            pytest.fail("--update-goldens is refused in CI: regenerate locally and commit the diff")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(out)
-    assert target.read_text() == out
+    _expect(target, out, request)
     _invariants(docs)
 
 
