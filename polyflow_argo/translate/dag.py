@@ -8,8 +8,10 @@ upstream_failed = Omitted, skipped = Skipped. For an op with upstream set U:
   Otherwise a skipped upstream counts as succeeded.
 - the trigger becomes ``depends`` (false → Omitted); conditions become ``when`` (false → Skipped).
 
-``depends`` never uses bare task names except for the default trigger without skip propagation,
-where Argo's shorthand ``a`` means exactly ``a.Succeeded || a.Skipped`` (no daemons here).
+Argo's shorthand ``a`` means ``a.Succeeded || a.Skipped || a.Daemoned``; no task here is a daemon,
+so ``a`` is "succeeded or skipped" and ``!a`` is "failed, errored or omitted". Argo evaluates
+``depends`` only once every task it names has finished, so ``(a || !a)`` holds for any outcome:
+it is how ``all_done`` and ``one_done`` wait for their upstreams without caring how they ended.
 """
 
 from __future__ import annotations
@@ -18,16 +20,12 @@ from ..resolve import Node
 from .context import TranslateContext
 
 
-def _succ(task: str, skip_counts: bool) -> str:
-    return f"({task}.Succeeded || {task}.Skipped)" if skip_counts else f"{task}.Succeeded"
-
-
 def _failed(task: str) -> str:
     return f"({task}.Failed || {task}.Errored)"
 
 
 def _done(task: str) -> str:
-    return f"({task}.Succeeded || {task}.Failed || {task}.Errored || {task}.Skipped || {task}.Omitted)"
+    return f"({task} || !{task})"  # finished, in any phase (depends waits for every named task)
 
 
 def _join(terms: list[str], op: str) -> str:
@@ -40,17 +38,17 @@ def trigger_expression(trigger: str, tasks: list[str], skip_propagates: bool) ->
     if trigger == "all_succeeded":
         if skip_counts:
             return " && ".join(tasks)  # shorthand: (t.Succeeded || t.Skipped || t.Daemoned)
-        return _join([_succ(t, False) for t in tasks], "&&")
+        return _join([f"{t}.Succeeded" for t in tasks], "&&")
     if trigger == "all_failed":
-        return _join([f"({t}.Failed || {t}.Errored || {t}.Omitted)" for t in tasks], "&&")
-    if trigger == "all_done":
+        return _join([f"!{t}" for t in tasks], "&&")  # !t: Failed, Errored or Omitted
+    if trigger in ("all_done", "one_done"):  # once every upstream finished, at least one did
         return _join([_done(t) for t in tasks], "&&")
     if trigger == "one_succeeded":
-        return _join([_succ(t, skip_counts) for t in tasks], "||")
+        if skip_counts:
+            return " || ".join(tasks)  # shorthand: t.Succeeded || t.Skipped
+        return _join([f"{t}.Succeeded" for t in tasks], "||")
     if trigger == "one_failed":
         return _join([_failed(t) for t in tasks], "||")
-    if trigger == "one_done":
-        return _join([_done(t) for t in tasks], "||")
     raise ValueError(trigger)
 
 
@@ -61,7 +59,7 @@ def depends(node: Node, tasks: dict[str, str]) -> str | None:
         return None
     propagate = bool(node.op.skip_on_upstream_skip)
     expr = trigger_expression(node.trigger, ups, propagate)
-    if propagate:
+    if propagate and node.trigger not in ("all_done", "one_done"):  # those already hold for skips
         skipped = " || ".join(f"{t}.Skipped" for t in ups)
         return f"({expr}) || {skipped}" if " " in expr else f"{expr} || {skipped}"
     return expr
