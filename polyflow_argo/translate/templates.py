@@ -99,17 +99,13 @@ def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str
         return None
     env = merged_environment(node)
     if "replicas" in env and env["replicas"] is not None and env["replicas"].model_fields_set:
-        ctx.error(
-            "PF441",
-            f"op '{node.name}': distributed experiments (environment.replicas) are not supported yet",
-            path + ("template",),
-            "remove `replicas` to run a single-pod experiment",
-        )
-        return None
+        from .distributed import training_job_template
+
+        return training_job_template(ctx, node, name)
     inputs = [io.name for io in tpl.inputs]
     outputs = [io.name for io in tpl.outputs]
     for io_name in inputs + outputs:
-        if not _param_name_ok(io_name):
+        if not param_name_ok(io_name):
             ctx.error(
                 "PF442",
                 f"IO name {io_name!r} of template '{tpl.name}' is not a valid Argo parameter name",
@@ -121,7 +117,7 @@ def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str
     if spec.run is not None:
         container["command"] = ["/bin/bash", "-c"]
         container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"))]
-    env_vars = _env_vars(node, inputs, outputs)
+    env_vars = container_env(node, inputs, outputs)
     if ctx.scheduled:
         env_vars.append({"name": "POLYFLOW_SCHEDULED_TIME", "value": "{{workflow.scheduledTime}}"})
     if env_vars:
@@ -174,11 +170,11 @@ def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str
     return out
 
 
-def _param_name_ok(name: str) -> bool:
+def param_name_ok(name: str) -> bool:
     return bool(name) and all(c.isalnum() or c in "-_" for c in name) and name.isascii()
 
 
-def _env_vars(node: Node, inputs: list[str], outputs: list[str]) -> list[dict[str, str]]:
+def container_env(node: Node, inputs: list[str], outputs: list[str]) -> list[dict[str, str]]:
     out = []
     if inputs:
         params = "{" + ", ".join(f'"{n}": "{{{{inputs.parameters.{n}}}}}"' for n in inputs) + "}"

@@ -189,7 +189,9 @@ def _template_for(
 
 
 def _default_logging(template: dict[str, Any], logging: Any) -> None:
-    env = template.get("container", {}).setdefault("env", [])
+    if "container" not in template:  # resource templates set the env of their own pods
+        return
+    env = template["container"].setdefault("env", [])
     have = {e["name"] for e in env}
     for key, var in (("level", "POLYAXON_LOG_LEVEL"), ("formatter", "POLYAXON_LOG_FORMATTER")):
         value = getattr(logging, key)
