@@ -42,6 +42,9 @@ def register(sub: Any) -> None:
                    help="registry directory for action/event templates (repeatable; then POLYFLOW_REGISTRY)")
     p.add_argument("--registry-cluster-scope", action="store_true",
                    help="the registry is published as ClusterWorkflowTemplates (templateRef clusterScope)")
+    p.add_argument("--tools-image", metavar="IMAGE",
+                   help="image of polyflow-argo's own small steps, e.g. a group's best-trial pick "
+                        "(default python:3.12-alpine; mirror it for air-gapped clusters)")
     add_cron_options(p)
     p.set_defaults(handler=run)
 
@@ -101,6 +104,7 @@ def options_from(args: argparse.Namespace) -> Any:
         suspend=args.suspend,
         registries=tuple(args.registry),
         registry_cluster_scope=args.registry_cluster_scope,
+        **({"tools_image": args.tools_image} if getattr(args, "tools_image", None) else {}),
     )
 
 

@@ -248,6 +248,9 @@ class HPTuning(Spec):
     concurrency: Int | None = None
     seed: Int | None = None
     matrix: dict[str, MatrixEntry] | None = None
+    # Extension (polyflow-argo): the output whose best value picks the trial a group reports
+    # (docs/templates.md). Shaped like hyperband's and bo's `metric`.
+    metric: Metric | None = None
     grid_search: SearchConfig | None = None
     random_search: SearchConfig | None = None
     hyperband: Hyperband | None = None

@@ -28,6 +28,8 @@ class CompileOptions:
         registries: registry directories for ``action``/``event`` templates (before
             ``POLYFLOW_REGISTRY``); registry_cluster_scope: they are published as
             ClusterWorkflowTemplates (``registry build --cluster-scope``).
+        tools_image: the image of polyflow-argo's own small steps (a group's best-trial pick);
+            mirror it for clusters without access to Docker Hub.
         check_limits: enforce Argo's limits (DAG tasks, templates, names, object size). Only
             benchmarks and clusters with raised limits turn this off; the API has no CLI flag.
     """
@@ -46,6 +48,7 @@ class CompileOptions:
     suspend: bool = False
     registries: tuple[str, ...] = ()
     registry_cluster_scope: bool = False
+    tools_image: str = "python:3.12-alpine"
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from ..resolve import Node
 from ..source import PathT
@@ -72,8 +72,11 @@ def job_kind(framework: str | None, backend: str | None) -> JobKind | None:
     return MPIJOB if backend == "mpi" else JOB_KINDS.get(framework or "")
 
 
-def training_job_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
-    """A resource template creating the training-operator job of a distributed experiment op.
+def training_job_template(
+    ctx: TranslateContext, node: Node, name: str, extra_inputs: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """A resource template creating the training-operator job of a distributed experiment op
+    (``extra_inputs``: the matrix names when it is the trial of a group).
 
     The caller (``container_template``) has checked that the op has ``build: {image}``.
     """
@@ -95,7 +98,7 @@ def training_job_template(ctx: TranslateContext, node: Node, name: str) -> dict[
     ps = _role_settings(ctx, "ps", replicas.default_ps, replicas.ps, n_ps, where) if kind.ps else {}
     if worker is None or ps is None:
         return None
-    inputs = [io.name for io in tpl.inputs]
+    inputs = [io.name for io in tpl.inputs] + list(extra_inputs)
     container: dict[str, Any] = {"name": kind.container, "image": build.image}
     if spec.run is not None:
         container["command"] = ["/bin/bash", "-c"]

@@ -8,7 +8,7 @@ build, retries, logging and limits share one Argo template; their arguments diff
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ..resolve import Node
 from .context import TranslateContext
@@ -71,7 +71,6 @@ def resources(env: dict[str, Any]) -> dict[str, Any]:
 
 
 _DROPPED_ENV = {
-    "max_restarts": "pod restarts are defined by the runtime templates (a later version); use max_retries",
     "data_refs": "data volumes need a project config (a later version)",
     "artifact_refs": "artifact volumes need a project config (a later version)",
     "persistence": "deprecated; data volumes need a project config (a later version)",
@@ -80,8 +79,10 @@ _DROPPED_ENV = {
 }
 
 
-def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
-    """A container template for a job or experiment op."""
+def container_template(
+    ctx: TranslateContext, node: Node, name: str, extra_inputs: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """A container template for a job or experiment op (``extra_inputs``: a group's matrix names)."""
     tpl = node.template
     assert tpl is not None
     spec = tpl.spec
@@ -101,8 +102,8 @@ def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str
     if "replicas" in env and env["replicas"] is not None and env["replicas"].model_fields_set:
         from .distributed import training_job_template
 
-        return training_job_template(ctx, node, name)
-    inputs = [io.name for io in tpl.inputs]
+        return training_job_template(ctx, node, name, extra_inputs)
+    inputs = [io.name for io in tpl.inputs] + list(extra_inputs)
     outputs = [io.name for io in tpl.outputs]
     for io_name in inputs + outputs:
         if not param_name_ok(io_name):
@@ -158,6 +159,8 @@ def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str
     if env.get("service_account"):
         out["serviceAccountName"] = env["service_account"]
     retry = retry_strategy(ctx, node)
+    restart = restarts(ctx, node, env)  # None (with a warning) when max_retries is set
+    retry = retry or restart
     if retry:
         out["retryStrategy"] = retry
     sync = synchronization(ctx, node)
@@ -168,6 +171,29 @@ def container_template(ctx: TranslateContext, node: Node, name: str) -> dict[str
         if env.get(key) not in (None, [], {}):
             ctx.unsupported(env_path, f"`environment.{key}`", why)
     return out
+
+
+def restarts(ctx: TranslateContext, node: Node, env: dict[str, Any]) -> dict[str, Any] | None:
+    """``environment.max_restarts`` (a pod restarted in place by Kubernetes in Polyaxon) → Argo
+    retries of a failed container, right away: ``retryStrategy {limit, retryPolicy: OnFailure}``.
+    Only when the op has no ``max_retries``, which says more (delays, errors too) and wins."""
+    count = env.get("max_restarts")
+    if not count:
+        return None
+    path = (node.path if node.op.environment is not None and node.op.environment.max_restarts is not None
+            else node.template.path if node.template else node.path) + ("environment", "max_restarts")
+    if count < 0:
+        ctx.error("PF443", f"`max_restarts` must be >= 0, got {count}", path)
+        return None
+    if node.op.max_retries is not None:
+        ctx.warning(
+            "PF402",
+            f"op '{node.name}' sets `max_retries`, so `environment.max_restarts` is not used",
+            path,
+            "keep one of them",
+        )
+        return None
+    return {"limit": str(count), "retryPolicy": "OnFailure"}
 
 
 def param_name_ok(name: str) -> bool:
@@ -240,16 +266,21 @@ def unsupported_kind(ctx: TranslateContext, node: Node, name: str) -> dict[str, 
     assert node.template is not None
     kind = node.template.kind
     later = {
-        "group": "hyperparameter groups are expanded by the runtime templates (a later version)",
         "build": "image builds come with the runtime templates (a later version)",
-        "notebook": "notebooks are interactive services, not pipeline steps",
-        "tensorboard": "tensorboards are interactive services, not pipeline steps",
+        # docs/templates.md: a service with no end would hold the run open forever, and an Argo
+        # daemon is killed as soon as its DAG finishes, so neither means anything in a pipeline.
+        "notebook": "a notebook is an interactive service that never ends, not a pipeline step",
+        "tensorboard": "a tensorboard is an interactive service that never ends, not a pipeline step",
+    }
+    hints = {
+        "notebook": "run the notebook's code as a `job`, or start the notebook outside the pipeline",
+        "tensorboard": "point a tensorboard outside the pipeline at the logs the ops write (e.g. to object storage)",
     }
     ctx.error(
         "PF444",
-        f"op '{node.name}' uses a `{kind}` template, which polyflow-argo cannot run yet: {later.get(kind, kind)}",
+        f"op '{node.name}' uses a `{kind}` template, which polyflow-argo does not run: {later.get(kind, kind)}",
         node.path + ("template",),
-        "use a job or experiment template",
+        hints.get(kind, "use a job or experiment template"),
     )
     return None
 

@@ -18,6 +18,7 @@ from ..resolve import Node
 from .context import TranslateContext
 from .dag import depends, when
 from .events import event_template, given_params, is_builtin_event
+from .group import group_templates
 from .names import DISPLAY_NAME, Namer, dns_label, label_value
 from .params import argument_value
 from .target import Feature
@@ -176,15 +177,19 @@ def _template_for(
     if key in by_key:
         return by_key[key]
     name = namer.unique(node.template.name)
-    build = KINDS.get(node.template.kind, unsupported_kind)
-    template = build(ctx, node, name)
-    if template is None:
+    if node.template.kind == "group":
+        made = group_templates(ctx, node, namer.unique, name)
+    else:
+        template = KINDS.get(node.template.kind, unsupported_kind)(ctx, node, name)
+        made = None if template is None else [template]
+    if made is None:
         return None
     pipeline_logging = ctx.ir.spec.logging
-    if pipeline_logging is not None:
-        _default_logging(template, pipeline_logging)
+    for template in made:
+        if pipeline_logging is not None:
+            _default_logging(template, pipeline_logging)
     by_key[key] = name
-    templates.append(template)
+    templates.extend(made)
     return name
 
 

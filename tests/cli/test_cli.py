@@ -101,3 +101,11 @@ def test_schema_is_valid_json_schema() -> None:
     Draft7Validator.check_schema(schema)
     pipeline = yaml.safe_load((ROOT / "examples/diamond.yaml").read_text())
     assert list(Draft7Validator(schema).iter_errors(pipeline)) == []
+
+
+def test_compile_tools_image_sets_the_best_trial_step_image() -> None:
+    res = run("compile", "examples/hyperparameter-search.yaml", "--tools-image", "mirror.local/python:3.12")
+    assert res.returncode == 0, res.stderr
+    (doc,) = list(yaml.safe_load_all(res.stdout))
+    best = next(t for t in doc["spec"]["templates"] if t["name"] == "lr-search-best")
+    assert best["script"]["image"] == "mirror.local/python:3.12"
