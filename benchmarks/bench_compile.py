@@ -268,116 +268,88 @@ def plan_from_manifest(manifest: Manifest) -> WorkflowPlan:
     )
 
 
-def build_hera(plan: WorkflowPlan) -> Any:
-    """The Workflow of ``plan`` written with Hera's DSL, the way a Hera user would write it."""
-    from hera.workflows import DAG, Container, EmptyDirVolume, Env, Parameter, RetryStrategy, Task, Workflow
-    from hera.workflows.models import Backoff, Metadata, ValueFrom
+def _hera_container(c: ContainerPlan) -> Any:
+    from hera.workflows import Container, EmptyDirVolume, Env, Parameter, RetryStrategy
+    from hera.workflows.models import Backoff, ValueFrom
 
-    containers: dict[str, Any] = {}
-    for c in plan.containers:
-        retry = None
-        if c.retry is not None:
-            backoff = c.retry.get("backoff")
-            retry = RetryStrategy(
-                limit=c.retry.get("limit"),
-                retry_policy=c.retry.get("retryPolicy"),
-                backoff=Backoff.model_validate(backoff) if backoff else None,
-            )
-        containers[c.name] = Container(
-            name=c.name,
-            labels=c.labels,
-            annotations=c.annotations,
-            inputs=[Parameter(name=p) for p in c.inputs] or None,
-            outputs=[Parameter(name=o, value_from=ValueFrom(path=p, default=d)) for o, p, d in c.outputs]
-            or None,
-            image=c.image,
-            command=c.command,
-            args=c.args,
-            env=[Env(name=k, value=v) for k, v in c.env] or None,
-            volumes=[EmptyDirVolume(name=v, mount_path=m) for v, m in c.empty_dirs] or None,
-            retry_strategy=retry,
+    retry = None
+    if c.retry is not None:
+        backoff = c.retry.get("backoff")
+        retry = RetryStrategy(
+            limit=c.retry.get("limit"),
+            retry_policy=c.retry.get("retryPolicy"),
+            backoff=Backoff.model_validate(backoff) if backoff else None,
         )
+    return Container(
+        name=c.name,
+        labels=c.labels,
+        annotations=c.annotations,
+        inputs=[Parameter(name=p) for p in c.inputs] or None,
+        outputs=[Parameter(name=o, value_from=ValueFrom(path=p, default=d)) for o, p, d in c.outputs] or None,
+        image=c.image,
+        command=c.command,
+        args=c.args,
+        env=[Env(name=k, value=v) for k, v in c.env] or None,
+        volumes=[EmptyDirVolume(name=v, mount_path=m) for v, m in c.empty_dirs] or None,
+        retry_strategy=retry,
+    )
+
+
+def _hera_workflow_fields(plan: WorkflowPlan) -> dict[str, Any]:
+    from hera.workflows.models import Metadata
+
+    meta = plan.metadata
+    return {
+        "name": meta.get("name"),
+        "generate_name": meta.get("generateName"),
+        "namespace": meta.get("namespace"),
+        "labels": meta.get("labels"),
+        "annotations": meta.get("annotations"),
+        "entrypoint": plan.entrypoint,
+        "pod_metadata": Metadata(labels=plan.pod_labels) if plan.pod_labels else None,
+    }
+
+
+def _hera_task(t: TaskPlan, template: Any) -> Any:
+    from hera.workflows import Parameter, Task
+
+    return Task(
+        name=t.name,
+        template=template,
+        depends=t.depends,
+        when=t.when,
+        arguments=[Parameter(name=k, value=v) for k, v in t.arguments],
+    )
+
+
+def build_hera(plan: WorkflowPlan) -> Any:
+    """The Workflow of ``plan`` written with Hera's DSL, tasks passed as a list (Hera's fastest style)."""
+    from hera.workflows import DAG, Workflow
+
+    containers = {c.name: _hera_container(c) for c in plan.containers}
     dag = DAG(
         name=plan.dag_name,
         fail_fast=plan.fail_fast,
         parallelism=plan.parallelism,
-        tasks=[
-            Task(
-                name=t.name,
-                template=containers[t.template],
-                depends=t.depends,
-                when=t.when,
-                arguments=[Parameter(name=k, value=v) for k, v in t.arguments],
-            )
-            for t in plan.tasks
-        ],
+        tasks=[_hera_task(t, containers[t.template]) for t in plan.tasks],
     )
-    meta = plan.metadata
-    return Workflow(
-        name=meta.get("name"),
-        generate_name=meta.get("generateName"),
-        namespace=meta.get("namespace"),
-        labels=meta.get("labels"),
-        annotations=meta.get("annotations"),
-        entrypoint=plan.entrypoint,
-        pod_metadata=Metadata(labels=plan.pod_labels) if plan.pod_labels else None,
-        templates=[dag, *containers.values()],
-    )
+    return Workflow(**_hera_workflow_fields(plan), templates=[dag, *containers.values()])
 
 
 def build_hera_context(plan: WorkflowPlan) -> Any:
     """The same Workflow in the style of Hera's documentation: ``with Workflow(...)`` and ``with DAG(...)``
-    context managers, templates declared in the workflow context, tasks created inside the DAG context
-    with their template object (``Task(template=container)``)."""
-    from hera.workflows import DAG, Container, EmptyDirVolume, Env, Parameter, RetryStrategy, Task, Workflow
-    from hera.workflows.models import Backoff, Metadata, ValueFrom
+    context managers, each template declared inside the context when first used, tasks created inside
+    the DAG context with their template object (``Task(template=container)``)."""
+    from hera.workflows import DAG, Workflow
 
-    meta = plan.metadata
-    with Workflow(
-        name=meta.get("name"),
-        generate_name=meta.get("generateName"),
-        namespace=meta.get("namespace"),
-        labels=meta.get("labels"),
-        annotations=meta.get("annotations"),
-        entrypoint=plan.entrypoint,
-        pod_metadata=Metadata(labels=plan.pod_labels) if plan.pod_labels else None,
-    ) as w:
+    specs = {c.name: c for c in plan.containers}
+    with Workflow(**_hera_workflow_fields(plan)) as w:
         with DAG(name=plan.dag_name, fail_fast=plan.fail_fast, parallelism=plan.parallelism):
             containers: dict[str, Any] = {}
             for t in plan.tasks:
-                c = containers.get(t.template)
-                if c is None:
-                    spec = next(p for p in plan.containers if p.name == t.template)
-                    backoff = (spec.retry or {}).get("backoff")
-                    c = containers[t.template] = Container(
-                        name=spec.name,
-                        labels=spec.labels,
-                        annotations=spec.annotations,
-                        inputs=[Parameter(name=p) for p in spec.inputs] or None,
-                        outputs=[
-                            Parameter(name=o, value_from=ValueFrom(path=p, default=d)) for o, p, d in spec.outputs
-                        ]
-                        or None,
-                        image=spec.image,
-                        command=spec.command,
-                        args=spec.args,
-                        env=[Env(name=k, value=v) for k, v in spec.env] or None,
-                        volumes=[EmptyDirVolume(name=v, mount_path=m) for v, m in spec.empty_dirs] or None,
-                        retry_strategy=RetryStrategy(
-                            limit=spec.retry.get("limit"),
-                            retry_policy=spec.retry.get("retryPolicy"),
-                            backoff=Backoff.model_validate(backoff) if backoff else None,
-                        )
-                        if spec.retry is not None
-                        else None,
-                    )
-                Task(
-                    name=t.name,
-                    template=c,
-                    depends=t.depends,
-                    when=t.when,
-                    arguments=[Parameter(name=k, value=v) for k, v in t.arguments],
-                )
+                if t.template not in containers:
+                    containers[t.template] = _hera_container(specs[t.template])
+                _hera_task(t, containers[t.template])
     return w
 
 

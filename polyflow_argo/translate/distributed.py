@@ -22,7 +22,16 @@ from .context import TranslateContext
 from .names import dns_label
 from .params import render_command
 from .retry import retry_strategy
-from .templates import OP_PARAM, container_env, merged_environment, param_name_ok, resources, synchronization
+from .templates import (
+    OP_PARAM,
+    container_env,
+    merged_environment,
+    param_name_ok,
+    placement,
+    pod_metadata,
+    resources,
+    synchronization,
+)
 
 OPERATOR_VERSION = "v1.9.0"
 API_VERSION = "kubeflow.org/v1"
@@ -349,20 +358,8 @@ def _replica_spec(
     res = resources({"resources": settings.get("resources")})
     if res:
         main["resources"] = res
-    labels = {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}
-    labels.update({str(k): str(v) for k, v in (settings.get("labels") or {}).items()})
-    metadata: dict[str, Any] = {"labels": labels}
-    if settings.get("annotations"):
-        metadata["annotations"] = {str(k): str(v) for k, v in settings["annotations"].items()}
-    pod: dict[str, Any] = {"containers": [main]}
-    if settings.get("node_selector"):
-        pod["nodeSelector"] = {str(k): str(v) for k, v in settings["node_selector"].items()}
-    if settings.get("tolerations"):
-        pod["tolerations"] = settings["tolerations"]
-    if settings.get("affinity"):
-        pod["affinity"] = settings["affinity"]
-    if env.get("service_account"):
-        pod["serviceAccountName"] = env["service_account"]
+    metadata = pod_metadata(settings)
+    pod: dict[str, Any] = {"containers": [main], **placement(settings, env)}
     if env.get("image_pull_secrets"):
         pod["imagePullSecrets"] = [{"name": s} for s in env["image_pull_secrets"]]
     return {"replicas": count, "restartPolicy": restart, "template": {"metadata": metadata, "spec": pod}}

@@ -134,12 +134,7 @@ def container_template(
     if outputs:
         container["volumeMounts"] = [{"name": "polyflow-outputs", "mountPath": OUTPUTS_DIR}]
     out: dict[str, Any] = {"name": name}
-    labels = {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}
-    labels.update({str(k): str(v) for k, v in (env.get("labels") or {}).items()})
-    metadata: dict[str, Any] = {"labels": labels}
-    if env.get("annotations"):
-        metadata["annotations"] = {str(k): str(v) for k, v in env["annotations"].items()}
-    out["metadata"] = metadata
+    out["metadata"] = pod_metadata(env)
     out["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]}
     if outputs:
         out["outputs"] = {
@@ -150,14 +145,7 @@ def container_template(
     out["container"] = container
     if outputs:
         out["volumes"] = [{"name": "polyflow-outputs", "emptyDir": {}}]
-    if env.get("node_selector"):
-        out["nodeSelector"] = {str(k): str(v) for k, v in env["node_selector"].items()}
-    if env.get("tolerations"):
-        out["tolerations"] = env["tolerations"]
-    if env.get("affinity"):
-        out["affinity"] = env["affinity"]
-    if env.get("service_account"):
-        out["serviceAccountName"] = env["service_account"]
+    out.update(placement(env, env))
     retry = retry_strategy(ctx, node)
     restart = restarts(ctx, node, env)  # None (with a warning) when max_retries is set
     retry = retry or restart
@@ -170,6 +158,32 @@ def container_template(
     for key, why in _DROPPED_ENV.items():
         if env.get(key) not in (None, [], {}):
             ctx.unsupported(env_path, f"`environment.{key}`", why)
+    return out
+
+
+def pod_metadata(settings: dict[str, Any]) -> dict[str, Any]:
+    """Pod labels (``polyflow.io/op`` plus the environment's) and annotations."""
+    labels = {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}
+    labels.update({str(k): str(v) for k, v in (settings.get("labels") or {}).items()})
+    metadata: dict[str, Any] = {"labels": labels}
+    if settings.get("annotations"):
+        metadata["annotations"] = {str(k): str(v) for k, v in settings["annotations"].items()}
+    return metadata
+
+
+def placement(settings: dict[str, Any], env: dict[str, Any]) -> dict[str, Any]:
+    """Where and as whom a pod runs: node selector, tolerations, affinity from ``settings`` (an
+    environment, or a replica's), the service account from the op's ``env``. The keys are the
+    same in an Argo template and in a pod spec."""
+    out: dict[str, Any] = {}
+    if settings.get("node_selector"):
+        out["nodeSelector"] = {str(k): str(v) for k, v in settings["node_selector"].items()}
+    if settings.get("tolerations"):
+        out["tolerations"] = settings["tolerations"]
+    if settings.get("affinity"):
+        out["affinity"] = settings["affinity"]
+    if env.get("service_account"):
+        out["serviceAccountName"] = env["service_account"]
     return out
 
 
