@@ -21,6 +21,14 @@ def register(sub: Any) -> None:
     manifest = psub.add_parser("manifest", help="print the plugin ConfigMap for the controller")
     manifest.add_argument("--image", help="plugin image (default: the released one)")
     manifest.add_argument("--namespace", "-n", help="metadata.namespace")
+    manifest.add_argument("--s3-secret", metavar="NAME",
+                          help="give the sidecar AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, "
+                               "AWS_REGION and AWS_ENDPOINT_URL from this Secret (in the workflow's namespace; "
+                               "every key optional) for s3 events")
+    manifest.add_argument("--kube-events", action="store_true",
+                          help="mount the token of the service account polyflow-executor-plugin into the "
+                               "sidecar (sidecar.automountServiceAccountToken) for k8s and pipeline events; "
+                               "that account needs a token Secret and RBAC (docs/plugin.md)")
     manifest.set_defaults(handler=run_manifest)
 
 
@@ -41,5 +49,11 @@ def run_manifest(args: argparse.Namespace) -> int:
     from ..emit import to_yaml
     from ..plugin.manifest import DEFAULT_IMAGE, plugin_configmap
 
-    sys.stdout.write(to_yaml([plugin_configmap(args.image or DEFAULT_IMAGE, args.namespace)]))
+    try:
+        doc = plugin_configmap(args.image or DEFAULT_IMAGE, args.namespace, s3_secret=args.s3_secret,
+                               kube_events=args.kube_events)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(to_yaml([doc]))
     return 0

@@ -1,18 +1,31 @@
-"""Built-in event kinds the executor plugin waits for (docs/registry.md, "Events").
+"""Built-in event kinds the executor plugin waits for (docs/registry.md, "Events"; docs/plugin.md).
 
 Each kind checks its condition once per call and says: done (outputs), failed (message), or wait.
 The plugin calls again after ``poll`` seconds (Argo's ``requeue``) until ``timeout``. Nothing runs
 a shell; network calls have their own timeouts; inputs are validated with clear messages.
+
+- ``time``, ``http``: the standard library only.
+- ``s3``: an object in S3-compatible storage, through ``minio`` (the optional extra ``s3``, imported
+  only when an s3 event is checked); credentials from the sidecar's AWS_* environment variables.
+- ``k8s``, ``pipeline``: a Kubernetes resource's condition or field, another pipeline's Argo
+  Workflow run, through the ``kubernetes`` client. ``KUBE.factory`` makes the ``ApiClient``: in the
+  sidecar the in-cluster configuration (the token Argo mounts when the plugin ConfigMap sets
+  ``sidecar.automountServiceAccountToken: "true"``); tests point it at a loopback API server.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import threading
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 
 class EventInputError(ValueError):
@@ -91,11 +104,457 @@ def check_http(spec: dict[str, Any], started: float, now: float) -> Check:
     return Check(True, message=f"GET {url}: status {status}", outputs={"status": str(status), "body": body[:4096]})
 
 
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _text(spec: dict[str, Any], key: str, required: bool = False) -> str | None:
+    """A string param; "" counts as not given (an Argo parameter of an unset value is "")."""
+    value = spec.get(key)
+    if value is None or value == "":
+        if required:
+            raise EventInputError(f"`{key}` is required")
+        return None
+    if not isinstance(value, str):
+        raise EventInputError(f"`{key}` must be a string, got {value!r}")
+    return value.strip()
+
+
+def flag(spec: dict[str, Any], key: str, default: bool) -> bool:
+    value = spec.get(key, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    if text == "":
+        return default
+    raise EventInputError(f"`{key}` must be true or false, got {value!r}")
+
+
+# ------------------------------------------------------------------------------------------ s3
+
+S3_EXTRA = "pip install 'polyflow-argo[s3]'"
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
+
+
+def s3_location(spec: dict[str, Any]) -> tuple[str, str]:
+    """``url: s3://bucket/key``, or ``bucket`` and ``key``."""
+    url, bucket, key = _text(spec, "url"), _text(spec, "bucket"), spec.get("key")
+    if url is not None and (bucket is not None or key not in (None, "")):
+        raise EventInputError("give either `url` (s3://bucket/key) or `bucket` and `key`, not both")
+    if url is not None:
+        match = re.match(r"^s3://([^/]+)/(.+)$", url)
+        if not match:
+            raise EventInputError(f"`url` must look like s3://bucket/key, got {url!r}")
+        bucket, key = match.group(1), match.group(2)
+    elif bucket is None or key in (None, ""):
+        raise EventInputError("an s3 event needs `url` (s3://bucket/key) or both `bucket` and `key`")
+    if not isinstance(key, str):
+        raise EventInputError(f"`key` must be a string, got {key!r}")
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        raise EventInputError(f"{bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')")
+    if len(key.encode()) > 1024 or "\x00" in key:
+        raise EventInputError("the object key must be at most 1024 bytes, without NUL characters")
+    return bucket, key
+
+
+def s3_endpoint(spec: dict[str, Any]) -> tuple[str, bool]:
+    """``endpoint`` (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL): ``http(s)://host[:port]`` or
+    ``host[:port]`` (https); default AWS S3. Returns (host[:port], secure)."""
+    given = _text(spec, "endpoint")
+    value = given or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "s3.amazonaws.com"
+    where = "`endpoint`" if given else "the endpoint from AWS_ENDPOINT_URL[_S3]"
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "https", value
+    rest = rest.rstrip("/")
+    if scheme not in ("http", "https") or not _HOST.match(rest):
+        raise EventInputError(f"{where} must be http(s)://host[:port] or host[:port] without a path, got {value!r}")
+    return rest, scheme == "https"
+
+
+def check_s3(spec: dict[str, Any], started: float, now: float) -> Check:
+    """The object exists (and has at least ``min_size`` bytes): outputs size, etag, last_modified."""
+    bucket, key = s3_location(spec)
+    host, secure = s3_endpoint(spec)
+    min_size = int(number(spec, "min_size", 0))
+    request_timeout = number(spec, "request_timeout", 10, low=1, unit=" s")
+    region = _text(spec, "region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+    access, secret = os.environ.get("AWS_ACCESS_KEY_ID") or None, os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+    if bool(access) != bool(secret):
+        return Check(False, failed=True, message="s3 event: the sidecar has only one of AWS_ACCESS_KEY_ID and "
+                     "AWS_SECRET_ACCESS_KEY: set both (a Secret with `plugin manifest --s3-secret NAME`) or neither")
+    try:
+        import urllib3
+        from minio import Minio
+        from minio.error import MinioException, S3Error
+    except ImportError:
+        return Check(False, failed=True, message=f"s3 event: the plugin image lacks the `minio` package: {S3_EXTRA}")
+    where = f"s3://{bucket}/{key}"
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=request_timeout, read=request_timeout),
+        cert_reqs="CERT_REQUIRED", ca_certs=os.environ.get("SSL_CERT_FILE") or _certifi(),
+        retries=urllib3.Retry(total=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]))
+    try:
+        client = Minio(host, access_key=access, secret_key=secret,
+                       session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+                       secure=secure, region=region, http_client=http)
+        stat = client.stat_object(bucket, key)
+    except ValueError as exc:  # minio's own argument checks
+        raise EventInputError(str(exc)) from None
+    except S3Error as exc:
+        if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchObject", "ResourceNotFound"):
+            return Check(False, message=f"{where} does not exist yet ({exc.code})")
+        if exc.code == "AccessDenied":
+            who = "the sidecar's AWS_ACCESS_KEY_ID" if access else "an anonymous request (no AWS_ACCESS_KEY_ID)"
+            return Check(False, message=f"{where}: access denied to {who}; without s3:ListBucket a missing "
+                                        "object is denied too")
+        return Check(False, message=f"{where}: {exc.code}: {exc.message}")
+    except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
+        return Check(False, message=f"{where} on {host}: {type(exc).__name__}: {exc}")
+    finally:
+        http.clear()
+    size = int(stat.size or 0)
+    if size < min_size:
+        return Check(False, message=f"{where} has {size} bytes, waiting for at least {min_size}")
+    modified = stat.last_modified.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if stat.last_modified else ""
+    return Check(True, message=f"{where} exists ({size} bytes)",
+                 outputs={"size": str(size), "etag": (stat.etag or "").strip('"'), "last_modified": modified})
+
+
+def _certifi() -> str | None:
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - minio depends on it
+        return None
+    return str(certifi.where())
+
+
+# ------------------------------------------------------------------------------ kubernetes access
+
+SERVICE_ACCOUNT = "polyflow-executor-plugin"
+KUBE_HINT = (f"the plugin sidecar has no Kubernetes credentials: install the plugin with `polyflow-argo plugin "
+             f"manifest --kube-events` (sidecar.automountServiceAccountToken: \"true\") and give the service "
+             f"account {SERVICE_ACCOUNT} in the workflow's namespace a token Secret and RBAC (docs/plugin.md)")
+
+
+class KubeUnavailable(Exception):
+    """No Kubernetes client can be made (no in-cluster credentials): the node fails."""
+
+
+def incluster_client() -> Any:
+    """An ``ApiClient`` from the in-cluster configuration (made once, the token re-read as it rotates)."""
+    with _LOCK:
+        if "client" not in _CACHE:
+            from kubernetes import client, config
+            from kubernetes.config.config_exception import ConfigException
+
+            configuration = client.Configuration()
+            try:
+                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            except ConfigException as exc:
+                raise KubeUnavailable(f"{KUBE_HINT} ({exc})") from None
+            _CACHE["client"] = client.ApiClient(configuration)
+        return _CACHE["client"]
+
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, Any] = {}
+
+
+class KubeAccess:
+    """How the k8s and pipeline events get their ``kubernetes.client.ApiClient`` (tests swap ``factory``)."""
+
+    def __init__(self, factory: Callable[[], Any] = incluster_client) -> None:
+        self.factory = factory
+
+    def get(self, path: str, query: list[tuple[str, str]] | None, timeout: float) -> tuple[int, Any]:
+        """GET ``path`` of the API server: (status, decoded JSON body or None). Raises KubeUnavailable."""
+        api = self.factory()
+        method, url, headers, _, _ = api.param_serialize(
+            "GET", path, query_params=query or [], header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"])
+        response = api.call_api(method, url, header_params=headers, _request_timeout=(timeout, timeout))
+        data = response.read()
+        try:
+            body = json.loads(data) if data else None
+        except ValueError:
+            body = None
+        return response.status, body
+
+
+KUBE = KubeAccess()
+_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._:-]{0,251}[A-Za-z0-9])?$")
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_API_VERSION = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?$")
+_KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
+_CONDITION = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_./-]*)=([A-Za-z]+)$")
+
+
+def _name(spec: dict[str, Any], key: str, pattern: re.Pattern[str], what: str, required: bool = True) -> str | None:
+    value = _text(spec, key, required)
+    if value is not None and not pattern.match(value):
+        raise EventInputError(f"`{key}` is not a valid {what}: {value!r}")
+    return value
+
+
+def _namespace(spec: dict[str, Any]) -> str:
+    value = _text(spec, "namespace")
+    if value is None:
+        raise EventInputError("`namespace` is required (a compiled op passes the workflow's namespace)")
+    if not _NAMESPACE.match(value):
+        raise EventInputError(f"`namespace` is not a valid namespace name: {value!r}")
+    return value
+
+
+def _kube_error(status: int, body: Any, what: str) -> str:
+    message = body.get("message") if isinstance(body, dict) else None
+    return f"{what}: HTTP {status}" + (f": {message}" if message else "")
+
+
+def _kube_call(path: str, query: list[tuple[str, str]] | None, timeout: float, what: str) -> tuple[int, Any, Check | None]:
+    """GET with the errors every Kubernetes event shares: no credentials and RBAC fail the node; a
+    network error or a 5xx/429 waits. Returns (status, body, None) or (.., .., the Check to return)."""
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        status, body = KUBE.get(path, query, timeout)
+    except KubeUnavailable as exc:
+        return 0, None, Check(False, failed=True, message=str(exc))
+    except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+        return 0, None, Check(False, message=f"{what}: {type(exc).__name__}: {getattr(exc, 'reason', None) or exc}")
+    if status in (401, 403):
+        hint = (f"; grant the plugin's service account ({SERVICE_ACCOUNT} in the workflow's namespace) "
+                "the RBAC in docs/plugin.md") if status == 403 else ""
+        return status, body, Check(False, failed=True, message=_kube_error(status, body, what) + hint)
+    if status == 429 or status >= 500:
+        return status, body, Check(False, message=_kube_error(status, body, what))
+    return status, body, None
+
+
+# ------------------------------------------------------------------------------ k8s condition
+
+_SEGMENT = re.compile(r"""\.?([A-Za-z0-9_$-]+)|\[(\d+)\]|\[(?:'([^']*)'|"([^"]*)")\]""")
+
+
+def field_path(text: str) -> list[str | int]:
+    """``status.phase``, ``.status.containerStatuses[0].ready``, ``metadata.labels['app.kubernetes.io/name']``,
+    or kubectl's ``{.status.phase}``: keys, ``[N]`` list indexes and quoted ``['key']`` only (no filters,
+    no wildcards, no expressions)."""
+    body = text.strip()
+    if body.startswith("{") and body.endswith("}"):
+        body = body[1:-1].strip()
+    parts: list[str | int] = []
+    pos = 0
+    while pos < len(body):
+        match = _SEGMENT.match(body, pos)
+        if not match or (match.group(1) is not None and pos > 0 and body[pos] != "."):
+            raise EventInputError(f"`jsonpath` {text!r} is not a field path: use keys, [N] and ['key'] "
+                                  "(e.g. status.phase, metadata.labels['app'], status.conditions[0].type)")
+        key, index, quoted1, quoted2 = match.groups()
+        parts.append(int(index) if index is not None else (key if key is not None else (quoted1 if quoted1 is not None else quoted2)))
+        pos = match.end()
+    if not parts:
+        raise EventInputError("`jsonpath` is empty")
+    return parts
+
+
+def _lookup(obj: Any, path: list[str | int]) -> tuple[bool, Any]:
+    for part in path:
+        if isinstance(part, int) and isinstance(obj, list) and part < len(obj):  # noqa: SIM114 - typed apart
+            obj = obj[part]
+        elif isinstance(part, str) and isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        else:
+            return False, None
+    return obj is not None, obj
+
+
+def render_value(value: Any) -> str:
+    """How a field's value compares with ``equals``: strings as they are, others as JSON (true, 3)."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _condition(spec: dict[str, Any], key: str) -> tuple[str, str] | None:
+    text = _text(spec, key)
+    if text is None:
+        return None
+    match = _CONDITION.match(text)
+    if not match:
+        raise EventInputError(f"`{key}` must be Type=Status (e.g. Ready=True, Complete=True), got {text!r}")
+    return match.group(1), match.group(2)
+
+
+def _find_condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    conditions = (obj.get("status") or {}).get("conditions") if isinstance(obj.get("status"), dict) else None
+    for entry in conditions if isinstance(conditions, list) else []:
+        if isinstance(entry, dict) and entry.get("type") == kind:
+            return entry
+    return None
+
+
+def _resource_path(api_version: str, kind: str, timeout: float, what: str) -> tuple[str | None, bool, Check | None]:
+    """Discovery: the resource's URL prefix and whether it is namespaced (or the Check to return)."""
+    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+    status, body, stop = _kube_call(base, None, timeout, f"{what}: discovery of {api_version}")
+    if stop is not None:
+        return None, False, stop
+    if status == 404:
+        raise EventInputError(f"`api_version` {api_version!r} is not served by this cluster")
+    if status != 200 or not isinstance(body, dict):
+        return None, False, Check(False, message=_kube_error(status, body, f"{what}: discovery of {api_version}"))
+    for resource in body.get("resources") or []:
+        if isinstance(resource, dict) and resource.get("kind") == kind and "/" not in str(resource.get("name", "")):
+            return f"{base}/{{ns}}{urllib.parse.quote(str(resource['name']))}", bool(resource.get("namespaced")), None
+    raise EventInputError(f"kind {kind!r} is not a resource of {api_version} in this cluster")
+
+
+def check_k8s(spec: dict[str, Any], started: float, now: float) -> Check:
+    """A resource (``api_version``, ``resource_kind`` — the op's ``kind`` param —, ``name``, ``namespace``)
+    meets ``condition`` (Type=Status in status.conditions) and/or ``jsonpath`` (+ ``equals``);
+    ``failure_condition`` fails the node."""
+    api_version = _name(spec, "api_version", _API_VERSION, "apiVersion (v1, apps/v1, batch/v1, ...)",
+                        required=False) or "v1"
+    if _text(spec, "resource_kind") is None:
+        raise EventInputError("`kind` (the resource's kind: Pod, Job, Deployment, ...) is required")
+    kind = _name(spec, "resource_kind", _KIND, "kind (Pod, Job, Deployment, ...)")
+    name = _name(spec, "name", _NAME, "resource name")
+    namespace = _namespace(spec)
+    condition, failure = _condition(spec, "condition"), _condition(spec, "failure_condition")
+    jsonpath, equals = _text(spec, "jsonpath"), spec.get("equals")
+    path = field_path(jsonpath) if jsonpath is not None else None
+    if equals is not None and not isinstance(equals, (str, int, float, bool)):
+        raise EventInputError(f"`equals` must be a string, got {equals!r}")
+    if equals is not None and path is None:
+        raise EventInputError("`equals` needs `jsonpath` (the field to compare)")
+    if condition is None and path is None:
+        raise EventInputError("a k8s event needs `condition` (Type=Status) or `jsonpath` (with `equals`)")
+    timeout = number(spec, "request_timeout", 10, low=1, unit=" s")
+    assert kind is not None and name is not None
+    what = f"{kind} {namespace}/{name}"
+    prefix, namespaced, stop = _resource_path(api_version, kind, timeout, what)
+    if stop is not None:
+        return stop
+    assert prefix is not None
+    if not namespaced:
+        what = f"{kind} {name}"
+    url = prefix.replace("{ns}", f"namespaces/{urllib.parse.quote(namespace)}/" if namespaced else "")
+    status, obj, stop = _kube_call(f"{url}/{urllib.parse.quote(name)}", None, timeout, what)
+    if stop is not None:
+        return stop
+    if status == 404:
+        return Check(False, message=f"{what} does not exist yet")
+    if status != 200 or not isinstance(obj, dict):
+        return Check(False, message=_kube_error(status, obj, what))
+    if failure is not None:
+        entry = _find_condition(obj, failure[0])
+        if entry is not None and str(entry.get("status")) == failure[1]:
+            detail = ": ".join(str(entry[k]) for k in ("reason", "message") if entry.get(k))
+            return Check(False, failed=True,
+                         message=f"{what} has {failure[0]}={failure[1]} (failure_condition)" + (f": {detail}" if detail else ""))
+    waiting: list[str] = []
+    value, message = "", ""
+    if condition is not None:
+        entry = _find_condition(obj, condition[0])
+        have = None if entry is None else str(entry.get("status"))
+        value, message = have or "", str((entry or {}).get("message") or "")
+        if have != condition[1]:
+            waiting.append(f"condition {condition[0]} is {have or 'absent'}, waiting for {condition[1]}")
+    if path is not None:
+        found, raw = _lookup(obj, path)
+        value = render_value(raw) if found else ""
+        if not found:
+            waiting.append(f"{jsonpath} is not set")
+        elif equals is not None and value != render_value(equals):
+            waiting.append(f"{jsonpath} is {_short(value)}, waiting for {_short(render_value(equals))}")
+    if waiting:
+        return Check(False, message=f"{what}: " + "; ".join(waiting))
+    return Check(True, message=f"{what}: condition met", outputs={"value": value[:4096], "message": message[:4096]})
+
+
+def _short(text: str, limit: int = 200) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+# ---------------------------------------------------------------------------- pipeline run
+
+FINAL_PHASES = ("Succeeded", "Failed", "Error")
+WORKFLOWS = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/workflows"
+
+
+def _created(obj: dict[str, Any]) -> float:
+    text = (obj.get("metadata") or {}).get("creationTimestamp")
+    try:
+        return _instant(text, "creationTimestamp").timestamp()
+    except EventInputError:
+        return 0.0
+
+
+def check_pipeline(spec: dict[str, Any], started: float, now: float) -> Check:
+    """An Argo Workflow (``name``, or the latest run of ``pipeline`` created since the event started)
+    reaches Succeeded, Failed or Error; ``succeeded_only`` (true) fails the node when the run failed."""
+    name = _name(spec, "name", _NAME, "workflow name", required=False)
+    pipeline = _text(spec, "pipeline")
+    if (name is None) == (pipeline is None):
+        raise EventInputError("a pipeline event needs exactly one of `name` (a Workflow) or `pipeline` "
+                              "(the latest run of that pipeline)")
+    namespace = _namespace(spec)
+    succeeded_only = flag(spec, "succeeded_only", True)
+    timeout = number(spec, "request_timeout", 10, low=1, unit=" s")
+    base = WORKFLOWS.format(ns=urllib.parse.quote(namespace))
+    if name is not None:
+        what = f"workflow {namespace}/{name}"
+        status, run, stop = _kube_call(f"{base}/{urllib.parse.quote(name)}", None, timeout, what)
+        if stop is not None:
+            return stop
+        if status == 404:
+            return Check(False, message=f"{what} does not exist yet")
+        if status != 200 or not isinstance(run, dict):
+            return Check(False, message=_kube_error(status, run, what))
+    else:
+        from ..translate.names import label_value
+
+        assert pipeline is not None
+        label = label_value(pipeline)
+        what = f"pipeline {pipeline!r} in {namespace}"
+        since = float(int(started))  # creationTimestamp has whole seconds
+        runs: list[dict[str, Any]] = []
+        query = [("labelSelector", f"polyflow.io/pipeline={label}"), ("limit", "500")]
+        for _ in range(20):
+            status, page, stop = _kube_call(base, query, timeout, what)
+            if stop is not None:
+                return stop
+            if status != 200 or not isinstance(page, dict):
+                return Check(False, message=_kube_error(status, page, what))
+            runs += [r for r in page.get("items") or [] if isinstance(r, dict) and _created(r) >= since]
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                break
+            query = query[:2] + [("continue", token)]
+        if not runs:
+            return Check(False, message=f"no run of {what} created since {_iso(since)} yet")
+        run = max(runs, key=lambda r: (_created(r), str((r.get("metadata") or {}).get("name"))))
+    run_name = str((run.get("metadata") or {}).get("name", ""))
+    state = run.get("status") if isinstance(run.get("status"), dict) else {}
+    phase = str(state.get("phase") or "")
+    if phase not in FINAL_PHASES:
+        return Check(False, message=f"{what}: run {run_name} is {phase or 'not started yet'}")
+    outputs = {"name": run_name, "phase": phase, "finished_at": str(state.get("finishedAt") or "")}
+    detail = f": {state['message']}" if state.get("message") else ""
+    if phase != "Succeeded" and succeeded_only:
+        return Check(False, failed=True, message=f"{what}: run {run_name} ended {phase}{detail}")
+    return Check(True, message=f"{what}: run {run_name} ended {phase}{detail}", outputs=outputs)
+
+
 KINDS: dict[str, Callable[[dict[str, Any], float, float], Check]] = {
     "time": check_time,
     "http": check_http,
+    "s3": check_s3,
+    "k8s": check_k8s,
+    "pipeline": check_pipeline,
 }
-
-
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

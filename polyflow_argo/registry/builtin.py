@@ -1,9 +1,11 @@
-"""Built-in events: ``template: {event: time | http | approval}`` with no registry entry needed.
+"""Built-in events: ``template: {event: time | http | s3 | k8s | pipeline | approval}`` with no
+registry entry needed.
 
-``time`` and ``http`` run in the ``polyflow`` executor plugin (no pod; polyflow_argo/plugin/);
-``approval`` is an Argo ``suspend`` node, resumed from the Argo UI or ``polyflow-argo approve``.
-A registry event of the same name takes precedence. Inputs are typed like any template's, so an
-op's params are checked at compile time.
+``time``, ``http``, ``s3``, ``k8s`` and ``pipeline`` run in the ``polyflow`` executor plugin (no pod;
+polyflow_argo/plugin/); ``approval`` is an Argo ``suspend`` node, resumed from the Argo UI or
+``polyflow-argo approve``. A registry event of the same name takes precedence. Inputs are typed like
+any template's, so an op's params are checked at compile time. ``WORKFLOW_DEFAULTS`` are the inputs
+whose default is a value of the running workflow, filled in by Argo (translate/events.py).
 """
 
 from __future__ import annotations
@@ -40,11 +42,71 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
         ],
         "outputs": [{"name": "status", "type": "int"}, {"name": "body", "type": "str"}],
     },
+    "s3": {
+        "description": "wait until an object exists in S3-compatible storage (`url: s3://bucket/key`, or "
+                       "`bucket` and `key`; `endpoint` for MinIO etc.) with at least `min_size` bytes",
+        "inputs": [
+            {"name": "url", "type": "str", "is_optional": True},
+            {"name": "bucket", "type": "str", "is_optional": True},
+            {"name": "key", "type": "str", "is_optional": True},
+            {"name": "endpoint", "type": "str", "is_optional": True},
+            {"name": "region", "type": "str", "is_optional": True},
+            {"name": "min_size", "type": "int", "is_optional": True, "default": 0},
+            {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10},
+            *_POLL,
+        ],
+        "outputs": [{"name": "size", "type": "int"}, {"name": "etag", "type": "str"},
+                    {"name": "last_modified", "type": "str"}],
+    },
+    "k8s": {
+        "description": "wait until a Kubernetes resource meets `condition` (Type=Status) and/or `jsonpath` "
+                       "(`equals`); `failure_condition` fails the op",
+        "inputs": [
+            {"name": "api_version", "type": "str", "is_optional": True, "default": "v1"},
+            {"name": "kind", "type": "str"},
+            {"name": "name", "type": "str"},
+            {"name": "namespace", "type": "str", "is_optional": True,
+             "description": "default: the workflow's namespace"},
+            {"name": "condition", "type": "str", "is_optional": True},
+            {"name": "jsonpath", "type": "str", "is_optional": True},
+            {"name": "equals", "type": "str", "is_optional": True},
+            {"name": "failure_condition", "type": "str", "is_optional": True},
+            {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10},
+            *_POLL,
+        ],
+        "outputs": [{"name": "value", "type": "str"}, {"name": "message", "type": "str"}],
+    },
+    "pipeline": {
+        "description": "wait until another pipeline's run (Workflow `name`, or the latest run of `pipeline` "
+                       "created after the op started) finishes; `succeeded_only` fails the op on a failed run",
+        "inputs": [
+            {"name": "name", "type": "str", "is_optional": True},
+            {"name": "pipeline", "type": "str", "is_optional": True},
+            {"name": "namespace", "type": "str", "is_optional": True,
+             "description": "default: the workflow's namespace"},
+            {"name": "succeeded_only", "type": "bool", "is_optional": True, "default": True},
+            {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10},
+            *_POLL,
+        ],
+        "outputs": [{"name": "name", "type": "str"}, {"name": "phase", "type": "str"},
+                    {"name": "finished_at", "type": "str"}],
+    },
     "approval": {
         "description": "wait for a person to approve (Argo UI: Resume; or `polyflow-argo approve`)",
         "inputs": [{"name": "message", "type": "str", "is_optional": True}],
         "outputs": [],
     },
+}
+
+# Inputs whose default is a value of the running workflow: when an op does not set them, the plugin
+# body gets this Argo variable (substituted before the plugin is called).
+WORKFLOW_DEFAULTS: dict[str, dict[str, str]] = {
+    "k8s": {"namespace": "{{workflow.namespace}}"},
+    "pipeline": {"namespace": "{{workflow.namespace}}"},
+}
+# Inputs whose key in the plugin body differs from their name: `kind` there is the event's kind.
+BODY_KEYS: dict[str, dict[str, str]] = {
+    "k8s": {"kind": "resource_kind"},
 }
 
 

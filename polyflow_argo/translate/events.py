@@ -3,6 +3,9 @@
 - ``time`` / ``http``: a ``plugin`` template run by the ``polyflow`` executor plugin; its body holds
   the op's params as ``{{inputs.parameters.*}}`` (only those the op sets, so the plugin applies its
   defaults), and the plugin's outputs (``time``; ``status``, ``body``) are the node's outputs.
+- ``s3`` / ``k8s`` / ``pipeline``: the same; an input whose default is a value of the running
+  workflow (``WORKFLOW_DEFAULTS``: the namespace) is passed as that Argo variable when not set, and
+  ``BODY_KEYS`` renames an input whose name the body already uses (k8s ``kind`` → ``resource_kind``).
 - ``approval``: a ``suspend`` template; resume it in the Argo UI or with ``polyflow-argo approve``.
   It has no timeout: Argo resumes a timed suspend as a success, which would approve by default.
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..registry.builtin import BODY_KEYS, WORKFLOW_DEFAULTS
 from ..resolve import Node
 from .context import TranslateContext
 from .templates import OP_PARAM
@@ -46,6 +50,9 @@ def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, An
         template["suspend"] = {}
         return template
     body: dict[str, Any] = {"kind": kind}
-    body.update({n: f"{{{{inputs.parameters.{n}}}}}" for n in given})
+    keys = BODY_KEYS.get(kind, {})
+    body.update({keys.get(n, n): f"{{{{inputs.parameters.{n}}}}}" for n in given})
+    for param, value in WORKFLOW_DEFAULTS.get(kind, {}).items():
+        body.setdefault(param, value)
     template["plugin"] = {PLUGIN: body}
     return template
