@@ -130,6 +130,7 @@ def compile_ir(
 
     options = options or CompileOptions()
     ir = _resolve_input(pipeline, options)
+    options = with_build_settings(options, pipeline, ir)
     docs, sink = translate(ir, options)
     warnings = sorted([*ir.warnings, *sink.items], key=Diagnostic.sort_key)
     return ir, docs, warnings
@@ -148,6 +149,30 @@ def _resolve_input(pipeline: "Pipeline | PathOrText | list[PathOrText]", options
         spec = load_pipeline(doc)
         spec._doc = doc
     return resolve(spec, doc, ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries)))
+
+
+def with_build_settings(
+    options: "CompileOptions", pipeline: "Pipeline | PathOrText | list[PathOrText]", ir: ResolvedPipeline
+) -> "CompileOptions":
+    """The options with the effective image-build settings: the project config (``--project``, or
+    ``polyflow.yaml`` beside the first pipeline file), its overrides for this pipeline, then the
+    ``--build-*`` flags (docs/builds.md)."""
+    from dataclasses import replace
+
+    from .project import build_settings, load_project, project_path
+
+    if options.build is not None:
+        return options
+    if isinstance(pipeline, Pipeline):
+        files = [f for f in ir.doc.sources if not f.startswith("<")]
+    else:
+        items = pipeline if isinstance(pipeline, (list, tuple)) else [pipeline]
+        files = [str(f) for f in items if not _is_text(f)]
+    path = project_path(options.project, files)
+    config = load_project(path) if path is not None else None
+    flags = {k: getattr(options, k) for k in ("build_context", "build_registry", "build_secret", "builder",
+                                              "builder_image")}
+    return replace(options, build=build_settings(config, ir.spec.name, flags))
 
 
 def _registry(spec: Pipeline, paths: "tuple[str, ...]") -> Any:
@@ -179,6 +204,7 @@ def backfill(
 
     options = options or CompileOptions()
     ir = _resolve_input(pipeline, options)
+    options = with_build_settings(options, pipeline, ir)
     where = ir.doc.span(())
     if ir.schedule is None:
         raise TranslateError(

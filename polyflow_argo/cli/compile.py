@@ -11,8 +11,6 @@ from ..errors import render_text
 
 
 def register(sub: Any) -> None:
-    from ..translate.target import VERSIONS
-
     p = sub.add_parser(
         "compile",
         help="compile a pipeline to Argo manifests",
@@ -22,6 +20,15 @@ def register(sub: Any) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="pipeline file(s), deep-merged in order")
     p.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     p.add_argument("--out", metavar="DIR", help="write one file per object into DIR (atomically)")
+    add_compile_options(p)
+    p.set_defaults(handler=run)
+
+
+def add_compile_options(p: argparse.ArgumentParser) -> None:
+    """The options that decide what a pipeline compiles to, shared by ``compile``, ``submit`` and ``apply``
+    (``options_from`` reads them back)."""
+    from ..translate.target import VERSIONS
+
     names = p.add_mutually_exclusive_group()
     names.add_argument("--name", help="fixed metadata.name (default: generateName from the pipeline name)")
     names.add_argument("--generate-name", action="store_true", help="use metadata.generateName (the default)")
@@ -46,7 +53,7 @@ def register(sub: Any) -> None:
                    help="image of polyflow-argo's own small steps, e.g. a group's best-trial pick "
                         "(default python:3.12-alpine; mirror it for air-gapped clusters)")
     add_cron_options(p)
-    p.set_defaults(handler=run)
+    add_build_options(p)
 
 
 def add_cron_options(p: argparse.ArgumentParser) -> None:
@@ -65,6 +72,22 @@ def add_cron_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--failed-history-limit", type=_non_negative, metavar="N",
                    help="failed runs to keep (Argo's default: 1)")
     g.add_argument("--suspend", action="store_true", help="create the CronWorkflow suspended")
+
+
+def add_build_options(p: argparse.ArgumentParser) -> None:
+    """Image builds (docs/builds.md): these override the project config's `build` settings."""
+    g = p.add_argument_group("image builds (docs/builds.md)")
+    g.add_argument("--project", metavar="FILE",
+                   help="project config (default: polyflow.yaml beside the first pipeline file, if any)")
+    g.add_argument("--build-context", metavar="URL",
+                   help="source of image builds: a git URL pinned to a commit (https://host/org/repo.git#<sha>, "
+                        "git://, ssh://), s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz or an https:// tarball")
+    g.add_argument("--build-registry", metavar="REGISTRY/REPOSITORY",
+                   help="the repository built images are pushed to, tagged by content")
+    g.add_argument("--build-secret", metavar="NAME",
+                   help="a kubernetes.io/dockerconfigjson Secret to push (and pull) built images")
+    g.add_argument("--builder", choices=("buildkit", "kaniko"), help="the in-cluster builder (default buildkit)")
+    g.add_argument("--builder-image", metavar="IMAGE", help="the builder's image (default: the pinned release)")
 
 
 def _non_negative(text: str) -> int:
@@ -104,6 +127,12 @@ def options_from(args: argparse.Namespace) -> Any:
         suspend=args.suspend,
         registries=tuple(args.registry),
         registry_cluster_scope=args.registry_cluster_scope,
+        project=getattr(args, "project", None),  # image builds (docs/builds.md)
+        build_context=getattr(args, "build_context", None),
+        build_registry=getattr(args, "build_registry", None),
+        build_secret=getattr(args, "build_secret", None),
+        builder=getattr(args, "builder", None),
+        builder_image=getattr(args, "builder_image", None),
         **({"tools_image": args.tools_image} if getattr(args, "tools_image", None) else {}),
     )
 

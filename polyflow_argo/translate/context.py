@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import DiagnosticSink
 from ..resolve import Pipeline
 from ..source import PathT
 from .target import ArgoTarget
+
+if TYPE_CHECKING:
+    from ..project import BuildSettings
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class CompileOptions:
             mirror it for clusters without access to Docker Hub.
         check_limits: enforce Argo's limits (DAG tasks, templates, names, object size). Only
             benchmarks and clusters with raised limits turn this off; the API has no CLI flag.
+        project: the project config (default: ``polyflow.yaml`` beside the first pipeline file);
+            build_context, build_registry, build_secret, builder, builder_image: override its
+            ``build`` settings (docs/builds.md); build: the effective settings
+            (:class:`~polyflow_argo.project.BuildSettings`), which ``compile`` fills from those.
     """
 
     name: str | None = None
@@ -49,6 +57,14 @@ class CompileOptions:
     registries: tuple[str, ...] = ()
     registry_cluster_scope: bool = False
     tools_image: str = "python:3.12-alpine"
+    # image builds (docs/builds.md)
+    project: str | None = None
+    build_context: str | None = None
+    build_registry: str | None = None
+    build_secret: str | None = None
+    builder: str | None = None
+    builder_image: str | None = None
+    build: BuildSettings | None = None
 
 
 @dataclass

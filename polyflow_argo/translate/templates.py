@@ -86,18 +86,14 @@ def container_template(
     tpl = node.template
     assert tpl is not None
     spec = tpl.spec
-    path = node.path
-    build = node.op.build or spec.build
-    if build is None or build.image is None:
-        what = "no `build`" if build is None else ("a dockerfile build" if build.dockerfile else "a build `ref`")
-        ctx.error(
-            "PF440",
-            f"op '{node.name}' uses template '{tpl.name}', which has {what}; polyflow-argo can only run "
-            "`build: {image: ...}` for now (image builds come in a later version)",
-            path + ("template",),
-            "set `build: {image: 'registry/name:tag'}` on the template or on the op",
-        )
+    # --- image builds (translate/build.py): the image to run, a `ref`, or the build task's output
+    from .build import IMAGE_PARAM, image_param, run_image
+
+    image = run_image(ctx, node)
+    if image is None:
         return None
+    built = image == image_param()
+    # --- end image builds
     env = merged_environment(node)
     if "replicas" in env and env["replicas"] is not None and env["replicas"].model_fields_set:
         from .distributed import training_job_template
@@ -114,7 +110,7 @@ def container_template(
                 "use letters, digits, '-' and '_' only",
             )
             return None
-    container: dict[str, Any] = {"image": build.image}
+    container: dict[str, Any] = {"image": image}
     if spec.run is not None:
         container["command"] = ["/bin/bash", "-c"]
         container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"))]
@@ -135,7 +131,8 @@ def container_template(
         container["volumeMounts"] = [{"name": "polyflow-outputs", "mountPath": OUTPUTS_DIR}]
     out: dict[str, Any] = {"name": name}
     out["metadata"] = pod_metadata(env)
-    out["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]}
+    out["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]
+                     + ([{"name": IMAGE_PARAM}] if built else [])}  # image builds
     if outputs:
         out["outputs"] = {
             "parameters": [
@@ -280,7 +277,6 @@ def unsupported_kind(ctx: TranslateContext, node: Node, name: str) -> dict[str, 
     assert node.template is not None
     kind = node.template.kind
     later = {
-        "build": "image builds come with the runtime templates (a later version)",
         # docs/templates.md: a service with no end would hold the run open forever, and an Argo
         # daemon is killed as soon as its DAG finishes, so neither means anything in a pipeline.
         "notebook": "a notebook is an interactive service that never ends, not a pipeline step",
@@ -299,7 +295,14 @@ def unsupported_kind(ctx: TranslateContext, node: Node, name: str) -> dict[str, 
     return None
 
 
+def _build_kind(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
+    from .build import build_kind_template  # image builds (translate/build.py)
+
+    return build_kind_template(ctx, node, name)
+
+
 KINDS: dict[str, Callable[[TranslateContext, Node, str], dict[str, Any] | None]] = {
     "job": container_template,
     "experiment": container_template,
+    "build": _build_kind,
 }

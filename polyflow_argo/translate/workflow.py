@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..resolve import Node
+from .build import Builds, forward_image_input
 from .context import TranslateContext
 from .dag import depends, when
 from .events import event_template, given_params, is_builtin_event
@@ -75,6 +76,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     """The ``spec`` of the Workflow (also a CronWorkflow's ``workflowSpec``) and extra objects."""
     ir = ctx.ir
     tasks = task_names(ctx)
+    builds = Builds(ctx, tasks)  # image builds (translate/build.py): `<op>-build` tasks
     template_namer = Namer(reserved=(ENTRYPOINT,), prefix="tpl")
     templates: list[dict[str, Any]] = []
     by_key: dict[str, str] = {}
@@ -113,7 +115,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
                 "add `dependencies:`, or remove `trigger`",
             )
         task["arguments"] = {"parameters": _arguments(ctx, node, tasks, shown.get(name, name))}
-        dag_tasks.append(task)
+        dag_tasks.extend(builds.wire(node, task, template_namer, templates))  # [<op>-build,] <op>
     dag_template: dict[str, Any] = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}
     concurrency = ir.spec.concurrency
     if concurrency is not None:
@@ -123,6 +125,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
             dag_template["parallelism"] = concurrency
     spec: dict[str, Any] = {"entrypoint": ENTRYPOINT}
     pull = _image_pull_secrets(ctx)
+    pull += builds.pull_secrets(pull)  # image builds: the build registry's pull secret
     if pull:
         spec["imagePullSecrets"] = [{"name": s} for s in pull]
     pod_labels = {"polyflow.io/pipeline": label_value(ir.spec.name or "unnamed"), "polyflow.io/spec-hash": spec_hash(ctx)}
@@ -184,6 +187,7 @@ def _template_for(
         made = None if template is None else [template]
     if made is None:
         return None
+    forward_image_input(made)  # image builds: a group passes the built image on to its trials
     pipeline_logging = ctx.ir.spec.logging
     for template in made:
         if pipeline_logging is not None:

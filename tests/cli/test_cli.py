@@ -82,9 +82,10 @@ def test_compile_out_dir_writes_files(tmp_path: Path) -> None:
 
 
 def test_compile_error_exits_1_without_traceback() -> None:
-    res = run("compile", "examples/seed.yaml")
+    res = run("compile", "--project", "tests/fixtures/projects/empty/polyflow.yaml", "examples/seed.yaml")
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    assert "examples/seed.yaml:17:28: error: op 'job1' uses template 'job-template', which has a dockerfile build" in res.stderr
+    assert ("examples/seed.yaml:23:12: error: op 'job1' builds its image, but no build context and no registry "
+            "is configured") in res.stderr
 
 
 def test_usage_error_exits_2() -> None:

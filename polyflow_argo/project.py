@@ -1,0 +1,272 @@
+"""The project config: ``polyflow.yaml`` beside the pipeline file (or ``--project FILE``).
+
+It says where image builds (docs/builds.md) take their source from, where they push, and with
+which pinned builder images; ``pipelines: {NAME: {build: {...}}}`` overrides the defaults for one
+pipeline, and the ``--build-*`` flags override both::
+
+    version: 1
+    build:
+      context: https://github.com/org/repo.git#<commit>   # or git://, ssh://, s3://…, gs://…, https://….tar.gz
+      registry: registry.example.com/team/polyflow        # the repository built images are pushed to
+      secret: registry-push                               # a kubernetes.io/dockerconfigjson Secret
+    pipelines:
+      nightly: {build: {builder: kaniko}}
+
+Read like a pipeline (:mod:`.source`, positions kept) and validated by pydantic models; problems
+are :class:`~polyflow_argo.errors.SpecError` diagnostics at ``file:line:col`` (PF28x, and the
+schema codes PF205-PF208).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import ValidationError, field_validator
+
+from .errors import Diagnostic, SourceError, Span, SpecError
+from .spec.base import Spec, fail
+
+PROJECT_FILE = "polyflow.yaml"
+
+# Builder images, pinned by version (docs/builds.md says where each comes from).
+BUILDKIT_IMAGE = "moby/buildkit:v0.32.2-rootless"
+KANIKO_IMAGE = "ghcr.io/osscontainertools/kaniko:v1.28.3-debug"
+CRANE_IMAGE = "gcr.io/go-containerregistry/crane/debug:v0.22.1"
+
+_SECRET = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)+$")
+_GIT_SCP = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9.-]+:[^\s]+$")  # git@github.com:org/repo.git
+TARBALL = (".tar.gz", ".tgz", ".tar", ".zip")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed build context: ``kind`` is git, s3, gcs or http; ``ref`` the git revision, if any."""
+
+    kind: str
+    url: str  # without the ``#ref`` fragment
+    ref: str | None = None
+    bucket: str = ""
+    key: str = ""
+
+
+def parse_context(url: str) -> Source:
+    """Split a context URL; raises ValueError with the reason when it is not one we can fetch."""
+    if not url or any(c.isspace() for c in url):
+        raise ValueError("it must be a URL without spaces")
+    base, _, ref = url.partition("#")
+    if "#" in url and not ref:
+        raise ValueError("nothing follows '#': write the commit, e.g. `...repo.git#0123abc...`")
+    if _GIT_SCP.match(base):
+        return Source("git", base, ref or None)
+    parts = urlparse(base)
+    if parts.scheme in ("s3", "gs"):
+        if not parts.netloc or not parts.path.strip("/"):
+            raise ValueError(f"a {parts.scheme}:// context needs a bucket and a key, e.g. {parts.scheme}://bucket/ctx.tar.gz")
+        if ref:
+            raise ValueError("an object-store context has no revision: drop the '#...'")
+        return Source("s3" if parts.scheme == "s3" else "gcs", base, None, parts.netloc, parts.path.lstrip("/"))
+    if parts.scheme in ("https", "http") and parts.hostname:
+        if parts.path.endswith(TARBALL):
+            if ref:
+                raise ValueError("a tarball context has no revision: drop the '#...'")
+            return Source("http", base)
+        return Source("git", base, ref or None)
+    if parts.scheme in ("git", "ssh") and parts.hostname:
+        return Source("git", base, ref or None)
+    raise ValueError("use a git URL (https://host/org/repo.git#<commit>, git://, ssh://, git@host:org/repo.git), "
+                     "s3://bucket/key, gs://bucket/key or an https:// tarball")
+
+
+def _check_image(value: str | None) -> str | None:
+    if value is not None:
+        from .spec.template import check_image
+
+        check_image(value)
+    return value
+
+
+class S3Settings(Spec):
+    """Where an ``s3://`` context lives (Argo's S3 artifact needs an endpoint)."""
+
+    endpoint: str = "s3.amazonaws.com"
+    region: str | None = None
+    insecure: bool = False
+
+
+class BuilderImages(Spec):
+    """The images the build steps run, pinned by version; mirror them for air-gapped clusters."""
+
+    buildkit: str = BUILDKIT_IMAGE
+    kaniko: str = KANIKO_IMAGE
+    crane: str = CRANE_IMAGE
+
+    @field_validator("buildkit", "kaniko", "crane")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        _check_image(value)
+        return value
+
+
+class BuildSettings(Spec):
+    """``build:`` of the project config: every field optional, so layers can be merged."""
+
+    context: str | None = None
+    registry: str | None = None
+    secret: str | None = None
+    pull_secret: str | None = None
+    context_secret: str | None = None
+    builder: Literal["buildkit", "kaniko"] | None = None
+    images: BuilderImages | None = None
+    s3: S3Settings | None = None
+    cache: bool | None = None
+    cache_repository: str | None = None
+    reuse: bool | None = None
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_context(value)
+            except ValueError as exc:
+                fail("PF281", f"invalid build context {value!r}: {exc}",
+                     hint="e.g. `context: https://github.com/org/repo.git#<commit>`")
+        return value
+
+    @field_validator("registry", "cache_repository")
+    @classmethod
+    def _registry(cls, value: str | None) -> str | None:
+        if value is not None and not _REGISTRY.match(value):
+            why = "drop the scheme" if "://" in value else (
+                "drop the tag: tags are derived from the build's content" if ":" in value.rsplit("/", 1)[-1] or "@" in value
+                else "use lower case letters, digits and '.', '_', '-' separated by '/'")
+            fail("PF282", f"invalid image repository {value!r}", hint=f"{why}, e.g. registry.example.com/team/polyflow")
+        return value
+
+    @field_validator("secret", "pull_secret", "context_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and not _SECRET.match(value):
+            fail("PF283", f"invalid Secret name {value!r}", hint="a Kubernetes name: lower case, digits, '-' and '.'")
+        return value
+
+    def over(self, top: BuildSettings) -> BuildSettings:
+        """These settings with ``top``'s given fields laid over them (nested ones key by key)."""
+        data = self.model_dump(exclude_unset=True)
+        for key, value in top.model_dump(exclude_unset=True).items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return BuildSettings.model_validate(data)
+
+    # Effective values (defaults applied) ---------------------------------------------------
+    @property
+    def effective_builder(self) -> str:
+        return self.builder or "buildkit"
+
+    @property
+    def effective_images(self) -> BuilderImages:
+        return self.images or BuilderImages()
+
+    @property
+    def effective_s3(self) -> S3Settings:
+        return self.s3 or S3Settings()
+
+    @property
+    def use_cache(self) -> bool:
+        return True if self.cache is None else self.cache
+
+    @property
+    def use_reuse(self) -> bool:
+        return True if self.reuse is None else self.reuse
+
+
+class PipelineSettings(Spec):
+    build: BuildSettings | None = None
+
+
+class ProjectConfig(Spec):
+    """The whole ``polyflow.yaml``."""
+
+    version: Literal[1] = 1
+    build: BuildSettings | None = None
+    pipelines: dict[str, PipelineSettings] | None = None
+
+    def settings_for(self, pipeline: str | None) -> BuildSettings:
+        base = self.build or BuildSettings()
+        extra = (self.pipelines or {}).get(pipeline or "")
+        return base.over(extra.build) if extra is not None and extra.build is not None else base
+
+
+def load_project(path: str | Path) -> ProjectConfig:
+    """Read and validate a project config (raises :class:`~polyflow_argo.errors.PolyflowError`)."""
+    from . import source
+    from .spec.load import to_diagnostics
+
+    try:
+        doc = source.read(path)
+    except SourceError as exc:
+        if [d.code for d in exc.diagnostics] == ["PF104"]:
+            return ProjectConfig()  # an empty polyflow.yaml only marks the project root (`lock`)
+        raise
+    if doc.data is None:
+        return ProjectConfig()
+    if not isinstance(doc.data, dict):
+        raise SpecError(Diagnostic("PF280", "a project config must be a mapping at the top level", doc.span(()),
+                                   "start with `version: 1` and `build: {context: ..., registry: ...}`"))
+    try:
+        return ProjectConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        raise SpecError(to_diagnostics(doc, exc, ProjectConfig)) from None
+
+
+def project_path(explicit: str | None, pipeline_files: list[str]) -> Path | None:
+    """``--project FILE``, else ``polyflow.yaml`` beside the first pipeline file, if there is one."""
+    if explicit:
+        return Path(explicit)
+    for name in pipeline_files[:1]:
+        candidate = Path(name).parent / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+FLAG_FIELDS = {
+    "build_context": ("context", "--build-context"),
+    "build_registry": ("registry", "--build-registry"),
+    "build_secret": ("secret", "--build-secret"),
+    "builder": ("builder", "--builder"),
+}
+
+
+def flag_settings(flags: dict[str, Any], builder: str = "buildkit") -> BuildSettings:
+    """The ``--build-*`` flags as settings (errors point at the command line); ``--builder-image``
+    is the image of ``builder``, the builder in effect."""
+    data: dict[str, Any] = {field: flags[name] for name, (field, _) in FLAG_FIELDS.items() if flags.get(name)}
+    image = flags.get("builder_image")
+    if image:
+        data["images"] = {builder: image}
+    try:
+        return BuildSettings.model_validate(data)
+    except ValidationError as exc:
+        where = Span("<command line>", 1, 1)
+        out = []
+        for err in exc.errors(include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else ""
+            flag = next((f for n, (fld, f) in FLAG_FIELDS.items() if fld == field), "--builder-image")
+            ctx = err.get("ctx") or {}
+            message = ctx.get("message") or err.get("msg", "invalid value")
+            out.append(Diagnostic(ctx.get("code", "PF280"), f"{flag}: {message}", where, ctx.get("hint")))
+        raise SpecError(out) from None
+
+
+def build_settings(config: ProjectConfig | None, pipeline: str | None, flags: dict[str, Any]) -> BuildSettings:
+    """The effective build settings: project defaults, the pipeline's overrides, then the flags."""
+    settings = config.settings_for(pipeline) if config is not None else BuildSettings()
+    return settings.over(flag_settings(flags, flags.get("builder") or settings.effective_builder))

@@ -1,0 +1,564 @@
+"""Image builds (spec §1.8) → a build task before the op, running BuildKit or kaniko (docs/builds.md).
+
+An op whose build has a ``dockerfile`` (or an ``image`` with ``build_steps``/``env_vars``/``lang_env``,
+from which a Dockerfile is generated as Polyaxon's dockerizer did) gets a DAG task
+``<task>-build`` that builds and pushes ``<registry>:<tag>``, the tag being a hash of what is built
+(source, commit, Dockerfile path, context, generated Dockerfile). The op's container runs the
+build's output parameter ``image`` (``<registry>:<tag>@sha256:…``)::
+
+    <op>-build   depends/when = the op's own; outputs.parameters.image
+    <op>         depends = (<the op's depends>) && <op>-build; image = {{inputs.parameters.polyflow-image}}
+
+A failed build leaves the op Omitted, which Polyflow reads as failed everywhere except in
+``one_failed``: there, ``(op.Failed || op.Errored)`` is widened with the build's failure (see
+:meth:`Builds.widen`; proven with argo-sim in tests/translate/test_builds.py). An op whose
+template is ``kind: build`` is the build task itself. The source is fetched by an Argo input
+artifact (git, S3, GCS or an HTTP tarball), so both builders read a local directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic_core import PydanticCustomError
+
+from ..project import BuildSettings, Source, parse_context
+from ..resolve import Node
+from ..source import PathT
+from .context import TranslateContext
+from .names import Namer
+from .retry import retry_strategy
+from .templates import OP_PARAM, merged_environment, resources
+
+IMAGE_PARAM = "polyflow-image"  # the op's input: the image its container runs
+IMAGE_OUTPUT = "image"  # the build's output: <registry>:<tag>@<digest>
+SRC_DIR = "/polyflow/src"
+DOCKERFILE_DIR = "/polyflow/dockerfile"
+BUILD_DIR = "/polyflow/build"
+DOCKER_CONFIG_DIR = "/polyflow/docker"
+BUILDKIT_STATE = "/home/user/.local/share/buildkit"
+WORKDIR = "/code"  # where Polyaxon's generated Dockerfile put the code
+
+Report = Callable[[str, str, PathT, "str | None"], None]
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HEX = re.compile(r"^[0-9a-f]{7,64}$")
+_FLAGS_HINT = ("set `build.context` and `build.registry` in polyflow.yaml beside the pipeline (or --project FILE), "
+               "or pass --build-context URL and --build-registry REGISTRY/REPOSITORY (docs/builds.md)")
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What one build makes: enough to name it (``tag``) and to write its template."""
+
+    source: Source
+    revision: str | None
+    context_dir: str
+    dockerfile: str | None  # relative to the source root; None when ``generated``
+    generated: str | None  # the Dockerfile text generated from ``image`` + steps
+    builder: str
+    nocache: bool
+    settings: BuildSettings
+
+    @property
+    def pinned(self) -> bool:
+        return self.source.kind != "git" or bool(self.revision and _HEX.match(self.revision))
+
+    def content_hash(self) -> str:
+        what = {"v": 1, "source": self.source.url, "revision": self.revision, "context": self.context_dir,
+                "dockerfile": self.dockerfile, "generated": self.generated}
+        return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def tag(self) -> str:
+        digest = self.content_hash()
+        if not self.pinned:  # a branch moves: a tag per run, never reused
+            return f"{digest[:12]}-{{{{workflow.uid}}}}"
+        if self.source.kind == "git":
+            return f"{str(self.revision)[:12]}-{digest[:12]}"
+        return digest[:16]
+
+    @property
+    def image(self) -> str:
+        return f"{self.settings.registry}:{self.tag}"
+
+    @property
+    def key(self) -> str:
+        return json.dumps([self.content_hash(), self.builder, self.nocache, self.tag], sort_keys=True)
+
+
+def effective_build(node: Node) -> tuple[Any, PathT]:
+    """The op's ``build`` (an override) or its template's, with its document path."""
+    assert node.template is not None
+    if node.op.build is not None:
+        return node.op.build, node.path + ("build",)
+    if node.template.kind == "build":
+        return node.template.spec, node.template.path
+    return getattr(node.template.spec, "build", None), node.template.path + ("build",)
+
+
+def builds_image(build: Any) -> bool:
+    """A dockerfile, or an image with steps, env vars or a locale to bake in."""
+    if build is None or build.ref not in (None, ""):
+        return False
+    return bool(build.dockerfile) or bool(build.build_steps or build.env_vars or build.lang_env)
+
+
+def image_param() -> str:
+    return f"{{{{inputs.parameters.{IMAGE_PARAM}}}}}"
+
+
+def run_image(ctx: TranslateContext, node: Node) -> str | None:
+    """The image an op's container runs: the given one, a ``ref``, or the build task's output.
+
+    None after reporting why there is none (PF440 and the PF49x build errors).
+    """
+    build, where = effective_build(node)
+    tpl = node.template
+    assert tpl is not None
+    if build is None:
+        ctx.error(
+            "PF440",
+            f"op '{node.name}' uses template '{tpl.name}', which has no `build`, so there is no image to run",
+            node.path + ("template",),
+            "set `build: {image: 'registry/name:tag'}` on the template or on the op",
+        )
+        return None
+    _meaningless_fields(ctx, build, where)
+    if not builds_image(build) and build.ref in (None, ""):
+        return str(build.image)
+    if _distributed(node):
+        ctx.error(
+            "PF497",
+            f"op '{node.name}' is a distributed experiment whose image is "
+            + ("a build `ref`" if build.ref not in (None, "") else "built")
+            + "; polyflow-argo passes only `build: {image: ...}` to the training job for now",
+            where,
+            "build the image in a `kind: build` op and give its reference as `build: {image: ...}`",
+        )
+        return None
+    if build.ref not in (None, ""):
+        return _ref_image(ctx, build, where)
+    spec = plan(ctx, node)
+    return None if spec is None else image_param()
+
+
+def _distributed(node: Node) -> bool:
+    env = merged_environment(node)
+    replicas = env.get("replicas")
+    return replicas is not None and bool(replicas.model_fields_set)
+
+
+_MEANINGLESS = ("environment", "params", "inputs", "outputs", "logging")
+
+
+def _meaningless_fields(ctx: TranslateContext, build: Any, where: PathT) -> None:
+    if getattr(build, "kind", None) == "build" and where[-1:] != ("build",):
+        return  # a build template: these fields are the template's own
+    for key in _MEANINGLESS:
+        if getattr(build, key, None) not in (None, [], {}):
+            ctx.unsupported(where + (key,), f"`build.{key}`", "a nested build accepts it but it has no meaning "
+                            "(Polyflow 0.5 ignored it too)", "set it on the template or the op")
+
+
+def _ref_image(ctx: TranslateContext, build: Any, where: PathT) -> str | None:
+    ref = build.ref
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        ctx.error("PF491", f"`ref: {ref}` names a Polyaxon build by id, which does not exist on Argo",
+                  where + ("ref",), "write the tag of an earlier build (`ref: <tag>`) or a full image (`ref: registry/name:tag`)")
+        return None
+    text = str(ref)
+    if "/" in text or "@" in text:
+        from ..spec.template import check_image
+
+        try:
+            return check_image(text)
+        except PydanticCustomError:
+            ctx.error("PF491", f"`ref: {text}` is not a valid image reference", where + ("ref",),
+                      "write `registry/name:tag`, or the tag of an earlier build")
+            return None
+    registry = ctx.options.build.registry if ctx.options.build is not None else None
+    if not registry:
+        ctx.error("PF491", f"`ref: {text}` names a tag in the build registry, but no registry is configured",
+                  where + ("ref",), _FLAGS_HINT)
+        return None
+    if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", text):
+        ctx.error("PF491", f"`ref: {text}` is not a valid image tag", where + ("ref",),
+                  "a tag has letters, digits, '_', '.' and '-' (at most 128)")
+        return None
+    return f"{registry}:{text}"
+
+
+def plan(ctx: TranslateContext, node: Node, quiet: bool = False) -> BuildSpec | None:
+    """The build of ``node`` (its own or its template's), or None after reporting why not.
+
+    ``quiet``: report nothing (the same op's template already did).
+    """
+    report: Report = (lambda *_: None) if quiet else ctx.error
+    build, where = effective_build(node)
+    ok = True
+    if build.backend == "other":
+        report("PF492", "`backend: other` named a custom Polyaxon builder, which does not exist on Argo",
+               where + ("backend",), "remove `backend` (the project's builder) or write `backend: kaniko`")
+        ok = False
+    if build.dockerfile:
+        for key in ("build_steps", "env_vars", "lang_env"):
+            if getattr(build, key):
+                report("PF493", f"`{key}` is only used to generate a Dockerfile from `image`; this build has "
+                       "its own `dockerfile`, so it would be ignored", where + (key,),
+                       f"move it into the Dockerfile, or remove `{key}`")
+                ok = False
+    settings = ctx.options.build or BuildSettings()
+    missing = [k for k in ("context", "registry") if not getattr(settings, k)]
+    if missing:
+        report("PF490", f"op '{node.name}' builds its image, but no build {' and no '.join(missing)} is configured",
+               where, _FLAGS_HINT)
+        return None
+    assert settings.context is not None
+    source = parse_context(settings.context)
+    revision = source.ref
+    if build.commit or build.branch:
+        if source.kind != "git":
+            key = "commit" if build.commit else "branch"
+            report("PF495", f"`{key}` selects a git revision, but the build context is {source.kind} "
+                   f"({settings.context})", where + (key,), "use a git context, or remove it")
+            ok = False
+        revision = str(build.commit or build.branch)
+    context_dir = _relative(report, build.context or ".", where + ("context",))
+    dockerfile = _relative(report, build.dockerfile, where + ("dockerfile",)) if build.dockerfile else None
+    generated = None if build.dockerfile else _generate(report, build, where)
+    if not ok or context_dir is None or (build.dockerfile and dockerfile is None) or (
+            not build.dockerfile and generated is None):
+        return None
+    builder = "kaniko" if build.backend == "kaniko" else settings.effective_builder
+    spec = BuildSpec(source, revision, context_dir, dockerfile, generated, builder, bool(build.nocache), settings)
+    if not spec.pinned and not quiet:
+        ctx.warning("PF498", f"the build of op '{node.name}' is not pinned to a commit "
+                    f"({'branch ' + revision if revision else 'the default branch'}), so every run builds "
+                    "and pushes a new tag; nothing is reused", where,
+                    "pin the context: `…repo.git#<commit>` or `commit: <sha>`")
+    return spec
+
+
+def _relative(report: Report, path: str, where: PathT) -> str | None:
+    norm = posixpath.normpath(path.replace("\\", "/")) if path else "."
+    if norm.startswith(("/", "../")) or norm == ".." or "{{" in path or "}}" in path:
+        report("PF496", f"invalid path {path!r}: it must be relative to the root of the build context and stay "
+               "inside it", where, "e.g. `dockerfile: docker/Dockerfile`, `context: .`")
+        return None
+    return norm
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def _generate(report: Report, build: Any, where: PathT) -> str | None:
+    """Polyaxon's dockerizer template: image, locale, env vars, /code, the steps, then the code."""
+    lines = [f"FROM {build.image}"]
+    if build.lang_env:
+        lang = _quote(str(build.lang_env))
+        lines.append(f"ENV LC_ALL={lang} LANG={lang} LANGUAGE={lang}")
+    lines.append("ENV SHELL=/bin/bash")
+    ok = True
+    for i, (name, value) in enumerate(build.env_vars or []):
+        if not isinstance(name, str) or not _ENV_NAME.match(name):
+            report("PF494", f"env var name {name!r} cannot be set in a Dockerfile", where + ("env_vars", i),
+                   "use letters, digits and '_', not starting with a digit")
+            ok = False
+            continue
+        lines.append(f"ENV {name}={_quote(str(value))}")
+    lines.append(f"WORKDIR {WORKDIR}")
+    for i, step in enumerate(build.build_steps or []):
+        if re.search(r"(?<!\\)\n", step.rstrip("\n")):
+            report("PF494", "a build step spans several lines, which would end the RUN instruction",
+                   where + ("build_steps", i), "split it into several steps, or end each line with '\\'")
+            ok = False
+            continue
+        lines.append(f"RUN {step.strip()}")
+    lines.append(f"COPY . {WORKDIR}")
+    text = "\n".join(lines) + "\n"
+    if "{{" in text or "}}" in text:
+        report("PF494", "the generated Dockerfile would contain '{{' or '}}', which Argo cannot pass through",
+               where, "remove the braces from build_steps and env_vars")
+        ok = False
+    return text if ok else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The build template
+
+
+def build_template(spec: BuildSpec, name: str, env: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A container template that fetches the source, builds, pushes, and outputs ``image``."""
+    settings = spec.settings
+    reuse = spec.pinned and settings.use_reuse and not spec.nocache
+    artifacts = [_context_artifact(spec)]
+    if spec.generated is not None:
+        artifacts.append({"name": "dockerfile", "path": f"{DOCKERFILE_DIR}/Dockerfile", "raw": {"data": spec.generated}})
+    out: dict[str, Any] = {"name": name}
+    metadata: dict[str, Any] = {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}",
+                                           "polyflow.io/build": "true"}}
+    env = env or {}
+    metadata["labels"].update({str(k): str(v) for k, v in (env.get("labels") or {}).items()})
+    annotations = {str(k): str(v) for k, v in (env.get("annotations") or {}).items()}
+    if spec.builder == "buildkit":  # for k8s < 1.30, where securityContext.appArmorProfile does not exist
+        annotations["container.apparmor.security.beta.kubernetes.io/main"] = "unconfined"
+    if annotations:
+        metadata["annotations"] = annotations
+    out["metadata"] = metadata
+    out["inputs"] = {"parameters": [{"name": OP_PARAM}], "artifacts": artifacts}
+    out["outputs"] = {"parameters": [{"name": IMAGE_OUTPUT, "valueFrom": {"path": f"{BUILD_DIR}/{IMAGE_OUTPUT}"}}]}
+    mounts: list[dict[str, Any]] = [{"name": "polyflow-build", "mountPath": BUILD_DIR}]
+    if settings.secret:
+        mounts.append({"name": "docker-config", "mountPath": DOCKER_CONFIG_DIR, "readOnly": True})
+    if reuse:
+        out["initContainers"] = [_reuse_check(spec, mounts)]
+    out["container"] = _builder_container(spec, mounts, reuse)
+    if resources(env):
+        out["container"]["resources"] = resources(env)
+    volumes: list[dict[str, Any]] = [{"name": "polyflow-build", "emptyDir": {}}]
+    if spec.builder == "buildkit":
+        volumes.append({"name": "buildkitd", "emptyDir": {}})
+    if settings.secret:
+        volumes.append({"name": "docker-config", "secret": {
+            "secretName": settings.secret, "items": [{"key": ".dockerconfigjson", "path": "config.json"}]}})
+    out["volumes"] = volumes
+    for key, field in (("node_selector", "nodeSelector"), ("tolerations", "tolerations"),
+                       ("affinity", "affinity"), ("service_account", "serviceAccountName")):
+        if env.get(key):
+            value = env[key]
+            out[field] = {str(k): str(v) for k, v in value.items()} if key == "node_selector" else value
+    return out
+
+
+def _context_artifact(spec: BuildSpec) -> dict[str, Any]:
+    source, secret = spec.source, spec.settings.context_secret
+    art: dict[str, Any] = {"name": "context", "path": SRC_DIR}
+    if source.kind == "git":
+        git: dict[str, Any] = {"repo": source.url}
+        if spec.revision:
+            git["revision"] = spec.revision
+        if secret and (source.url.startswith("ssh://") or "@" in source.url.split("/")[0]):
+            git["sshPrivateKeySecret"] = {"name": secret, "key": "ssh-privatekey"}
+        elif secret:
+            git["usernameSecret"] = {"name": secret, "key": "username"}
+            git["passwordSecret"] = {"name": secret, "key": "password"}
+        art["git"] = git
+    elif source.kind == "s3":
+        s3 = spec.settings.effective_s3
+        s3_art: dict[str, Any] = {"endpoint": s3.endpoint, "bucket": source.bucket, "key": source.key}
+        if s3.region:
+            s3_art["region"] = s3.region
+        if s3.insecure:
+            s3_art["insecure"] = True
+        if secret:
+            s3_art["accessKeySecret"] = {"name": secret, "key": "accessKey"}
+            s3_art["secretKeySecret"] = {"name": secret, "key": "secretKey"}
+        art["s3"] = s3_art
+    elif source.kind == "gcs":
+        gcs: dict[str, Any] = {"bucket": source.bucket, "key": source.key}
+        if secret:
+            gcs["serviceAccountKeySecret"] = {"name": secret, "key": "serviceAccountKey"}
+        art["gcs"] = gcs
+    else:
+        http: dict[str, Any] = {"url": source.url}
+        if secret:
+            http["auth"] = {"basicAuth": {"usernameSecret": {"name": secret, "key": "username"},
+                                          "passwordSecret": {"name": secret, "key": "password"}}}
+        art["http"] = http
+    return art
+
+
+def _env(spec: BuildSpec) -> list[dict[str, str]]:
+    env = [{"name": "POLYFLOW_IMAGE", "value": spec.image}]
+    if spec.settings.secret:
+        env.append({"name": "DOCKER_CONFIG", "value": DOCKER_CONFIG_DIR})
+    return env
+
+
+# The image exists already (same content tag, pinned source): its digest, else nothing.
+_CHECK = f'crane digest "$POLYFLOW_IMAGE" > {BUILD_DIR}/digest 2>/dev/null || rm -f {BUILD_DIR}/digest'
+_REUSE = (
+    f'if [ -s {BUILD_DIR}/digest ]; then echo "reusing $POLYFLOW_IMAGE@$(cat {BUILD_DIR}/digest)"; '
+    f'printf %s "$POLYFLOW_IMAGE@$(cat {BUILD_DIR}/digest)" > {BUILD_DIR}/image; exit 0; fi\n'
+)
+_BUILDKIT = (
+    "buildctl-daemonless.sh build \"$@\"\n"
+    f"digest=$(sed -n 's/.*\"containerimage.digest\": *\"\\(sha256:[0-9a-f]*\\)\".*/\\1/p' {BUILD_DIR}/metadata.json | head -n 1)\n"
+    'test -n "$digest"\n'
+    f'printf %s "$POLYFLOW_IMAGE@$digest" > {BUILD_DIR}/image\n'
+)
+_KANIKO = (
+    '/kaniko/executor "$@"\n'
+    f'printf %s "$POLYFLOW_IMAGE@$(cat {BUILD_DIR}/built-digest)" > {BUILD_DIR}/image\n'
+)
+
+
+def _reuse_check(spec: BuildSpec, mounts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"name": "reuse-check", "image": spec.settings.effective_images.crane, "command": ["sh", "-c", _CHECK],
+            "env": _env(spec), "volumeMounts": mounts}
+
+
+def _builder_container(spec: BuildSpec, mounts: list[dict[str, Any]], reuse: bool) -> dict[str, Any]:
+    images = spec.settings.effective_images
+    context = posixpath.normpath(f"{SRC_DIR}/{spec.context_dir}")
+    if spec.dockerfile is not None:
+        dockerfile = posixpath.normpath(f"{SRC_DIR}/{spec.dockerfile}")
+    else:
+        dockerfile = f"{DOCKERFILE_DIR}/Dockerfile"
+    script = "set -eu\n" + (_REUSE if reuse else "")
+    cache = spec.settings.use_cache and not spec.nocache
+    cache_repo = spec.settings.cache_repository or f"{spec.settings.registry}/cache"
+    if spec.builder == "buildkit":
+        args = ["--frontend", "dockerfile.v0", "--local", f"context={context}",
+                "--local", f"dockerfile={posixpath.dirname(dockerfile)}",
+                "--opt", f"filename={posixpath.basename(dockerfile)}",
+                "--output", f"type=image,name={spec.image},push=true",
+                "--metadata-file", f"{BUILD_DIR}/metadata.json"]
+        if cache:
+            ref = f"{cache_repo}:{_cache_key(spec)}"
+            args += ["--import-cache", f"type=registry,ref={ref}",
+                     "--export-cache", f"type=registry,ref={ref},mode=max,ignore-error=true"]
+        if spec.nocache:
+            args.append("--no-cache")
+        container: dict[str, Any] = {
+            "image": images.buildkit,
+            "command": ["sh", "-c", script + _BUILDKIT, "build"],
+            "args": args,
+            "env": [{"name": "BUILDKITD_FLAGS", "value": "--oci-worker-no-process-sandbox"}] + _env(spec),
+            "securityContext": {"seccompProfile": {"type": "Unconfined"}, "appArmorProfile": {"type": "Unconfined"},
+                                "runAsUser": 1000, "runAsGroup": 1000},
+            "volumeMounts": mounts + [{"name": "buildkitd", "mountPath": BUILDKIT_STATE}],
+        }
+        return container
+    args = [f"--context=dir://{context}", f"--dockerfile={dockerfile}", f"--destination={spec.image}",
+            f"--digest-file={BUILD_DIR}/built-digest"]
+    args += ["--cache=true", f"--cache-repo={cache_repo}"] if cache else ["--cache=false"]
+    return {"image": images.kaniko, "command": ["/busybox/sh", "-c", script + _KANIKO, "build"], "args": args,
+            "env": _env(spec), "volumeMounts": mounts}
+
+
+def _cache_key(spec: BuildSpec) -> str:
+    """One registry cache per Dockerfile of a source, shared by all its commits."""
+    what = json.dumps([spec.source.url, spec.context_dir, spec.dockerfile, spec.generated is not None])
+    return "buildcache-" + hashlib.sha256(what.encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------------------------------------
+# The `build` template kind, and the build tasks of other ops
+
+
+def build_kind_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
+    """An op whose template is ``kind: build``: the build itself; its output ``image`` is the result."""
+    tpl = node.template
+    assert tpl is not None
+    build, where = effective_build(node)
+    if build.ref not in (None, ""):
+        ctx.error("PF491", f"op '{node.name}' is a `build` whose `ref` names an existing image: there is nothing "
+                  "to build", where + ("ref",), "remove the op, and use `build: {ref: ...}` in the ops that run it")
+        return None
+    if not build.dockerfile and not build.image:
+        return None  # the spec requires one of them; nothing more to say
+    spec = plan(ctx, node)
+    if spec is None:
+        return None
+    template = build_template(spec, name, merged_environment(node))
+    template["inputs"]["parameters"] += [{"name": io.name} for io in tpl.inputs]
+    retry = retry_strategy(ctx, node)
+    if retry:
+        template["retryStrategy"] = retry
+    return template
+
+
+class Builds:
+    """The build tasks of one DAG: which ops build, their task names, and shared build templates."""
+
+    def __init__(self, ctx: TranslateContext, tasks: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.tasks = tasks
+        namer = Namer(reserved=tuple(tasks.values()) + ("polyflow-previous-run",), prefix="op")
+        self.build_task: dict[str, str] = {}
+        for node in ctx.ir.nodes.values():
+            if self._builds(node):
+                self.build_task[node.name] = namer.unique(f"{tasks[node.name]}-build")
+        self.by_key: dict[str, str] = {}
+        self.any_image = False
+
+    def _builds(self, node: Node) -> bool:
+        tpl = node.template
+        if tpl is None or tpl.entry is not None or tpl.kind not in ("job", "experiment", "group"):
+            return False
+        return builds_image(effective_build(node)[0])
+
+    def widen(self, node: Node, dep: str | None) -> str | None:
+        """``one_failed`` over an upstream op whose build failed: that op is Omitted, yet it failed."""
+        if not dep:
+            return dep
+        for up in node.upstream:
+            build = self.build_task.get(up)
+            if build is not None:
+                t = self.tasks[up]
+                dep = dep.replace(f"({t}.Failed || {t}.Errored)",
+                                  f"({t}.Failed || {t}.Errored || {build}.Failed || {build}.Errored)")
+        return dep
+
+    def wire(self, node: Node, task: dict[str, Any], namer: Namer, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``[<op>-build, <op>]`` for an op that builds its image, else ``[<op>]`` (depends widened)."""
+        if "depends" in task:
+            task["depends"] = self.widen(node, task["depends"])
+        if node.template is not None and node.template.entry is None and (
+                node.template.kind == "build" or getattr(effective_build(node)[0], "ref", None) not in (None, "")):
+            self.any_image = True  # its image is in the build registry
+        name = self.build_task.get(node.name)
+        if name is None:
+            return [task]
+        spec = plan(self.ctx, node, quiet=True)  # its errors were reported with the op's template
+        if spec is None:
+            return [task]
+        self.any_image = True
+        template = self.by_key.get(spec.key)
+        if template is None:
+            template = self.by_key[spec.key] = namer.unique(f"build-{spec.content_hash()[:10]}")
+            templates.append(build_template(spec, template))
+        op_arg = next(a for a in task["arguments"]["parameters"] if a["name"] == OP_PARAM)
+        build: dict[str, Any] = {"name": name, "template": template}
+        for key in ("depends", "when"):
+            if key in task:
+                build[key] = task[key]
+        build["arguments"] = {"parameters": [dict(op_arg)]}
+        dep = task.get("depends")
+        task["depends"] = f"({dep}) && {name}" if dep and " " in dep else f"{dep} && {name}" if dep else name
+        if "when" in task:  # keep Argo's key order: depends before when
+            task["when"] = task.pop("when")
+        arguments = task.pop("arguments")
+        arguments["parameters"].append({"name": IMAGE_PARAM,
+                                        "value": f"{{{{tasks.{name}.outputs.parameters.{IMAGE_OUTPUT}}}}}"})
+        task["arguments"] = arguments
+        return [build, task]
+
+    def pull_secrets(self, have: list[str]) -> list[str]:
+        """The registry's pull secret for the pods that run built images (default: the push secret)."""
+        settings = self.ctx.options.build
+        secret = settings and (settings.pull_secret or settings.secret)
+        if not self.any_image or not secret or secret in have:
+            return []
+        return [secret]
+
+
+def forward_image_input(made: list[dict[str, Any]]) -> None:
+    """A DAG template (a group) whose tasks run a template taking the built image passes it on."""
+    takes = {t["name"] for t in made if any(p["name"] == IMAGE_PARAM for p in t.get("inputs", {}).get("parameters", []))}
+    outer = made[0]
+    if not takes or "dag" not in outer or outer["name"] in takes:
+        return
+    outer.setdefault("inputs", {}).setdefault("parameters", []).append({"name": IMAGE_PARAM})
+    for task in outer["dag"]["tasks"]:
+        if task.get("template") in takes:
+            params = task.setdefault("arguments", {}).setdefault("parameters", [])
+            params.append({"name": IMAGE_PARAM, "value": image_param()})
