@@ -172,7 +172,7 @@ def with_build_settings(
     config = load_project(path) if path is not None else None
     flags = {k: getattr(options, k) for k in ("build_context", "build_registry", "build_secret", "builder",
                                               "builder_image")}
-    return replace(options, build=build_settings(config, ir.spec.name, flags))
+    return replace(options, build=build_settings(config, ir.spec.name, flags), project_config=config)
 
 
 def _registry(spec: Pipeline, paths: "tuple[str, ...]") -> Any:

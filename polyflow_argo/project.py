@@ -187,6 +187,22 @@ class BuildSettings(Spec):
         return True if self.reuse is None else self.reuse
 
 
+class VolumeRef(Spec):
+    """A PersistentVolumeClaim that ops mount by name (``environment.data_refs`` / ``artifact_refs``)."""
+
+    claim: str
+    mount_path: str | None = None  # default /data/<name> or /artifacts/<name>
+    sub_path: str | None = None
+    read_only: bool | None = None  # default: true for data, false for artifacts
+
+
+class ResourceNames(Spec):
+    """The Kubernetes extended resources that Polyflow's ``gpu`` and ``tpu`` counts request."""
+
+    gpu: str = "nvidia.com/gpu"
+    tpu: str = "cloud-tpus.google.com/v2"
+
+
 class PipelineSettings(Spec):
     build: BuildSettings | None = None
 
@@ -197,6 +213,9 @@ class ProjectConfig(Spec):
     version: Literal[1] = 1
     build: BuildSettings | None = None
     pipelines: dict[str, PipelineSettings] | None = None
+    data: dict[str, VolumeRef] | None = None  # `environment.data_refs: [name]` mounts these
+    artifacts: dict[str, VolumeRef] | None = None  # `environment.artifact_refs: [name]`
+    resources: ResourceNames | None = None
 
     def settings_for(self, pipeline: str | None) -> BuildSettings:
         base = self.build or BuildSettings()

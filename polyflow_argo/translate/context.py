@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DiagnosticSink
 from ..resolve import Pipeline
@@ -64,6 +64,7 @@ class CompileOptions:
     build_secret: str | None = None
     builder: str | None = None
     builder_image: str | None = None
+    project_config: Any = None  # project.ProjectConfig, filled by compile (volumes, resource names)
     build: BuildSettings | None = None
 
 

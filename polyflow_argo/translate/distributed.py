@@ -29,6 +29,7 @@ from .templates import (
     param_name_ok,
     placement,
     pod_metadata,
+    resource_names,
     resources,
     synchronization,
 )
@@ -113,7 +114,7 @@ def training_job_template(
         container["command"] = ["/bin/bash", "-c"]
         container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"))]
     container.update(_container_env(ctx, node, inputs, env))
-    job = _job(kind, name, container, env, (worker, n_workers), (ps, n_ps))
+    job = _job(kind, name, container, env, (worker, n_workers), (ps, n_ps), resource_names(ctx))
     out: dict[str, Any] = {
         "name": name,
         "metadata": {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}},
@@ -143,15 +144,17 @@ def _job(
     env: dict[str, Any],
     worker: tuple[dict[str, Any], int],
     ps: tuple[dict[str, Any], int],
+    names: dict[str, str],
 ) -> dict[str, Any]:
-    """The training-operator job: the master from the experiment's environment, then PS and workers."""
+    """The training-operator job: the master from the experiment's environment, then PS and workers
+    (``names``: the project's gpu/tpu resource names)."""
     restart, backoff = _restart_policy(env)
     master = {k: env.get(k) for k in ("resources", "node_selector", "tolerations", "affinity")}
-    specs = {kind.master: _replica_spec(container, 1, restart, master, env, runs=True)}
+    specs = {kind.master: _replica_spec(container, 1, restart, master, env, names, runs=True)}
     if kind.ps and ps[1]:
-        specs[kind.ps] = _replica_spec(container, ps[1], restart, ps[0], env, runs=True)
+        specs[kind.ps] = _replica_spec(container, ps[1], restart, ps[0], env, names, runs=True)
     if worker[1]:
-        specs[WORKER] = _replica_spec(container, worker[1], restart, worker[0], env, kind.workers_run_command)
+        specs[WORKER] = _replica_spec(container, worker[1], restart, worker[0], env, names, kind.workers_run_command)
     run_policy: dict[str, Any] = {"cleanPodPolicy": CLEAN_POD_POLICY}
     if backoff is not None:
         run_policy["backoffLimit"] = backoff
@@ -352,10 +355,11 @@ def _replica_spec(
     restart: str,
     settings: dict[str, Any],
     env: dict[str, Any],
+    names: dict[str, str],
     runs: bool,
 ) -> dict[str, Any]:
     main = {k: v for k, v in container.items() if runs or k not in ("command", "args")}
-    res = resources({"resources": settings.get("resources")})
+    res = resources({"resources": settings.get("resources")}, names)
     if res:
         main["resources"] = res
     metadata = pod_metadata(settings)

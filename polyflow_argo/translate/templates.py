@@ -11,6 +11,8 @@ import json
 from typing import Any, Callable, Sequence
 
 from ..resolve import Node
+from ..source import PathT
+from ..spec.hints import did_you_mean
 from .context import TranslateContext
 from .params import render_command
 from .retry import retry_strategy
@@ -54,12 +56,21 @@ def merged_environment(node: Node) -> dict[str, Any]:
     return env
 
 
-def resources(env: dict[str, Any]) -> dict[str, Any]:
+def resource_names(ctx: TranslateContext) -> dict[str, str]:
+    """Polyflow's ``gpu``/``tpu`` → the extended resource names of the project config (``resources``)."""
+    project = ctx.options.project_config
+    names = getattr(project, "resources", None)
+    return {} if names is None else {"gpu": names.gpu, "tpu": names.tpu}
+
+
+def resources(env: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Requests and limits in Kubernetes quantities; ``names`` overrides the gpu/tpu resource names."""
     res = env.get("resources")
     out: dict[str, dict[str, str]] = {}
     if res is None:
         return out
-    for field, key, convert in _RESOURCES:
+    for field, default_key, convert in _RESOURCES:
+        key = (names or {}).get(field, default_key)
         req = getattr(res, field)
         if req is None:
             continue
@@ -71,9 +82,6 @@ def resources(env: dict[str, Any]) -> dict[str, Any]:
 
 
 _DROPPED_ENV = {
-    "data_refs": "data volumes need a project config (a later version)",
-    "artifact_refs": "artifact volumes need a project config (a later version)",
-    "persistence": "deprecated; data volumes need a project config (a later version)",
     "outputs": "deprecated outputs of earlier Polyaxon runs cannot be mounted on Argo",
     "index": "only meaningful for replicas",
 }
@@ -124,11 +132,18 @@ def container_template(
     env_from += [{"configMapRef": {"name": c}} for c in refs]
     if env_from:
         container["envFrom"] = env_from
-    res = resources(env)
+    res = resources(env, resource_names(ctx))
     if res:
         container["resources"] = res
+    env_path = node.path + ("environment",) if node.op.environment is not None else tpl.path + ("environment",)
+    claims = volume_refs(ctx, env, env_path)
+    if claims is None:
+        return None
+    mounts = [m for _, m in claims]
     if outputs:
-        container["volumeMounts"] = [{"name": "polyflow-outputs", "mountPath": OUTPUTS_DIR}]
+        mounts.insert(0, {"name": "polyflow-outputs", "mountPath": OUTPUTS_DIR})
+    if mounts:
+        container["volumeMounts"] = mounts
     out: dict[str, Any] = {"name": name}
     out["metadata"] = pod_metadata(env)
     out["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]
@@ -140,8 +155,11 @@ def container_template(
             ]
         }
     out["container"] = container
+    volumes = [v for v, _ in claims]
     if outputs:
-        out["volumes"] = [{"name": "polyflow-outputs", "emptyDir": {}}]
+        volumes.insert(0, {"name": "polyflow-outputs", "emptyDir": {}})
+    if volumes:
+        out["volumes"] = volumes
     out.update(placement(env, env))
     retry = retry_strategy(ctx, node)
     restart = restarts(ctx, node, env)  # None (with a warning) when max_retries is set
@@ -151,11 +169,57 @@ def container_template(
     sync = synchronization(ctx, node)
     if sync:
         out["synchronization"] = sync
-    env_path = node.path + ("environment",) if node.op.environment is not None else tpl.path + ("environment",)
     for key, why in _DROPPED_ENV.items():
         if env.get(key) not in (None, [], {}):
             ctx.unsupported(env_path, f"`environment.{key}`", why)
     return out
+
+
+_CATALOGS = {"data_refs": ("data", "/data", True), "artifact_refs": ("artifacts", "/artifacts", False)}
+
+
+def volume_refs(
+    ctx: TranslateContext, env: dict[str, Any], env_path: PathT
+) -> list[tuple[dict[str, Any], dict[str, Any]]] | None:
+    """``data_refs``/``artifact_refs`` (and the deprecated ``persistence``) → (volume, mount) pairs of
+    the PersistentVolumeClaims the project config names (``data:`` / ``artifacts:``); None after errors."""
+    refs = {"data_refs": list(env.get("data_refs") or []), "artifact_refs": list(env.get("artifact_refs") or [])}
+    persistence = env.get("persistence")
+    if persistence is not None:  # the original converted it: data → data_refs, outputs → artifact_refs
+        refs["data_refs"] += list(persistence.data or [])
+        refs["artifact_refs"] += [persistence.outputs] if persistence.outputs else []
+    out: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    ok = True
+    for key, names in refs.items():
+        section, root, read_only = _CATALOGS[key]
+        catalog = getattr(ctx.options.project_config, section, None) or {}
+        for name in names:
+            ref = catalog.get(name)
+            if ref is None:
+                known = sorted(catalog)
+                ctx.error(
+                    "PF483",
+                    f"`environment.{key}` names '{name}', which the project config (polyflow.yaml) does not "
+                    f"define under `{section}`",
+                    env_path + (key,),
+                    did_you_mean(name, known)
+                    or f"add `{section}: {{{name}: {{claim: <PersistentVolumeClaim>}}}}` to polyflow.yaml "
+                    "(docs/templates.md)",
+                )
+                ok = False
+                continue
+            volume = f"{section}-{name}".lower().replace("_", "-")[:63].rstrip("-")
+            mount: dict[str, Any] = {"name": volume, "mountPath": ref.mount_path or f"{root}/{name}"}
+            if ref.sub_path:
+                mount["subPath"] = ref.sub_path
+            readonly = read_only if ref.read_only is None else ref.read_only
+            if readonly:
+                mount["readOnly"] = True
+            claim: dict[str, Any] = {"claimName": ref.claim}
+            if readonly:
+                claim["readOnly"] = True
+            out.append(({"name": volume, "persistentVolumeClaim": claim}, mount))
+    return out if ok else None
 
 
 def pod_metadata(settings: dict[str, Any]) -> dict[str, Any]:
