@@ -16,7 +16,10 @@ Understood (with Go text/template semantics where they matter):
   maps (maps in sorted key order, as Go does), ``$`` is the root inside;
 - pipelines of ``.Values.a.b``, ``.Release.Name|Namespace|Service``, ``.Chart.Name|Version|AppVersion``,
   ``.``, ``$``, ``$var``, string and integer literals, ``.Files.Glob "pat"`` and ``$.Files.Get $path``,
-  and the functions ``include``, ``toYaml``, ``nindent``, ``indent``, ``quote``, ``not``.
+  and the functions ``include``, ``toYaml``, ``nindent``, ``indent``, ``quote``, ``not``, and Sprig's
+  ``prepend LIST VALUE`` (a new list, VALUE first) and ``uniq LIST`` (first occurrences, in order),
+  both of which refuse anything but a list, as Sprig's errors do (``.Release.Namespace | prepend
+  .Values.list | uniq``: the release namespace plus a values list, without repeats).
 
 Deliberate limits (all raise :class:`Unsupported` or :class:`RenderError`, never guess):
 
@@ -271,6 +274,22 @@ def _quote(value: Any, where: str) -> str:
     return json.dumps(text)
 
 
+def _prepend(where: str, seq: Any, value: Any) -> list[Any]:
+    if not isinstance(seq, list):
+        raise RenderError(f"{where}: prepend of {type(seq).__name__}: Sprig's prepend takes a list")
+    return [value, *seq]
+
+
+def _uniq(where: str, seq: Any) -> list[Any]:
+    if not isinstance(seq, list):
+        raise RenderError(f"{where}: uniq of {type(seq).__name__}: Sprig's uniq takes a list")
+    out: list[Any] = []
+    for item in seq:
+        if not any(type(seen) is type(item) and seen == item for seen in out):  # Sprig: reflect.DeepEqual
+            out.append(item)
+    return out
+
+
 def _truthy(value: Any) -> bool:
     return not (value is None or value is False or value == 0 or value in ("", [], {}))
 
@@ -285,6 +304,8 @@ class _Renderer:
             "indent": (2, lambda w, n, s: _indent(n, s, w)),
             "quote": (1, lambda w, v: _quote(v, w)),
             "not": (1, lambda w, v: not _truthy(v)),
+            "prepend": (2, _prepend),
+            "uniq": (1, _uniq),
         }
 
     def _include(self, where: str, name: Any, data: Any) -> str:

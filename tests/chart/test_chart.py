@@ -21,8 +21,15 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator, Draft202012Validator
 
+from polyflow_argo.cli import main as cli_main
 from polyflow_argo.emit import to_yaml
-from polyflow_argo.plugin.manifest import DEFAULT_IMAGE, PORT, plugin_configmap
+from polyflow_argo.plugin.manifest import (
+    DEFAULT_IMAGE,
+    PORT,
+    S3_SECRET_KEYS,
+    SERVICE_ACCOUNT,
+    plugin_configmap,
+)
 from polyflow_argo.registry import load_registries
 from polyflow_argo.registry.build import build_registry
 from tests.chart.helmlite import Rendered, RenderError, coalesce, render_chart, schema_errors
@@ -32,6 +39,9 @@ CHART = ROOT / "charts" / "polyflow-argo"
 K8S_VERSION = "1.34"
 RELEASE, NAMESPACE = "polyflow", "polyflow"
 ARGO_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate")
+KUBE_EVENTS_NAMESPACES = ["ml-a", "ml-b"]
+KUBE_EVENTS_RULES = [{"apiGroups": ["batch"], "resources": ["jobs"]},
+                     {"apiGroups": ["", "apps"], "resources": ["configmaps", "deployments/status"]}]
 
 
 def _registry(cluster_scope: bool) -> list[dict[str, Any]]:
@@ -43,7 +53,8 @@ def _registry(cluster_scope: bool) -> list[dict[str, Any]]:
 def _everything_values() -> dict[str, Any]:
     """Values that turn every option on (the registry templates are built from examples/registry)."""
     return {
-        "workflow": {"serviceAccount": {"annotations": {"iam.gke.io/gcp-service-account": "wf@p.iam.gserviceaccount.com"}}},
+        "workflow": {"serviceAccount": {"annotations": {"iam.gke.io/gcp-service-account": "wf@p.iam.gserviceaccount.com"}},
+                     "rbac": {"trainingJobs": True}},
         "submitter": {
             "serviceAccount": {"annotations": {"polyflow.io/owner": "ci"}},
             "rbac": {"clusterScope": True, "publishRegistry": True},
@@ -53,7 +64,8 @@ def _everything_values() -> dict[str, Any]:
             ],
         },
         "plugin": {"image": {"repository": "registry.example.com/polyflow/plugin", "tag": "ci", "pullPolicy": "Never"},
-                   "port": 4356},
+                   "port": 4356, "s3Secret": "s3-credentials", "kubeEvents": True,
+                   "kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES, "kubeEventsRules": KUBE_EVENTS_RULES},
         "registry": {"templates": _registry(False) + _registry(True)},
     }
 
@@ -75,6 +87,18 @@ WORKFLOW_RULES = {
     ("argoproj.io", "workflowtasksets", "watch"),
     ("argoproj.io", "workflowtasksets/status", "patch"),  # agent: node results
 }
+# workflow.rbac.trainingJobs: Argo's resource template (action: create) runs `kubectl create -f` then polls
+# the job with a plain GET (workflow/executor/resource.go); no list, watch, patch or delete.
+TRAINING_JOB_RULES = {("kubeflow.org", r, v) for r in ("tfjobs", "pytorchjobs", "mpijobs") for v in ("create", "get")}
+# plugin.kubeEvents: the plugin sidecar's own account (docs/plugin.md, "Credentials and RBAC for k8s and
+# pipeline"): pipeline events get a Workflow by name or list them by label; k8s events only get.
+PLUGIN_RULES = {
+    ("argoproj.io", "workflows", "get"),  # pipeline event with `name`
+    ("argoproj.io", "workflows", "list"),  # pipeline event with `pipeline` (by label)
+}
+PLUGIN_USER_RULES = {("batch", "jobs", "get"), ("", "configmaps", "get"), ("", "deployments/status", "get"),
+                     ("apps", "configmaps", "get"), ("apps", "deployments/status", "get")}  # KUBE_EVENTS_RULES
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "*"}
 SUBMITTER_RULES = {
     ("argoproj.io", "workflows", "create"),  # submit, create --dry-run=server
     ("argoproj.io", "workflows", "get"),  # watch, logs, approve
@@ -151,6 +175,25 @@ BAD_VALUES = [
     ("registry-kind", {"registry": {"templates": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
                                                      "metadata": {"name": "x"}, "spec": {"templates": []}}]}},
      "registry.templates.0.kind: 'Workflow' is not one of ['WorkflowTemplate', 'ClusterWorkflowTemplate']"),
+    ("training-jobs-type", {"workflow": {"rbac": {"trainingJobs": "yes"}}},
+     "workflow.rbac.trainingJobs: 'yes' is not of type 'boolean'"),
+    ("s3-secret-name", {"plugin": {"s3Secret": "S3_Creds"}}, "plugin.s3Secret: 'S3_Creds' does not match"),
+    ("s3-secret-type", {"plugin": {"s3Secret": False}}, "plugin.s3Secret: False is not of type 'string'"),
+    ("kube-events-type", {"plugin": {"kubeEvents": "true"}}, "plugin.kubeEvents: 'true' is not of type 'boolean'"),
+    ("kube-events-namespace", {"plugin": {"kubeEventsNamespaces": ["ML"]}},
+     "plugin.kubeEventsNamespaces.0: 'ML' does not match"),
+    ("kube-events-namespace-twice", {"plugin": {"kubeEventsNamespaces": ["ml", "ml"]}},
+     "plugin.kubeEventsNamespaces: ['ml', 'ml'] has non-unique elements"),
+    ("kube-events-rule-verbs", {"plugin": {"kubeEventsRules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}]}},
+     "plugin.kubeEventsRules.0: Additional properties are not allowed ('verbs' was unexpected)"),
+    ("kube-events-rule-wildcard", {"plugin": {"kubeEventsRules": [{"apiGroups": ["*"], "resources": ["jobs"]}]}},
+     "plugin.kubeEventsRules.0.apiGroups.0: '*' does not match"),
+    ("kube-events-rule-all-resources", {"plugin": {"kubeEventsRules": [{"apiGroups": ["batch"], "resources": ["*"]}]}},
+     "plugin.kubeEventsRules.0.resources.0: '*' does not match"),
+    ("kube-events-rule-empty", {"plugin": {"kubeEventsRules": [{"apiGroups": ["batch"], "resources": []}]}},
+     "plugin.kubeEventsRules.0.resources: [] should be non-empty"),
+    ("kube-events-rule-missing", {"plugin": {"kubeEventsRules": [{"resources": ["jobs"]}]}},
+     "plugin.kubeEventsRules.0: 'apiGroups' is a required property"),
 ]
 
 
@@ -233,6 +276,17 @@ def test_default_render_is_exactly_these_objects(default: Rendered) -> None:
     assert all(d["metadata"]["namespace"] == NAMESPACE for d in default.manifests())
 
 
+def _located(rendered: Rendered) -> list[tuple[str, str, str]]:
+    """(kind, namespace or "", name) of every object, sorted, repeats kept."""
+    return sorted((d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in rendered.manifests())
+
+
+def _plugin_account_names(namespaces: list[str]) -> list[tuple[str, str, str]]:
+    return [(kind, ns, name) for ns in namespaces for kind, name in (
+        ("ServiceAccount", "polyflow-executor-plugin"), ("Secret", "polyflow-executor-plugin.service-account-token"),
+        ("Role", "polyflow-executor-plugin"), ("RoleBinding", "polyflow-executor-plugin"))]
+
+
 def test_everything_render(everything: Rendered) -> None:
     registry = {(d["kind"], d["metadata"]["name"]) for d in _everything_values()["registry"]["templates"]}
     assert len(registry) == 6
@@ -244,7 +298,22 @@ def test_everything_render(everything: Rendered) -> None:
         ("ClusterRole", "polyflow-polyflow-submitter"),
         ("ClusterRoleBinding", "polyflow-polyflow-submitter"),
         ("ConfigMap", "polyflow-executor-plugin"),
+        ("ServiceAccount", "polyflow-executor-plugin"),
+        ("Secret", "polyflow-executor-plugin.service-account-token"),
+        ("Role", "polyflow-executor-plugin"),
+        ("RoleBinding", "polyflow-executor-plugin"),
     }
+    located = [o for o in _located(everything) if o[0] not in ARGO_KINDS]
+    assert located == sorted([
+        ("ServiceAccount", NAMESPACE, "polyflow-workflow"),
+        ("Role", NAMESPACE, "polyflow-workflow"),
+        ("RoleBinding", NAMESPACE, "polyflow-workflow"),
+        ("ServiceAccount", NAMESPACE, "polyflow-submitter"),
+        ("ClusterRole", "", "polyflow-polyflow-submitter"),
+        ("ClusterRoleBinding", "", "polyflow-polyflow-submitter"),
+        ("ConfigMap", NAMESPACE, "polyflow-executor-plugin"),
+        *_plugin_account_names([NAMESPACE, *KUBE_EVENTS_NAMESPACES]),
+    ])
     rendered = [d for d in everything.manifests() if d["kind"] in ARGO_KINDS]
     assert rendered == _everything_values()["registry"]["templates"]  # installed exactly as built
     sa = {d["metadata"]["name"]: d for d in _by_kind(everything, "ServiceAccount")}
@@ -265,11 +334,11 @@ def _validate_k8s(docs: list[dict[str, Any]]) -> None:
         kv.validate(doc, K8S_VERSION, strict=True)  # raises kubernetes_validate.ValidationError
 
 
-@pytest.mark.parametrize("which", ["default", "everything"])
-def test_kubernetes_objects_validate(which: str, request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(("which", "count"), [("default", 7), ("everything", 7 + 4 * 3)])
+def test_kubernetes_objects_validate(which: str, count: int, request: pytest.FixtureRequest) -> None:
     rendered: Rendered = request.getfixturevalue(which)
     docs = [d for d in rendered.manifests() if d["kind"] not in ARGO_KINDS]
-    assert len(docs) == 7
+    assert len(docs) == count
     _validate_k8s(docs)
 
 
@@ -321,15 +390,57 @@ def test_labels(everything: Rendered) -> None:
 # --- the plugin ConfigMap ---------------------------------------------------------------------
 
 
-def test_plugin_configmap_is_what_plugin_manifest_prints(default: Rendered) -> None:
-    rendered = _one(default, "ConfigMap")
-    expected = plugin_configmap(namespace=NAMESPACE)
+def _assert_same_configmap(rendered: dict[str, Any], expected: dict[str, Any]) -> None:
+    """The chart's ConfigMap is `plugin manifest`'s, plus the chart's standard labels."""
     assert rendered["metadata"]["labels"] == {**expected["metadata"]["labels"], **STANDARD_LABELS}
     assert {k: v for k, v in rendered["metadata"].items() if k != "labels"} == \
         {k: v for k, v in expected["metadata"].items() if k != "labels"}
     assert rendered["data"].keys() == expected["data"].keys()
-    assert rendered["data"]["sidecar.automountServiceAccountToken"] == "false"
+    assert rendered["data"]["sidecar.automountServiceAccountToken"] == expected["data"]["sidecar.automountServiceAccountToken"]
     assert yaml.safe_load(rendered["data"]["sidecar.container"]) == yaml.safe_load(expected["data"]["sidecar.container"])
+
+
+def test_plugin_configmap_is_what_plugin_manifest_prints(default: Rendered) -> None:
+    rendered = _one(default, "ConfigMap")
+    _assert_same_configmap(rendered, plugin_configmap(namespace=NAMESPACE))
+    assert rendered["data"]["sidecar.automountServiceAccountToken"] == "false"
+    assert "env" not in yaml.safe_load(rendered["data"]["sidecar.container"])
+
+
+MANIFEST_OPTIONS = [
+    ("s3-secret", {"s3Secret": "s3-credentials"}, ["--s3-secret", "s3-credentials"]),
+    ("kube-events", {"kubeEvents": True}, ["--kube-events"]),
+    ("both", {"s3Secret": "minio.creds", "kubeEvents": True}, ["--s3-secret", "minio.creds", "--kube-events"]),
+]
+
+
+@pytest.mark.parametrize(("plugin", "flags"), [(p, f) for _, p, f in MANIFEST_OPTIONS], ids=[i for i, *_ in MANIFEST_OPTIONS])
+def test_plugin_configmap_options_are_what_plugin_manifest_prints(plugin: dict[str, Any], flags: list[str],
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    rendered = _one(render_chart(CHART, {"plugin": plugin}, release=RELEASE, namespace=NAMESPACE), "ConfigMap")
+    # the CLI's own output, `polyflow-argo plugin manifest -n NS FLAGS`, parsed
+    capsys.readouterr()
+    assert cli_main(["plugin", "manifest", "-n", NAMESPACE, *flags]) == 0
+    (printed,) = list(yaml.safe_load_all(capsys.readouterr().out))
+    _assert_same_configmap(rendered, printed)
+    # and the function behind it, with the same options
+    _assert_same_configmap(rendered, plugin_configmap(namespace=NAMESPACE, s3_secret=plugin.get("s3Secret"),
+                                                      kube_events=plugin.get("kubeEvents", False)))
+    container = yaml.safe_load(rendered["data"]["sidecar.container"])
+    if "s3Secret" in plugin:
+        assert [e["name"] for e in container["env"]] == list(S3_SECRET_KEYS)
+        assert all(e["valueFrom"] == {"secretKeyRef": {"name": plugin["s3Secret"], "key": e["name"], "optional": True}}
+                   for e in container["env"])
+    else:
+        assert "env" not in container
+    assert rendered["data"]["sidecar.automountServiceAccountToken"] == ("true" if plugin.get("kubeEvents") else "false")
+
+
+def test_s3_secret_adds_nothing_else(default: Rendered) -> None:
+    rendered = render_chart(CHART, {"plugin": {"s3Secret": "s3-credentials"}}, release=RELEASE, namespace=NAMESPACE)
+    assert _located(rendered) == _located(default)  # the chart never creates the credentials Secret
+    assert [d for d in rendered.manifests() if d["kind"] != "ConfigMap"] == \
+        [d for d in default.manifests() if d["kind"] != "ConfigMap"]
 
 
 def test_plugin_configmap_takes_image_port_and_resources_from_values() -> None:
@@ -352,6 +463,101 @@ def test_workflow_role_is_the_least_set(default: Rendered) -> None:
     binding = next(d for d in _by_kind(default, "RoleBinding") if d["metadata"]["name"] == "polyflow-workflow")
     assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "polyflow-workflow"}
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "polyflow-workflow", "namespace": NAMESPACE}]
+
+
+def test_training_jobs_default_off(default: Rendered) -> None:
+    role = next(d for d in _by_kind(default, "Role") if d["metadata"]["name"] == "polyflow-workflow")
+    assert not any(g == "kubeflow.org" for g, _, _ in _rules(role))
+
+
+def test_training_jobs_add_exactly_create_and_get(default: Rendered) -> None:
+    rendered = render_chart(CHART, {"workflow": {"rbac": {"trainingJobs": True}}}, release=RELEASE, namespace=NAMESPACE)
+    assert _located(rendered) == _located(default)  # the same objects, one more rule
+    role = next(d for d in _by_kind(rendered, "Role") if d["metadata"]["name"] == "polyflow-workflow")
+    assert _rules(role) == WORKFLOW_RULES | TRAINING_JOB_RULES
+    assert role["rules"][-1] == {"apiGroups": ["kubeflow.org"], "resources": ["tfjobs", "pytorchjobs", "mpijobs"],
+                                 "verbs": ["create", "get"]}
+    _validate_k8s([role])
+
+
+def test_training_job_kinds_are_the_ones_distributed_emits() -> None:
+    """The resources are the plurals Argo derives from the kinds docs/distributed.md emits (lower-case + s)."""
+    text = (ROOT / "docs" / "distributed.md").read_text()
+    kinds = [k for k in ("TFJob", "PyTorchJob", "MPIJob") if f"`{k}`" in text]
+    assert kinds == ["TFJob", "PyTorchJob", "MPIJob"] and "kubeflow.org/v1" in text
+    assert sorted(r for _, r, _ in TRAINING_JOB_RULES) == sorted(2 * [k.lower() + "s" for k in kinds])
+
+
+def _plugin_account_objects(namespace: str, extra_rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    labels = {**STANDARD_LABELS, "app.kubernetes.io/component": "executor-plugin"}
+    name = f"{RELEASE}-executor-plugin"
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace, "labels": labels}},
+        {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+         "metadata": {"name": f"{SERVICE_ACCOUNT}.service-account-token", "namespace": namespace, "labels": labels,
+                      "annotations": {"kubernetes.io/service-account.name": SERVICE_ACCOUNT}}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": {"name": name, "namespace": namespace, "labels": labels},
+         "rules": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list"]},
+                   *({**rule, "verbs": ["get"]} for rule in extra_rules)]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": {"name": name, "namespace": namespace, "labels": labels},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+         "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}]},
+    ]
+
+
+def _plugin_accounts(rendered: Rendered) -> list[dict[str, Any]]:
+    return [d for d in rendered.manifests()
+            if d["metadata"]["labels"].get("app.kubernetes.io/component") == "executor-plugin" and d["kind"] != "ConfigMap"]
+
+
+def test_kube_events_default_off(default: Rendered) -> None:
+    assert _plugin_accounts(default) == []
+    assert default.files["templates/plugin-kube-events.yaml"].strip() == ""
+    # rules and namespaces alone change nothing while kubeEvents is false
+    rendered = render_chart(CHART, {"plugin": {"kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES,
+                                               "kubeEventsRules": KUBE_EVENTS_RULES}}, release=RELEASE, namespace=NAMESPACE)
+    assert rendered.manifests() == default.manifests()
+
+
+def test_kube_events_release_namespace_objects(default: Rendered) -> None:
+    rendered = render_chart(CHART, {"plugin": {"kubeEvents": True}}, release=RELEASE, namespace=NAMESPACE)
+    accounts = _plugin_accounts(rendered)
+    assert accounts == _plugin_account_objects(NAMESPACE, [])
+    assert SERVICE_ACCOUNT == "polyflow-executor-plugin"  # the name Argo mounts: <plugin>-executor-plugin
+    assert _rules(accounts[2]) == PLUGIN_RULES
+    assert _located(rendered) == sorted(_located(default) + _plugin_account_names([NAMESPACE]))
+    _validate_k8s(accounts)
+
+
+def test_kube_events_namespaces_and_rules() -> None:
+    rendered = render_chart(CHART, {"plugin": {"kubeEvents": True, "kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES,
+                                               "kubeEventsRules": KUBE_EVENTS_RULES}}, release=RELEASE, namespace=NAMESPACE)
+    accounts = _plugin_accounts(rendered)
+    assert accounts == [d for ns in (NAMESPACE, *KUBE_EVENTS_NAMESPACES) for d in _plugin_account_objects(ns, KUBE_EVENTS_RULES)]
+    for role in _by_kind(rendered, "Role"):
+        if role["metadata"]["name"] == "polyflow-executor-plugin":
+            assert _rules(role) == PLUGIN_RULES | PLUGIN_USER_RULES
+            assert not any(v in WRITE_VERBS | {"watch"} for _, _, v in _rules(role))  # read only: get and list
+    _validate_k8s(accounts)
+
+
+def test_kube_events_namespaces_are_not_repeated() -> None:
+    """The release namespace, also listed in kubeEventsNamespaces, gets its objects once (`uniq`)."""
+    rendered = render_chart(CHART, {"plugin": {"kubeEvents": True, "kubeEventsNamespaces": ["ml-a", NAMESPACE]}},
+                            release=RELEASE, namespace=NAMESPACE)
+    assert [(d["kind"], d["metadata"]["namespace"]) for d in _plugin_accounts(rendered)] == \
+        [(k, ns) for k, ns, _ in _plugin_account_names([NAMESPACE, "ml-a"])]
+
+
+def test_kube_events_without_the_configmap() -> None:
+    """plugin.enabled false (the ConfigMap lives in the controller's namespace): the account is still made here."""
+    rendered = render_chart(CHART, {"plugin": {"enabled": False, "kubeEvents": True}}, release=RELEASE, namespace="ml")
+    assert _by_kind(rendered, "ConfigMap") == []
+    assert [(d["kind"], d["metadata"]["namespace"]) for d in _plugin_accounts(rendered)] == \
+        [("ServiceAccount", "ml"), ("Secret", "ml"), ("Role", "ml"), ("RoleBinding", "ml")]
 
 
 @pytest.mark.parametrize(("rbac", "kind", "expected"), [
@@ -402,6 +608,9 @@ def test_notes(default: Rendered, everything: Rendered) -> None:
     assert "ConfigMap polyflow-executor-plugin (ghcr.io/polyflow-argo/executor-plugin:0.1.0)" in default.notes
     assert "the ClusterRole polyflow-polyflow-submitter\n" in everything.notes
     assert "{{" not in default.notes + everything.notes
+    for text in ("Kubeflow", "s3-credentials", "polyflow-executor-plugin (Role", "kubeEventsRules"):
+        assert text not in default.notes and text in everything.notes, text
+    assert "in: polyflow ml-a ml-b\n" in everything.notes
 
 
 # --- the CI workflow that runs real helm ------------------------------------------------------------

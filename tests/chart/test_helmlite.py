@@ -10,7 +10,8 @@ import pytest
 from tests.chart.helmlite import RenderError, Unsupported, coalesce, render_string
 
 VALUES = {"n": 3, "s": "a b", "on": True, "off": False, "empty": "", "m": {"b": 2, "a": [1, "x"]},
-          "l": ["p", "q"], "el": [], "none": None, "f": 1.5, "big": 1000000}
+          "l": ["p", "q"], "el": [], "none": None, "f": 1.5, "big": 1000000, "dup": ["ns", "p", "ns", "q", "p"],
+          "mixed": [1, True, 1]}
 
 RENDERS = [
     ("field", "x: {{ .Values.n }}", "x: 3"),
@@ -30,6 +31,12 @@ RENDERS = [
     ("range-root", "{{ range .Values.l }}{{ $.Values.n }}{{ end }}", "33"),
     ("range-empty", "{{ range .Values.el }}x{{ end }}.", "."),
     ("include", '{{ include "t" . | nindent 2 }}', "\n  name: r"),
+    ("prepend", "{{ range .Values.s | prepend .Values.l }}[{{ . }}]{{ end }}", "[a b][p][q]"),
+    ("prepend-empty", "{{ range .Values.s | prepend .Values.el }}[{{ . }}]{{ end }}", "[a b]"),
+    ("uniq-keeps-first", "{{ range uniq .Values.dup }}[{{ . }}]{{ end }}", "[ns][p][q]"),
+    ("uniq-deep-equal", "{{ range uniq .Values.mixed }}[{{ . }}]{{ end }}", "[1][true]"),
+    ("namespaces", "{{ range $ns := .Release.Namespace | prepend .Values.dup | uniq }}{{ $ns }};{{ end }}", "ns;p;q;"),
+    ("range-var-root", "{{ range $v := uniq .Values.l }}{{ $v }}{{ $.Release.Name }}{{ end }}", "prqr"),
 ]
 
 
@@ -62,6 +69,11 @@ REFUSED: list[tuple[str, str, type[Exception], str]] = [
     ("unclosed-action", "{{ .Values.n", RenderError, "unclosed action"),
     ("arity", "{{ nindent .Values.s }}", RenderError, "nindent takes 2 arguments"),
     ("field-after-pipe", "{{ .Values.s | .Values.n }}", Unsupported, "only functions may follow a pipe"),
+    ("prepend-string", "{{ range .Values.n | prepend .Values.s }}{{ end }}", RenderError, "prepend of str"),
+    ("prepend-null", "{{ range .Values.n | prepend .Values.none }}{{ end }}", RenderError, "prepend of NoneType"),
+    ("uniq-map", "{{ range uniq .Values.m }}{{ end }}", RenderError, "uniq of dict"),
+    ("print-list", "{{ uniq .Values.l }}", RenderError, "cannot print list"),
+    ("prepend-arity", "{{ prepend .Values.l }}", RenderError, "prepend takes 2 arguments"),
 ]
 
 
