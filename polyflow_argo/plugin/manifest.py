@@ -61,7 +61,7 @@ def plugin_configmap(image: str = DEFAULT_IMAGE, namespace: str | None = None, *
             "app.kubernetes.io/name": "polyflow-argo",
             "app.kubernetes.io/component": "executor-plugin",
         },
-        "annotations": {"workflows.argoproj.io/description": "polyflow-argo events: time, http"},
+        "annotations": {"workflows.argoproj.io/description": "polyflow-argo events: time, http, s3, k8s, pipeline"},
     }
     if namespace:
         meta["namespace"] = namespace
