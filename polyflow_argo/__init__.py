@@ -5,6 +5,7 @@ Public API::
     import polyflow_argo
     pipeline = polyflow_argo.load("pipeline.yaml")      # spec.Pipeline, or raises PolyflowError
     manifests = polyflow_argo.compile(pipeline)         # list of Argo manifest dicts
+    client = polyflow_argo.Client(namespace="ml")       # the cluster commands (docs/cluster.md)
 
 The names are imported on first use (PEP 562), so ``import polyflow_argo.cli`` does not pay for
 pydantic before the command line is parsed.
@@ -14,10 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["CompileOptions", "Diagnostic", "PolyflowError", "Span", "compile", "lint", "load"]
+__all__ = ["Client", "CompileOptions", "Diagnostic", "PolyflowError", "Span", "compile", "lint", "load"]
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Client": "cluster.client",
     "compile": "compiler",
     "lint": "compiler",
     "load": "compiler",
@@ -28,6 +30,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .cluster.client import Client
     from .compiler import compile, lint, load
     from .errors import Diagnostic, PolyflowError, Span
     from .translate.context import CompileOptions

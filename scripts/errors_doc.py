@@ -17,6 +17,7 @@ STAGES = {
     "3": "resolve (graph, templates, params, schedule)",
     "4": "translate (Argo)",
     "5": "output",
+    "6": "cluster (submit, watch, ...)",
 }
 CODE = re.compile(r"""["'](PF\d{3})["']""")
 

@@ -24,6 +24,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser (also used by golden files to parse their ``# args:`` line)."""
+    from . import cluster as cluster_cmd
     from . import compile as compile_cmd
     from . import lint as lint_cmd
     from . import lock as lock_cmd
@@ -40,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (compile_cmd, lint_cmd, lock_cmd, plugin_cmd, registry_cmd, schedule_cmd, schema_cmd):
+    for module in (compile_cmd, cluster_cmd, lint_cmd, lock_cmd, plugin_cmd, registry_cmd, schedule_cmd, schema_cmd):
         module.register(sub)
     return parser
 

@@ -32,6 +32,21 @@ def register(sub: Any) -> None:
     build.add_argument("--argo-version", choices=("3.5", "3.6", "3.7", "4"), default="4", help="Argo release")
     build.set_defaults(handler=run_build)
 
+    from .cluster import add_cluster_options, run_registry_push
+
+    push = rsub.add_parser(
+        "push",
+        help="build the templates and apply them to the cluster",
+        description="`registry build`, then server-side apply of every WorkflowTemplate (ClusterWorkflowTemplate "
+        "with --cluster-scope): idempotent, so pushing an unchanged registry changes nothing.",
+    )
+    push.add_argument("dirs", nargs="+", metavar="DIR", help="registry directories")
+    push.add_argument("--cluster-scope", action="store_true", help="push ClusterWorkflowTemplates")
+    push.add_argument("--argo-version", choices=("3.5", "3.6", "3.7", "4"), default="4", help="Argo release")
+    push.add_argument("--dry-run", choices=("client", "server"), help="as for submit")
+    add_cluster_options(push)
+    push.set_defaults(handler=run_registry_push)
+
     lst = rsub.add_parser("list", help="list the actions and events of the registries",
                           description="List actions and events: --registry DIRs, then POLYFLOW_REGISTRY.")
     lst.add_argument("--registry", action="append", default=[], metavar="DIR", help="registry directory")

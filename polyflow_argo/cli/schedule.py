@@ -49,6 +49,19 @@ def register(sub: Any) -> None:
     nxt.add_argument("--allow-every-drift", action="store_true", help="as for compile")
     nxt.set_defaults(handler=run_next)
 
+    from .cluster import add_cluster_options, run_schedule_clear
+
+    clear = ssub.add_parser(
+        "clear",
+        help="let a CronWorkflow stopped by depends_on_past run again",
+        description="After a failed run, depends_on_past stops the CronWorkflow (status.phase Stopped, label "
+        "cronworkflows.argoproj.io/completed=true). Once the cause is fixed, clear sets status.failed to 0 and "
+        "status.phase to Active and removes the label, so it runs on its schedule again (docs/schedules.md).",
+    )
+    clear.add_argument("name", metavar="NAME", help="CronWorkflow name")
+    add_cluster_options(clear)
+    clear.set_defaults(handler=run_schedule_clear)
+
     bf = sub.add_parser(
         "backfill",
         help="emit one Workflow per scheduled instant of a past window",
@@ -64,6 +77,9 @@ def register(sub: Any) -> None:
     bf.add_argument("--out", metavar="DIR", help="write one file per Workflow into DIR (atomically)")
     bf.add_argument("--name", help="base name of the runs (default: the pipeline name)")
     bf.add_argument("--namespace", "-n", help="metadata.namespace of every object")
+    bf.add_argument("--submit", action="store_true",
+                    help="create the runs on the cluster, in order (a run that exists already is skipped)")
+    add_cluster_options(bf, namespace=False)
     bf.set_defaults(handler=run_backfill)
 
 
@@ -154,6 +170,10 @@ def run_backfill(args: argparse.Namespace) -> int:
     docs, warnings = backfill(list(args.files), args.start, args.end, _options(args))
     if warnings and not args.no_warnings:
         print(render_text(warnings), file=sys.stderr)
+    if getattr(args, "submit", False):
+        from .cluster import submit_backfill
+
+        return submit_backfill(args, docs)
     if args.out:
         out = Path(args.out)
         for doc in docs:
