@@ -51,6 +51,8 @@ def backfill_workflows(ctx: TranslateContext, instants: list[datetime]) -> list[
         meta = {"name": name, **meta}
         meta["labels"]["polyflow.io/backfill"] = "true"
         meta["annotations"][SCHEDULED_ANNOTATION] = rfc3339(t)
+        if built.renamed:  # watch/logs/approve map task names back to op names
+            meta["annotations"]["polyflow.io/op-names"] = json.dumps(built.renamed, sort_keys=True)
         spec = copy.deepcopy(built.spec)
         entrypoint = spec.pop("entrypoint")
         params = {"parameters": [{"name": SCHEDULED_TIME, "value": rfc3339(t)}]}

@@ -140,7 +140,9 @@ def cron_workflow(ctx: TranslateContext) -> list[dict[str, Any]]:
     child_meta = {
         "labels": dict(meta["labels"]),
         "annotations": {
-            k: v for k, v in meta["annotations"].items() if k.startswith("workflows.argoproj.io/")
+            k: v
+            for k, v in meta["annotations"].items()
+            if k.startswith("workflows.argoproj.io/") or k == "polyflow.io/op-names"  # watch/logs show op names
         },
     }
     spec["workflowMetadata"] = child_meta

@@ -176,3 +176,27 @@ def test_plans_for_each_interval_shape() -> None:
     assert p(7 * 86400) == (("20 21 * * 1",), False)  # 2019-06-24 is a Monday
     assert p(7 * 3600) == (("20 * * * *",), True)
     assert p(30 * 86400) == (("20 21 * * *",), True)
+
+
+RENAMED = """\
+version: 1
+kind: pipeline
+name: nightly
+schedule: {kind: cron, cron: '0 3 * * *'}
+ops:
+  - {name: Train_Model, template: {name: t}}
+templates:
+  - {kind: job, name: t, build: {image: 'python:3.11'}, run: {cmd: 'true'}}
+"""
+
+
+def test_scheduled_and_backfilled_runs_carry_the_op_names() -> None:
+    """watch/logs/approve read `polyflow.io/op-names` from the run itself to show the names the user wrote."""
+    (cron,) = polyflow_argo.compile(RENAMED)
+    child = cron["spec"]["workflowMetadata"]["annotations"]
+    assert child["polyflow.io/op-names"] == '{"train-model": "Train_Model"}'
+    runs, _ = polyflow_argo.compiler.backfill(
+        RENAMED, start=datetime(2026, 1, 1, tzinfo=timezone.utc), end=datetime(2026, 1, 2, 12, tzinfo=timezone.utc)
+    )
+    assert len(runs) == 2
+    assert all(r["metadata"]["annotations"]["polyflow.io/op-names"] == '{"train-model": "Train_Model"}' for r in runs)
