@@ -25,6 +25,7 @@ from .retry import retry_strategy
 from .templates import (
     OP_PARAM,
     container_env,
+    env_from,
     merged_environment,
     param_name_ok,
     placement,
@@ -333,11 +334,9 @@ def _container_env(
             env_vars.append({"name": var, "value": value})
     if env_vars:
         out["env"] = env_vars
-    env_from = [{"secretRef": {"name": s}} for s in env.get("secret_refs") or []]
-    refs = env.get("config_map_refs") or env.get("configmap_refs") or []
-    env_from += [{"configMapRef": {"name": c}} for c in refs]
-    if env_from:
-        out["envFrom"] = env_from
+    refs = env_from(env)
+    if refs:
+        out["envFrom"] = refs
     return out
 
 

@@ -127,11 +127,9 @@ def container_template(
         env_vars.append({"name": "POLYFLOW_SCHEDULED_TIME", "value": "{{workflow.scheduledTime}}"})
     if env_vars:
         container["env"] = env_vars
-    env_from = [{"secretRef": {"name": s}} for s in env.get("secret_refs") or []]
-    refs = env.get("config_map_refs") or env.get("configmap_refs") or []
-    env_from += [{"configMapRef": {"name": c}} for c in refs]
-    if env_from:
-        container["envFrom"] = env_from
+    refs = env_from(env)
+    if refs:
+        container["envFrom"] = refs
     res = resources(env, resource_names(ctx))
     if res:
         container["resources"] = res
@@ -220,6 +218,13 @@ def volume_refs(
                 claim["readOnly"] = True
             out.append(({"name": volume, "persistentVolumeClaim": claim}, mount))
     return out if ok else None
+
+
+def env_from(env: dict[str, Any]) -> list[dict[str, Any]]:
+    """``secret_refs`` and ``config_map_refs`` (or its alias ``configmap_refs``) → ``envFrom``."""
+    out: list[dict[str, Any]] = [{"secretRef": {"name": s}} for s in env.get("secret_refs") or []]
+    refs = env.get("config_map_refs") or env.get("configmap_refs") or []
+    return out + [{"configMapRef": {"name": c}} for c in refs]
 
 
 def pod_metadata(settings: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,8 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +37,6 @@ template:
   build: {image: 'alpine:3.10'}
   run: {cmd: 'echo {{ text }}'}
 """
-
-
-@pytest.fixture
-def api_double() -> Iterator[ApiDouble]:
-    """As tests/cluster/conftest.py's: the double with namespaces default, argo and ml; no thread left."""
-    double = ApiDouble(namespaces=("default", "argo", NS), max_watch_seconds=10.0).start()
-    try:
-        yield double
-    finally:
-        double.stop()
-        left = [t.name for t in threading.enumerate()
-                if t.name.startswith("apidouble") or "process_request_thread" in t.name]
-        assert not left, f"threads left running after stop(): {left}"
-
-
-@pytest.fixture
-def kubeconfig(api_double: ApiDouble, tmp_path: Path) -> Path:
-    return api_double.kubeconfig(tmp_path / "kubeconfig", namespace=NS)
 
 
 def _env(kubeconfig: Path | None, extra: dict[str, str] | None) -> dict[str, str]:

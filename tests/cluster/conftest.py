@@ -6,7 +6,6 @@ Every fixture closes what it opens; ``api_double`` fails the test if a server th
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,27 +13,7 @@ from typing import Any
 import pytest
 
 from tests.apidouble import ApiDouble
-
-NAMESPACE = "ml"
-
-
-@pytest.fixture
-def api_double() -> Iterator[ApiDouble]:
-    """Kubernetes API + Argo Server double with namespaces default, argo and ml; streams end within 10 s."""
-    double = ApiDouble(namespaces=("default", "argo", NAMESPACE), max_watch_seconds=10.0).start()
-    try:
-        yield double
-    finally:
-        double.stop()
-        left = [t.name for t in threading.enumerate()
-                if t.name.startswith("apidouble") or "process_request_thread" in t.name]
-        assert not left, f"threads left running after stop(): {left}"
-
-
-@pytest.fixture
-def kubeconfig(api_double: ApiDouble, tmp_path: Path) -> Path:
-    """A kubeconfig file (context ``apidouble``, namespace ``ml``, the double's bearer token)."""
-    return api_double.kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
+from tests.apidouble.fixtures import NAMESPACE  # api_double, kubeconfig: a plugin (pyproject addopts)
 
 
 @pytest.fixture

@@ -27,33 +27,13 @@ import pytest
 import yaml
 
 from polyflow_argo.plugin import events
-from polyflow_argo.plugin.server import PATH, Waits, make_handler
+from polyflow_argo.plugin.server import PATH
 from tests.apidouble import ApiDouble
-from tests.loopback import serving
+from tests.plugin.harness import TOKEN, Clock
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "plugin-token"
 NS = "ml"
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback never via a proxy
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def plugin(clock: Clock) -> Iterator[str]:
-    with serving(make_handler(lambda: TOKEN, Waits(), clock)) as base:
-        yield base
 
 
 def call(base: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -11,30 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from polyflow_argo.plugin.server import MAX_BODY, PATH, Waits, execute, make_handler
+from polyflow_argo.plugin.server import MAX_BODY, PATH, Waits, execute
+from tests.plugin.harness import TOKEN, Clock
 from tests.loopback import responder, serving
-
-TOKEN = "s3cr3t-token"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def plugin(clock: Clock) -> Iterator[str]:
-    with serving(make_handler(lambda: TOKEN, Waits(), clock)) as base:
-        yield base
-
 
 def call(base: str, body: object, token: str = TOKEN, raw: bytes | None = None) -> tuple[int, dict]:
     data = raw if raw is not None else json.dumps(body).encode()
