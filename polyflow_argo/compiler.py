@@ -181,7 +181,15 @@ def _registry(spec: Pipeline, paths: "tuple[str, ...]") -> Any:
         return None
     from .registry import load_registries, registry_paths
 
-    return load_registries(registry_paths(paths))
+    sources = [str(p) for p in registry_paths(paths)]
+    in_cluster = [s for s in sources if s.startswith(("cluster:", "cluster-scope:"))]
+    registry = load_registries([Path(s) for s in sources if s not in in_cluster])
+    if in_cluster:  # talks to the cluster only when asked to (registry/cluster.py)
+        from .registry.cluster import load_cluster_registry
+
+        for source in in_cluster:
+            load_cluster_registry(registry, source)
+    return registry
 
 
 def backfill(

@@ -280,6 +280,12 @@ class Client:
         items = self._call(self._ctx("list", "Workflow"), self.transport.list, WORKFLOW, ",".join(selector) or None)
         return sorted(items, key=lambda o: (o.get("metadata") or {}).get("creationTimestamp") or "", reverse=True)
 
+    def list_templates(self, kind: str = "WorkflowTemplate", label: str | None = None) -> list[dict[str, Any]]:
+        """WorkflowTemplates of the namespace (or ClusterWorkflowTemplates) that have ``label``, by name."""
+        k = kind_of(kind)
+        items = self._call(self._ctx("list", k.kind), self.transport.list, k, label)
+        return sorted(items, key=lambda o: (o.get("metadata") or {}).get("name") or "")
+
     def watch(self, name: str) -> Iterator[dict[str, Any]]:
         """The workflow now, then each new state, until it has finished (Succeeded, Failed or Error).
 

@@ -8,6 +8,7 @@ annotations make them listable and readable in the Argo UI.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..errors import Diagnostic, PolyflowError, TranslateError
@@ -68,7 +69,7 @@ def build_entry(entry: Entry, options: CompileOptions, cluster_scope: bool) -> t
         LABEL_VERSION: label_value(entry.version),
         "app.kubernetes.io/managed-by": "polyflow-argo",
     }
-    annotations = {"polyflow.io/ref": entry.ref}
+    annotations = {"polyflow.io/ref": entry.ref, DEFINITION: definition_text(entry)}
     if ctx.target.has(Feature.UI_ANNOTATIONS_ON_TEMPLATES):
         annotations["workflows.argoproj.io/title"] = f"{entry.kind} {entry.ref}"
         if entry.spec.description:
@@ -81,6 +82,15 @@ def build_entry(entry: Entry, options: CompileOptions, cluster_scope: bool) -> t
         spec_out["imagePullSecrets"] = built.spec["imagePullSecrets"]
     doc_out = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec_out}
     return doc_out, list(ctx.sink.items)
+
+
+DEFINITION = "polyflow.io/definition"
+"""Annotation holding the entry as written (compact JSON): compile reads in-cluster registries from it
+(registry/cluster.py), so typed inputs are checked against the published version itself."""
+
+
+def definition_text(entry: Entry) -> str:
+    return json.dumps(entry.doc.data, separators=(",", ":"), sort_keys=True, default=str)
 
 
 def build_registry(

@@ -140,9 +140,16 @@ class Registry:
 
 
 def registry_paths(explicit: tuple[str, ...] | list[str] = ()) -> list[Path]:
+    """``--registry`` values, then ``POLYFLOW_REGISTRY`` (split on the path separator; ``cluster:NS``
+    and ``cluster-scope:`` stay whole: registry/cluster.py)."""
     paths = [Path(p) for p in explicit]
-    env = os.environ.get("POLYFLOW_REGISTRY", "")
-    paths += [Path(p) for p in env.split(os.pathsep) if p]
+    parts = os.environ.get("POLYFLOW_REGISTRY", "").split(os.pathsep)
+    while parts:
+        part = parts.pop(0)
+        if part in ("cluster", "cluster-scope") and os.pathsep == ":":
+            part += ":" + (parts.pop(0) if parts else "")
+        if part:
+            paths.append(Path(part))
     return paths
 
 
