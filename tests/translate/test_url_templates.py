@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,9 +13,13 @@ import pytest
 
 import polyflow_argo
 from polyflow_argo import PolyflowError
+from polyflow_argo.cli.compile import render
+from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from tests.loopback import responder, serving
+from tests.test_golden import _expect
 
 ROOT = Path(__file__).resolve().parents[2]
+ARGO_SCHEMA = Path(os.environ.get("POLYFLOW_SHARED", ROOT.parent / "shared")) / "argo" / "argo-workflows.schema.json"
 TEMPLATE = """\
 kind: job
 name: remote-trainer
@@ -64,7 +69,7 @@ def test_unpinned_url_is_refused(project: Path, served: tuple[str, dict]) -> Non
     assert err.code == "PF326" and err.span.line == 6 and "polyflow-argo lock" in (err.hint or "")
 
 
-def test_lock_then_compile_then_offline(project: Path, served: tuple[str, dict]) -> None:
+def test_lock_then_compile_then_offline(project: Path, served: tuple[str, dict], request: pytest.FixtureRequest) -> None:
     base, files = served
     p = pipeline(project, base + "/trainer.yaml")
     res = lock(project, p)
@@ -72,6 +77,14 @@ def test_lock_then_compile_then_offline(project: Path, served: tuple[str, dict])
     assert "sha256:" in (project / "polyflow.lock").read_text()
     (wf,) = polyflow_argo.compile(p)
     assert [t["name"] for t in wf["spec"]["templates"]] == ["pipeline", "remote-trainer"]
+    text = render([wf], "yaml")
+    assert "127.0.0.1" not in text  # the content is pinned, not the address
+    # the spec hash covers the pipeline text, which holds the loopback URL and so its random port
+    text = re.sub(r"(polyflow.io/spec-hash): [0-9a-f]+", r"\1: <hash of a text with a random port>", text)
+    _expect(ROOT / "tests" / "golden" / "url" / "remote-trainer.argo.yaml", text, request)
+    assert hera_round_trip(wf) == []
+    if ARGO_SCHEMA.exists():  # ../shared beside the repo; tests/test_golden.py says so when it is absent
+        assert schema_errors(wf, ARGO_SCHEMA) == []
     files["/trainer.yaml"] = 500  # the server breaks: the pinned content comes from the cache
     (again,) = polyflow_argo.compile(p)
     assert again == wf
