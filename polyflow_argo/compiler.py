@@ -179,17 +179,9 @@ def _registry(spec: Pipeline, paths: "tuple[str, ...]") -> Any:
     """The registries, read only when an op uses an action or an event."""
     if not any(op.template.source in ("action", "event") for op in spec.op_list):
         return None
-    from .registry import load_registries, registry_paths
+    from .registry.local import load_sources
 
-    sources = [str(p) for p in registry_paths(paths)]
-    in_cluster = [s for s in sources if s.startswith(("cluster:", "cluster-scope:"))]
-    registry = load_registries([Path(s) for s in sources if s not in in_cluster])
-    if in_cluster:  # talks to the cluster only when asked to (registry/cluster.py)
-        from .registry.cluster import load_cluster_registry
-
-        for source in in_cluster:
-            load_cluster_registry(registry, source)
-    return registry
+    return load_sources(paths)
 
 
 def backfill(

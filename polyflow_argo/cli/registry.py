@@ -61,9 +61,9 @@ def register(sub: Any) -> None:
 
 
 def _load(dirs: list[str]) -> Any:
-    from ..registry import load_registries, registry_paths
+    from ..registry.local import load_sources
 
-    registry = load_registries(registry_paths(dirs))
+    registry = load_sources(dirs)
     if registry.problems:
         print(render_text(registry.problems), file=sys.stderr)
     return registry

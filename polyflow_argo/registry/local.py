@@ -153,6 +153,21 @@ def registry_paths(explicit: tuple[str, ...] | list[str] = ()) -> list[Path]:
     return paths
 
 
+def load_sources(explicit: tuple[str, ...] | list[str] = ()) -> Registry:
+    """Every registry source: ``--registry`` values then ``POLYFLOW_REGISTRY``; directories are read
+    here, ``cluster:NS`` / ``cluster-scope:`` sources from the cluster (registry/cluster.py, which is
+    imported, and the cluster contacted, only when such a source is given)."""
+    sources = [str(p) for p in registry_paths(explicit)]
+    in_cluster = [s for s in sources if s.startswith(("cluster:", "cluster-scope:"))]
+    registry = load_registries([Path(s) for s in sources if s not in in_cluster])
+    if in_cluster:
+        from .cluster import load_cluster_registry
+
+        for source in in_cluster:
+            load_cluster_registry(registry, source)
+    return registry
+
+
 def load_registries(paths: list[Path]) -> Registry:
     """Read every entry file under each path; problems are collected, not raised."""
     registry = Registry()

@@ -66,3 +66,16 @@ def test_an_unreachable_cluster_is_reported_with_the_registry_source(tmp_path: P
         polyflow_argo.compile(str(PIPELINE), registries=("cluster:ml",))
     messages = [d.message for d in err.value.diagnostics]
     assert any(m.startswith("registry cluster:ml: ") for m in messages), json.dumps(messages)
+
+
+def test_registry_list_reads_the_cluster_too(pushed: ApiDouble, kubeconfig: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "POLYFLOW_")) and "proxy" not in k.lower()}
+    env["KUBECONFIG"] = str(kubeconfig)
+    res = subprocess.run([sys.executable, "-m", "polyflow_argo", "registry", "list", "--registry", "cluster:ml"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "notify-slack" in res.stdout and "wait-for-object" in res.stdout
