@@ -226,7 +226,7 @@ class ProjectConfig(Spec):
 def load_project(path: str | Path) -> ProjectConfig:
     """Read and validate a project config (raises :class:`~polyflow_argo.errors.PolyflowError`)."""
     from . import source
-    from .spec.load import to_diagnostics
+    from .spec.load import load_mapping
 
     try:
         doc = source.read(path)
@@ -236,13 +236,9 @@ def load_project(path: str | Path) -> ProjectConfig:
         raise
     if doc.data is None:
         return ProjectConfig()
-    if not isinstance(doc.data, dict):
-        raise SpecError(Diagnostic("PF280", "a project config must be a mapping at the top level", doc.span(()),
-                                   "start with `version: 1` and `build: {context: ..., registry: ...}`"))
-    try:
-        return ProjectConfig.model_validate(doc.data)
-    except ValidationError as exc:
-        raise SpecError(to_diagnostics(doc, exc, ProjectConfig)) from None
+    return load_mapping(doc, ProjectConfig.model_validate, ProjectConfig,
+                        "a project config must be a mapping at the top level",
+                        "start with `version: 1` and `build: {context: ..., registry: ...}`", code="PF280")
 
 
 def project_path(explicit: str | None, pipeline_files: list[str]) -> Path | None:

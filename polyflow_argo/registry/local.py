@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator
 
-from ..errors import Diagnostic, PolyflowError, SpecError
+from ..errors import Diagnostic, PolyflowError
 from ..source import LocatedDoc, read
 from ..spec.base import Spec, fail
 from ..spec.template import Template
@@ -190,12 +190,7 @@ def load_registries(paths: list[Path]) -> Registry:
 
 
 def _validate(doc: LocatedDoc) -> EntrySpec:
-    from ..spec.load import to_diagnostics
+    from ..spec.load import load_mapping
 
-    if not isinstance(doc.data, dict):
-        raise SpecError(Diagnostic("PF200", "a registry entry must be a mapping", doc.span(()),
-                                   "start with `kind: action` or `kind: event`"))
-    try:
-        return EntrySpec.model_validate(doc.data)
-    except ValidationError as exc:
-        raise SpecError(to_diagnostics(doc, exc, EntrySpec)) from None
+    return load_mapping(doc, EntrySpec.model_validate, EntrySpec, "a registry entry must be a mapping",
+                        "start with `kind: action` or `kind: event`")

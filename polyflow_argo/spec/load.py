@@ -8,7 +8,6 @@ at the enclosing mapping, ``extra_forbidden`` at the key itself.
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import types
 import typing
@@ -232,35 +231,34 @@ def to_diagnostics(doc: LocatedDoc, exc: ValidationError, root: Any = None) -> l
     return list(seen.values())
 
 
+def load_mapping(
+    doc: LocatedDoc, validate: Any, root: Any, message: str, hint: str, code: str = "PF200"
+) -> Any:
+    """``validate(doc.data)`` for a document that must be a mapping; pydantic errors become
+    diagnostics at their YAML positions (``root``: the model or type validated). Raises SpecError."""
+    if not isinstance(doc.data, dict):
+        raise SpecError(Diagnostic(code, message, doc.span(()), hint))
+    try:
+        return validate(doc.data)
+    except ValidationError as exc:
+        raise SpecError(to_diagnostics(doc, exc, root)) from None
+
+
 def load_pipeline(doc: LocatedDoc) -> Pipeline:
     """Validate a located document as a Polyflow pipeline (raises :class:`SpecError`)."""
-    if not isinstance(doc.data, dict):
-        span = doc.span(())
-        raise SpecError(
-            Diagnostic("PF200", "a pipeline file must be a mapping at the top level", span, "start with `version: 1`")
-        )
-    try:
-        return Pipeline.model_validate(doc.data)
-    except ValidationError as exc:
-        raise SpecError(to_diagnostics(doc, exc)) from None
+    return load_mapping(doc, Pipeline.model_validate, None, "a pipeline file must be a mapping at the top level",
+                        "start with `version: 1`")
 
 
 def load_template(doc: LocatedDoc) -> Any:
     """Validate a located document as one template (a template file or registry entry)."""
     from .template import Template
 
-    if not isinstance(doc.data, dict):
-        raise SpecError(
-            Diagnostic("PF200", "a template file must be a mapping (`kind: job`, ...)", doc.span(()),
-                       "start with `kind: job` or `kind: experiment`")
-        )
-    try:
-        return template_adapter().validate_python(doc.data)
-    except ValidationError as exc:
-        raise SpecError(to_diagnostics(doc, exc, Template)) from None
+    return load_mapping(doc, template_adapter().validate_python, Template,
+                        "a template file must be a mapping (`kind: job`, ...)",
+                        "start with `kind: job` or `kind: experiment`")
 
 
-@lru_cache(maxsize=1)
 def template_adapter() -> Any:
     """A pydantic TypeAdapter of one template (any kind), built on first use."""
     from pydantic import TypeAdapter

@@ -26,8 +26,8 @@ from .templates import (
     OP_PARAM,
     container_env,
     env_from,
+    io_names_ok,
     merged_environment,
-    param_name_ok,
     placement,
     pod_metadata,
     resource_names,
@@ -214,15 +214,8 @@ def _choose_kind(ctx: TranslateContext, node: Node, where: PathT) -> JobKind | N
 def _check_io(ctx: TranslateContext, node: Node) -> bool:
     tpl = node.template
     assert tpl is not None
-    for io_name in [io.name for io in tpl.inputs]:
-        if not param_name_ok(io_name):
-            ctx.error(
-                "PF442",
-                f"IO name {io_name!r} of template '{tpl.name}' is not a valid Argo parameter name",
-                tpl.path,
-                "use letters, digits, '-' and '_' only",
-            )
-            return False
+    if not io_names_ok(ctx, tpl, [io.name for io in tpl.inputs]):
+        return False
     if tpl.outputs:
         ctx.error(
             "PF449",

@@ -109,15 +109,8 @@ def container_template(
         return training_job_template(ctx, node, name, extra_inputs)
     inputs = [io.name for io in tpl.inputs] + list(extra_inputs)
     outputs = [io.name for io in tpl.outputs]
-    for io_name in inputs + outputs:
-        if not param_name_ok(io_name):
-            ctx.error(
-                "PF442",
-                f"IO name {io_name!r} of template '{tpl.name}' is not a valid Argo parameter name",
-                tpl.path,
-                "use letters, digits, '-' and '_' only",
-            )
-            return None
+    if not io_names_ok(ctx, tpl, inputs + outputs):
+        return None
     container: dict[str, Any] = {"image": image}
     if spec.run is not None:
         container["command"] = ["/bin/bash", "-c"]
@@ -274,6 +267,20 @@ def restarts(ctx: TranslateContext, node: Node, env: dict[str, Any]) -> dict[str
         )
         return None
     return {"limit": str(count), "retryPolicy": "OnFailure"}
+
+
+def io_names_ok(ctx: TranslateContext, tpl: Any, names: Sequence[str]) -> bool:
+    """Each IO name of ``tpl`` can be an Argo parameter name; reports the first that cannot (PF442)."""
+    for io_name in names:
+        if not param_name_ok(io_name):
+            ctx.error(
+                "PF442",
+                f"IO name {io_name!r} of template '{tpl.name}' is not a valid Argo parameter name",
+                tpl.path,
+                "use letters, digits, '-' and '_' only",
+            )
+            return False
+    return True
 
 
 def param_name_ok(name: str) -> bool:
