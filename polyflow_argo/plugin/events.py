@@ -337,6 +337,18 @@ def _kube_call(path: str, query: list[tuple[str, str]] | None, timeout: float, w
     return status, body, None
 
 
+def _kube_object(path: str, timeout: float, what: str) -> tuple[dict[str, Any], Check | None]:
+    """GET one object: ({}, the Check to return) while it does not exist or cannot be read."""
+    status, obj, stop = _kube_call(path, None, timeout, what)
+    if stop is not None:
+        return {}, stop
+    if status == 404:
+        return {}, Check(False, message=f"{what} does not exist yet")
+    if status != 200 or not isinstance(obj, dict):
+        return {}, Check(False, message=_kube_error(status, obj, what))
+    return obj, None
+
+
 # ------------------------------------------------------------------------------ k8s condition
 
 _SEGMENT = re.compile(r"""\.?([A-Za-z0-9_$-]+)|\[(\d+)\]|\[(?:'([^']*)'|"([^"]*)")\]""")
@@ -444,13 +456,9 @@ def check_k8s(spec: dict[str, Any], started: float, now: float) -> Check:
     if not namespaced:
         what = f"{kind} {name}"
     url = prefix.replace("{ns}", f"namespaces/{urllib.parse.quote(namespace)}/" if namespaced else "")
-    status, obj, stop = _kube_call(f"{url}/{urllib.parse.quote(name)}", None, timeout, what)
+    obj, stop = _kube_object(f"{url}/{urllib.parse.quote(name)}", timeout, what)
     if stop is not None:
         return stop
-    if status == 404:
-        return Check(False, message=f"{what} does not exist yet")
-    if status != 200 or not isinstance(obj, dict):
-        return Check(False, message=_kube_error(status, obj, what))
     if failure is not None:
         entry = _find_condition(obj, failure[0])
         if entry is not None and str(entry.get("status")) == failure[1]:
@@ -509,13 +517,9 @@ def check_pipeline(spec: dict[str, Any], started: float, now: float) -> Check:
     base = WORKFLOWS.format(ns=urllib.parse.quote(namespace))
     if name is not None:
         what = f"workflow {namespace}/{name}"
-        status, run, stop = _kube_call(f"{base}/{urllib.parse.quote(name)}", None, timeout, what)
+        run, stop = _kube_object(f"{base}/{urllib.parse.quote(name)}", timeout, what)
         if stop is not None:
             return stop
-        if status == 404:
-            return Check(False, message=f"{what} does not exist yet")
-        if status != 200 or not isinstance(run, dict):
-            return Check(False, message=_kube_error(status, run, what))
     else:
         from ..translate.names import label_value
 

@@ -21,6 +21,12 @@ _POLL = [
      "description": "seconds before the op fails"},
 ]
 
+_REQUEST = [  # events that call a server: the timeout of one call, then polling
+    {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10,
+     "description": "seconds one request may take"},
+    *_POLL,
+]
+
 DEFINITIONS: dict[str, dict[str, Any]] = {
     "time": {
         "description": "wait until an instant (`until`, ISO 8601) or for `delay` seconds",
@@ -37,8 +43,7 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             {"name": "url", "type": "str"},
             {"name": "status", "type": "int", "is_optional": True, "default": 200},
             {"name": "body", "type": "str", "is_optional": True},
-            {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10},
-            *_POLL,
+            *_REQUEST,
         ],
         "outputs": [{"name": "status", "type": "int"}, {"name": "body", "type": "str"}],
     },
@@ -52,8 +57,7 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             {"name": "endpoint", "type": "str", "is_optional": True},
             {"name": "region", "type": "str", "is_optional": True},
             {"name": "min_size", "type": "int", "is_optional": True, "default": 0},
-            {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10},
-            *_POLL,
+            *_REQUEST,
         ],
         "outputs": [{"name": "size", "type": "int"}, {"name": "etag", "type": "str"},
                     {"name": "last_modified", "type": "str"}],
@@ -71,8 +75,7 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             {"name": "jsonpath", "type": "str", "is_optional": True},
             {"name": "equals", "type": "str", "is_optional": True},
             {"name": "failure_condition", "type": "str", "is_optional": True},
-            {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10},
-            *_POLL,
+            *_REQUEST,
         ],
         "outputs": [{"name": "value", "type": "str"}, {"name": "message", "type": "str"}],
     },
@@ -85,8 +88,7 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
             {"name": "namespace", "type": "str", "is_optional": True,
              "description": "default: the workflow's namespace"},
             {"name": "succeeded_only", "type": "bool", "is_optional": True, "default": True},
-            {"name": "request_timeout", "type": "int", "is_optional": True, "default": 10},
-            *_POLL,
+            *_REQUEST,
         ],
         "outputs": [{"name": "name", "type": "str"}, {"name": "phase", "type": "str"},
                     {"name": "finished_at", "type": "str"}],
