@@ -12,6 +12,8 @@ from ..errors import render_text
 
 
 def register(sub: Any) -> None:
+    from ..translate.target import VERSIONS
+
     reg = sub.add_parser("registry", help="build, list and show registry actions and events",
                          description="Registries of versioned actions and events (docs/registry.md).")
     rsub = reg.add_subparsers(dest="registry_command", metavar="SUBCOMMAND")
@@ -29,7 +31,7 @@ def register(sub: Any) -> None:
     build.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     build.add_argument("--out", metavar="DIR", help="write one file per template into DIR (atomically)")
     build.add_argument("--namespace", "-n", help="metadata.namespace (WorkflowTemplates only)")
-    build.add_argument("--argo-version", choices=("3.5", "3.6", "3.7", "4"), default="4", help="Argo release")
+    build.add_argument("--argo-version", choices=VERSIONS, default="4", help="Argo release")
     build.set_defaults(handler=run_build)
 
     from .cluster import add_cluster_options, run_registry_push
@@ -42,7 +44,7 @@ def register(sub: Any) -> None:
     )
     push.add_argument("dirs", nargs="+", metavar="DIR", help="registry directories")
     push.add_argument("--cluster-scope", action="store_true", help="push ClusterWorkflowTemplates")
-    push.add_argument("--argo-version", choices=("3.5", "3.6", "3.7", "4"), default="4", help="Argo release")
+    push.add_argument("--argo-version", choices=VERSIONS, default="4", help="Argo release")
     push.add_argument("--dry-run", choices=("client", "server"), help="as for submit")
     add_cluster_options(push)
     push.set_defaults(handler=run_registry_push)

@@ -22,8 +22,10 @@ def iso_datetime(text: str) -> datetime:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    from ..translate.target import VERSIONS
+
     p.add_argument("files", nargs="+", metavar="FILE", help="pipeline file(s), deep-merged in order")
-    p.add_argument("--argo-version", choices=("3.5", "3.6", "3.7", "4"), default="4", help="Argo release to target")
+    p.add_argument("--argo-version", choices=VERSIONS, default="4", help="Argo release to target")
     p.add_argument("-p", "--param", action="append", default=[], metavar="OP.PARAM=VALUE",
                    help="override an op param (repeatable)")
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
