@@ -106,8 +106,7 @@ class LocatedDoc:
 
 
 def _span(file: str, node: yaml.Node) -> Span:
-    s, e = node.start_mark, node.end_mark
-    return Span(file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+    return Span(*_mark(file, node))
 
 
 def _mark(file: str, node: yaml.Node) -> tuple[str, int, int, int, int]:
