@@ -10,8 +10,8 @@ build's output parameter ``image`` (``<registry>:<tag>@sha256:…``)::
     <op>         depends = (<the op's depends>) && <op>-build; image = {{inputs.parameters.polyflow-image}}
 
 A failed build leaves the op Omitted, which Polyflow reads as failed everywhere except in
-``one_failed``: there, ``(op.Failed || op.Errored)`` is widened with the build's failure (see
-:meth:`Builds.widen`; proven with argo-sim in tests/translate/test_builds.py). An op whose
+``one_failed``: there, ``(op.Failed || op.Errored)`` also counts the build's failure (see
+:attr:`Builds.failures` and dag.depends; proven with argo-sim in tests/translate/test_builds.py). An op whose
 template is ``kind: build`` is the build task itself. The source is fetched by an Argo input
 artifact (git, S3, GCS or an HTTP tarball), so both builders read a local directory.
 """
@@ -496,22 +496,13 @@ class Builds:
             return False
         return builds_image(effective_build(node)[0])
 
-    def widen(self, node: Node, dep: str | None) -> str | None:
-        """``one_failed`` over an upstream op whose build failed: that op is Omitted, yet it failed."""
-        if not dep:
-            return dep
-        for up in node.upstream:
-            build = self.build_task.get(up)
-            if build is not None:
-                t = self.tasks[up]
-                dep = dep.replace(f"({t}.Failed || {t}.Errored)",
-                                  f"({t}.Failed || {t}.Errored || {build}.Failed || {build}.Errored)")
-        return dep
+    @property
+    def failures(self) -> dict[str, str]:
+        """Upstream task → its build task, for ``one_failed`` (dag.depends: a failed build is a failure)."""
+        return {self.tasks[op]: build for op, build in self.build_task.items()}
 
     def wire(self, node: Node, task: dict[str, Any], namer: Namer, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """``[<op>-build, <op>]`` for an op that builds its image, else ``[<op>]`` (depends widened)."""
-        if "depends" in task:
-            task["depends"] = self.widen(node, task["depends"])
+        """``[<op>-build, <op>]`` for an op that builds its image, else ``[<op>]``."""
         if node.template is not None and node.template.entry is None and (
                 node.template.kind == "build" or getattr(effective_build(node)[0], "ref", None) not in (None, "")):
             self.any_image = True  # its image is in the build registry

@@ -20,8 +20,11 @@ from ..resolve import Node
 from .context import TranslateContext
 
 
-def _failed(task: str) -> str:
-    return f"({task}.Failed || {task}.Errored)"
+def _failed(task: str, build: str | None = None) -> str:
+    """``task`` failed; with its image ``build`` task, a failed build counts too (the op is then
+    Omitted, but Polyflow says it failed: translate/build.py)."""
+    also = f" || {build}.Failed || {build}.Errored" if build else ""
+    return f"({task}.Failed || {task}.Errored{also})"
 
 
 def _done(task: str) -> str:
@@ -32,8 +35,11 @@ def _join(terms: list[str], op: str) -> str:
     return terms[0] if len(terms) == 1 else f" {op} ".join(terms)
 
 
-def trigger_expression(trigger: str, tasks: list[str], skip_propagates: bool) -> str:
-    """The ``depends`` expression of ``trigger`` over upstream tasks (skip handling excluded)."""
+def trigger_expression(
+    trigger: str, tasks: list[str], skip_propagates: bool, builds: dict[str, str] | None = None
+) -> str:
+    """The ``depends`` expression of ``trigger`` over upstream tasks (skip handling excluded);
+    ``builds`` maps an upstream task to the task that builds its image."""
     skip_counts = not skip_propagates
     if trigger == "all_succeeded":
         if skip_counts:
@@ -48,17 +54,17 @@ def trigger_expression(trigger: str, tasks: list[str], skip_propagates: bool) ->
             return " || ".join(tasks)  # shorthand: t.Succeeded || t.Skipped
         return _join([f"{t}.Succeeded" for t in tasks], "||")
     if trigger == "one_failed":
-        return _join([_failed(t) for t in tasks], "||")
+        return _join([_failed(t, (builds or {}).get(t)) for t in tasks], "||")
     raise ValueError(trigger)
 
 
-def depends(node: Node, tasks: dict[str, str]) -> str | None:
-    """The task's ``depends``, or None for a root op."""
+def depends(node: Node, tasks: dict[str, str], builds: dict[str, str] | None = None) -> str | None:
+    """The task's ``depends``, or None for a root op (``builds``: as for :func:`trigger_expression`)."""
     ups = [tasks[u] for u in node.upstream]
     if not ups:
         return None
     propagate = bool(node.op.skip_on_upstream_skip)
-    expr = trigger_expression(node.trigger, ups, propagate)
+    expr = trigger_expression(node.trigger, ups, propagate, builds)
     if propagate and node.trigger not in ("all_done", "one_done"):  # those already hold for skips
         skipped = " || ".join(f"{t}.Skipped" for t in ups)
         return f"({expr}) || {skipped}" if " " in expr else f"{expr} || {skipped}"

@@ -77,6 +77,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     ir = ctx.ir
     tasks = task_names(ctx)
     builds = Builds(ctx, tasks)  # image builds (translate/build.py): `<op>-build` tasks
+    build_failures = builds.failures  # one_failed also counts an upstream's failed build
     template_namer = Namer(reserved=(ENTRYPOINT,), prefix="tpl")
     templates: list[dict[str, Any]] = []
     by_key: dict[str, str] = {}
@@ -101,7 +102,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
             if name in shown and template:
                 _show_display_name(ctx, templates, template)
             task = {"name": name, "template": template or "missing"}
-        dep = depends(node, tasks)
+        dep = depends(node, tasks, build_failures)
         if dep:
             task["depends"] = dep
         cond = when(ctx, node, tasks)
