@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 import polyflow_argo
+from tests.polyflow_rules import trigger_met
 
 pytestmark = pytest.mark.argosim
 PHASES = ("Succeeded", "Failed", "Error")
@@ -104,23 +105,6 @@ def _state(phase: str) -> str:
             "Skipped": "skipped"}[phase]
 
 
-def _trigger_met(trigger: str, states: list[str]) -> bool:
-    done = states  # every upstream is done when Argo evaluates
-    if trigger == "all_succeeded":
-        return all(s == "succeeded" for s in states)
-    if trigger == "all_failed":
-        return all(s in ("failed", "upstream_failed") for s in states)
-    if trigger == "all_done":
-        return True
-    if trigger == "one_succeeded":
-        return any(s == "succeeded" for s in states)
-    if trigger == "one_failed":
-        return any(s == "failed" for s in states)
-    if trigger == "one_done":
-        return len(done) > 0
-    raise ValueError(trigger)
-
-
 def expected(case: Case, outcomes: dict[str, str], flags: dict[str, str]) -> tuple[dict[str, str], str]:
     """The Polyflow rules of docs/semantics.md, op by op, then the pipeline status rule."""
     phase: dict[str, str] = {}
@@ -140,7 +124,7 @@ def expected(case: Case, outcomes: dict[str, str], flags: dict[str, str]) -> tup
             phase[name] = "Skipped"
             continue
         states = ["succeeded" if s == "skipped" else s for s in states]
-        if ups and not _trigger_met(trigger, states):
+        if ups and not trigger_met(trigger, states):
             phase[name] = "Omitted"
             continue
         if cond is not None and not _condition(cond, phase, flags, bool(skip)):

@@ -24,6 +24,7 @@ from polyflow_argo.cli.compile import options_from
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.project import load_project, parse_context
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
+from tests.polyflow_rules import trigger_met
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CONTEXT = f"https://github.com/org/repo.git#{SHA}"
@@ -482,16 +483,6 @@ def _sim_pipeline(trigger: str, skip: bool) -> str:
          "build": {"image": "python:3.11-slim"}, "run": {"cmd": "true"}}]})
 
 
-def _met(trigger: str, states: list[str]) -> bool:
-    return {
-        "all_succeeded": all(s == "succeeded" for s in states),
-        "all_failed": all(s in ("failed", "upstream_failed") for s in states),
-        "all_done": True, "one_done": True,
-        "one_succeeded": any(s == "succeeded" for s in states),
-        "one_failed": any(s == "failed" for s in states),
-    }[trigger]
-
-
 def _expected(trigger: str, skip: bool, outcome: dict[str, str], flag: str) -> tuple[dict[str, str], bool]:
     """Polyflow's rules (docs/semantics.md) where an op whose build failed has failed, and the run's status."""
     rules = {n: ("all_succeeded", False) for n in ORDER} | {"x": (trigger, skip), "h": ("one_failed", False),
@@ -504,7 +495,7 @@ def _expected(trigger: str, skip: bool, outcome: dict[str, str], flag: str) -> t
             state[name] = "skipped"
             continue
         ups = ["succeeded" if s == "skipped" else s for s in ups]
-        if ups and not _met(trig, ups):
+        if ups and not trigger_met(trig, ups):
             state[name] = "upstream_failed"
         elif name == "b" and flag != "true":
             state[name] = "skipped"
