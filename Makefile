@@ -1,8 +1,11 @@
-.PHONY: help test goldens schema bench docs
+.PHONY: help test lint goldens schema bench docs
 help:            ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 test:            ## run the test suite
 	python -m pytest -q
+lint:            ## ruff (pyflakes, pycodestyle, bugbear, pyupgrade, simplify, complexity) and mypy --strict
+	ruff check polyflow_argo tests
+	mypy polyflow_argo
 goldens:         ## regenerate golden files (review the diff like code)
 	python -m pytest tests/test_golden.py -q --update-goldens
 bench:           ## benchmarks (load/validate, compile vs Hera)

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .version import __version__ as __version__
+
 __all__ = ["Client", "CompileOptions", "Diagnostic", "PolyflowError", "Span", "compile", "lint", "load"]
-__version__ = "0.1.0"
 
 _LAZY = {
-    "Client": "cluster.client",
+    "Client": "client",
     "compile": "compiler",
     "lint": "compiler",
     "load": "compiler",
@@ -30,7 +31,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .cluster.client import Client
+    from .client import Client
     from .compiler import compile, lint, load
     from .errors import Diagnostic, PolyflowError, Span
     from .translate.context import CompileOptions

@@ -24,6 +24,8 @@ from .spec import Pipeline
 from .spec.load import load_pipeline
 
 if TYPE_CHECKING:
+    from .registry.cluster import TemplateReader
+    from .registry.local import Registry
     from .translate import CompileOptions
 
 PathOrText = Union[str, "PathLike[str]"]
@@ -57,7 +59,7 @@ def load(*sources: PathOrText, resolve_sources: bool = False) -> Pipeline:
 
 
 def resolve_file(
-    *sources: PathOrText, resolve_sources: bool = False, registries: "tuple[str, ...]" = ()
+    *sources: PathOrText, resolve_sources: bool = False, registries: tuple[str, ...] = ()
 ) -> ResolvedPipeline:
     """Load, validate and resolve: the IR that ``translate`` consumes."""
     doc = read(*sources)
@@ -69,7 +71,7 @@ def resolve_file(
 
 def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) -> None:
     """Apply ``-p op.param=value`` overrides to the document (before validation, so they are typed)."""
-    from .errors import SpecError, Span
+    from .errors import Span, SpecError
     from .spec.hints import did_you_mean
 
     ops = doc.data.get("ops") if isinstance(doc.data, dict) else None
@@ -81,7 +83,8 @@ def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) ->
             raise SpecError(
                 Diagnostic(
                     "PF290",
-                    f"-p {key}={value}: " + (f"no op named '{op_name}'" if param else "expected OP.PARAM=VALUE"),
+                    f"-p {key}={value}: "
+                    + (f"no op named '{op_name}'" if param else "expected OP.PARAM=VALUE"),
                     Span("<command line>", 1, 1),
                     hint or "write -p op-name.param-name=value",
                 )
@@ -95,7 +98,7 @@ def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) ->
 
 
 def compile(  # noqa: A001 - the public name the issue asks for
-    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None, **fields: Any
+    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions | None = None, **fields: Any
 ) -> list[dict[str, object]]:
     """Compile a pipeline (a loaded ``Pipeline``, a path, YAML text, or a list of files to merge).
 
@@ -115,7 +118,7 @@ def compile(  # noqa: A001 - the public name the issue asks for
 
 
 def compile_with_warnings(
-    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None
+    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions | None = None
 ) -> tuple[list[dict[str, object]], list[Diagnostic]]:
     """Like :func:`compile`, also returning the warnings (what was dropped, quirks)."""
     _, docs, warnings = compile_ir(pipeline, options)
@@ -123,7 +126,7 @@ def compile_with_warnings(
 
 
 def compile_ir(
-    pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions | None" = None
+    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions | None = None
 ) -> tuple[ResolvedPipeline, list[dict[str, object]], list[Diagnostic]]:
     """:func:`compile_with_warnings`, also returning the resolved pipeline it translated."""
     from .translate import CompileOptions, translate
@@ -136,7 +139,9 @@ def compile_ir(
     return ir, docs, warnings
 
 
-def _resolve_input(pipeline: "Pipeline | PathOrText | list[PathOrText]", options: "CompileOptions") -> ResolvedPipeline:
+def _resolve_input(
+    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions
+) -> ResolvedPipeline:
     if isinstance(pipeline, Pipeline):
         doc = pipeline._doc
         if doc is None:
@@ -148,12 +153,14 @@ def _resolve_input(pipeline: "Pipeline | PathOrText | list[PathOrText]", options
             apply_params(doc, options.params)
         spec = load_pipeline(doc)
         spec._doc = doc
-    return resolve(spec, doc, ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries)))
+    return resolve(
+        spec, doc, ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries))
+    )
 
 
 def with_build_settings(
-    options: "CompileOptions", pipeline: "Pipeline | PathOrText | list[PathOrText]", ir: ResolvedPipeline
-) -> "CompileOptions":
+    options: CompileOptions, pipeline: Pipeline | PathOrText | list[PathOrText], ir: ResolvedPipeline
+) -> CompileOptions:
     """The options with the effective image-build settings: the project config (``--project``, or
     ``polyflow.yaml`` beside the first pipeline file), its overrides for this pipeline, then the
     ``--build-*`` flags (docs/builds.md)."""
@@ -175,20 +182,32 @@ def with_build_settings(
     return replace(options, build=build_settings(config, ir.spec.name, flags), project_config=config)
 
 
-def _registry(spec: Pipeline, paths: "tuple[str, ...]") -> Any:
+def _registry(spec: Pipeline, paths: tuple[str, ...]) -> Registry | None:
     """The registries, read only when an op uses an action or an event."""
     if not any(op.template.source in ("action", "event") for op in spec.op_list):
         return None
-    from .registry.local import load_sources
+    return load_registry(paths)
 
-    return load_sources(paths)
+
+def load_registry(paths: tuple[str, ...] | list[str]) -> Registry:
+    """Every registry source (``--registry`` values, then ``POLYFLOW_REGISTRY``); ``cluster:NS`` and
+    ``cluster-scope:`` sources are read with the cluster client, created only for them."""
+    from .registry.sources import load_sources
+
+    return load_sources(paths, _cluster_reader)
+
+
+def _cluster_reader(namespace: str | None) -> TemplateReader:
+    from .cluster.client import ClusterClient
+
+    return ClusterClient(namespace=namespace)
 
 
 def backfill(
-    pipeline: "Pipeline | PathOrText | list[PathOrText]",
+    pipeline: Pipeline | PathOrText | list[PathOrText],
     start: datetime,
     end: datetime,
-    options: "CompileOptions | None" = None,
+    options: CompileOptions | None = None,
 ) -> tuple[list[dict[str, object]], list[Diagnostic]]:
     """One Workflow per instant of the pipeline's schedule in ``[start, end]`` (translate/backfill.py).
 
@@ -213,19 +232,30 @@ def backfill(
         )
     start, end = _utc(start), _utc(end)
     if end < start:
-        raise TranslateError(Diagnostic("PF471", f"--to ({end.isoformat()}) is before --from ({start.isoformat()})",
-                                        None, "swap them"))
+        raise TranslateError(
+            Diagnostic(
+                "PF471", f"--to ({end.isoformat()}) is before --from ({start.isoformat()})", None, "swap them"
+            )
+        )
     cap = MAX_BACKFILL + 1 if options.check_limits else None
     instants = list(spec_instants(ir.schedule, start - timedelta(microseconds=1), limit=cap, until=end))
     if not instants:
         raise TranslateError(
-            Diagnostic("PF472", f"the schedule has no instant between {start.isoformat()} and {end.isoformat()}",
-                       ir.doc.span(("schedule",)), "`polyflow-argo schedule next FILE --from ...` lists them")
+            Diagnostic(
+                "PF472",
+                f"the schedule has no instant between {start.isoformat()} and {end.isoformat()}",
+                ir.doc.span(("schedule",)),
+                "`polyflow-argo schedule next FILE --from ...` lists them",
+            )
         )
     if len(instants) > MAX_BACKFILL and options.check_limits:
         raise TranslateError(
-            Diagnostic("PF473", f"the window holds more than {MAX_BACKFILL} runs, the most backfill emits at once",
-                       None, "backfill a shorter window at a time")
+            Diagnostic(
+                "PF473",
+                f"the window holds more than {MAX_BACKFILL} runs, the most backfill emits at once",
+                None,
+                "backfill a shorter window at a time",
+            )
         )
     ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
     docs = backfill_workflows(ctx, instants)
@@ -241,7 +271,7 @@ def _utc(t: datetime) -> datetime:
 
 
 def lint(
-    *sources: PathOrText, resolve_sources: bool = False, registries: "tuple[str, ...]" = ()
+    *sources: PathOrText, resolve_sources: bool = False, registries: tuple[str, ...] = ()
 ) -> list[Diagnostic]:
     """All diagnostics (errors and warnings) for a pipeline; never raises for bad input.
 

@@ -1,4 +1,4 @@
-"""Manifest dicts → YAML/JSON text (own Dumper, canonical key order), and atomic file writes.
+"""Manifest dicts → YAML/JSON text (own Dumper, canonical key order); atomic writes are files.py's.
 
 The same input always gives the same bytes: keys of Kubernetes objects come first in the
 conventional order (apiVersion, kind, metadata, spec), other keys keep the order the translator
@@ -9,20 +9,18 @@ default representers) cannot change our output.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, OutputError
+from .files import write_atomic as write_atomic  # re-exported: the CLI writes manifests with it
 
 _BASE: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _HEAD = ("apiVersion", "kind", "metadata", "spec")
 
 
-class _Dumper(_BASE):  # type: ignore[misc, valid-type]
+class _Dumper(_BASE):  # type: ignore[misc]  # _BASE is CSafeDumper (libyaml) or SafeDumper: known at run time
     """Our own SafeDumper: block style, no aliases, literal blocks for multi-line strings."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -52,7 +50,14 @@ def canonical(doc: dict[str, Any]) -> dict[str, Any]:
 def to_yaml(docs: Iterable[dict[str, Any]]) -> str:
     """A YAML stream, one ``---`` document per manifest."""
     parts = [
-        yaml.dump(canonical(d), Dumper=_Dumper, default_flow_style=False, sort_keys=False, width=4096, allow_unicode=True)
+        yaml.dump(
+            canonical(d),
+            Dumper=_Dumper,
+            default_flow_style=False,
+            sort_keys=False,
+            width=4096,
+            allow_unicode=True,
+        )
         for d in docs
     ]
     return "".join("---\n" + p for p in parts)
@@ -68,25 +73,3 @@ def to_json(docs: list[dict[str, Any]], indent: int | None = None) -> str:
         body = {"apiVersion": "v1", "kind": "List", "items": [canonical(d) for d in docs]}
     sep = (",", ":") if indent is None else (",", ": ")
     return json.dumps(body, indent=indent, separators=sep, ensure_ascii=False) + "\n"
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-    except OSError as exc:
-        raise OutputError(Diagnostic("PF500", f"cannot write {target}: {exc.strerror or exc}")) from None

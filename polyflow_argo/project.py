@@ -69,7 +69,9 @@ def parse_context(url: str) -> Source:
             raise ValueError(f"a {parts.scheme}:// context needs a bucket and a key, e.g. {parts.scheme}://bucket/ctx.tar.gz")
         if ref:
             raise ValueError("an object-store context has no revision: drop the '#...'")
-        return Source("s3" if parts.scheme == "s3" else "gcs", base, None, parts.netloc, parts.path.lstrip("/"))
+        return Source(
+            "s3" if parts.scheme == "s3" else "gcs", base, None, parts.netloc, parts.path.lstrip("/")
+        )
     if parts.scheme in ("https", "http") and parts.hostname:
         if parts.path.endswith(TARBALL):
             if ref:
@@ -78,8 +80,10 @@ def parse_context(url: str) -> Source:
         return Source("git", base, ref or None)
     if parts.scheme in ("git", "ssh") and parts.hostname:
         return Source("git", base, ref or None)
-    raise ValueError("use a git URL (https://host/org/repo.git#<commit>, git://, ssh://, git@host:org/repo.git), "
-                     "s3://bucket/key, gs://bucket/key or an https:// tarball")
+    raise ValueError(
+        "use a git URL (https://host/org/repo.git#<commit>, git://, ssh://, git@host:org/repo.git), "
+        "s3://bucket/key, gs://bucket/key or an https:// tarball"
+    )
 
 
 def _check_image(value: str | None) -> str | None:
@@ -142,17 +146,31 @@ class BuildSettings(Spec):
     @classmethod
     def _registry(cls, value: str | None) -> str | None:
         if value is not None and not _REGISTRY.match(value):
-            why = "drop the scheme" if "://" in value else (
-                "drop the tag: tags are derived from the build's content" if ":" in value.rsplit("/", 1)[-1] or "@" in value
-                else "use lower case letters, digits and '.', '_', '-' separated by '/'")
-            fail("PF282", f"invalid image repository {value!r}", hint=f"{why}, e.g. registry.example.com/team/polyflow")
+            why = (
+                "drop the scheme"
+                if "://" in value
+                else (
+                    "drop the tag: tags are derived from the build's content"
+                    if ":" in value.rsplit("/", 1)[-1] or "@" in value
+                    else "use lower case letters, digits and '.', '_', '-' separated by '/'"
+                )
+            )
+            fail(
+                "PF282",
+                f"invalid image repository {value!r}",
+                hint=f"{why}, e.g. registry.example.com/team/polyflow",
+            )
         return value
 
     @field_validator("secret", "pull_secret", "context_secret")
     @classmethod
     def _secret(cls, value: str | None) -> str | None:
         if value is not None and not _SECRET.match(value):
-            fail("PF283", f"invalid Secret name {value!r}", hint="a Kubernetes name: lower case, digits, '-' and '.'")
+            fail(
+                "PF283",
+                f"invalid Secret name {value!r}",
+                hint="a Kubernetes name: lower case, digits, '-' and '.'",
+            )
         return value
 
     def over(self, top: BuildSettings) -> BuildSettings:
@@ -281,7 +299,9 @@ def flag_settings(flags: dict[str, Any], builder: str = "buildkit") -> BuildSett
         raise SpecError(out) from None
 
 
-def build_settings(config: ProjectConfig | None, pipeline: str | None, flags: dict[str, Any]) -> BuildSettings:
+def build_settings(
+    config: ProjectConfig | None, pipeline: str | None, flags: dict[str, Any]
+) -> BuildSettings:
     """The effective build settings: project defaults, the pipeline's overrides, then the flags."""
     settings = config.settings_for(pipeline) if config is not None else BuildSettings()
     return settings.over(flag_settings(flags, flags.get("builder") or settings.effective_builder))

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, cast
 
 import yaml
 
@@ -56,7 +57,7 @@ class LocatedDoc:
         sources: dict[str, str] | None = None,
         warnings: list[Diagnostic] | None = None,
         *,
-        index: "Callable[[], tuple[dict[PathT, Any], dict[PathT, Any]]] | None" = None,
+        index: Callable[[], tuple[dict[PathT, Any], dict[PathT, Any]]] | None = None,
     ) -> None:
         self.data = data
         self._spans = spans if spans is not None or index is not None else {}
@@ -114,7 +115,7 @@ def _mark(file: str, node: yaml.Node) -> tuple[str, int, int, int, int]:
     return (file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
 
 
-def _as_span(entry: "Span | tuple[str, int, int, int, int]") -> Span:
+def _as_span(entry: Span | tuple[str, int, int, int, int]) -> Span:
     """Index entries are plain tuples until asked for: building a Span for each of 100,000 values
     of a big pipeline costs more than parsing it (frozen dataclass __init__), and keeping the YAML
     nodes alive instead would make every later garbage collection walk them."""
@@ -152,7 +153,9 @@ class _Walker:
             return self.collection(node, path)
         if id(node) in self._active:
             self.errors.append(
-                Diagnostic("PF103", "recursive YAML alias", _span(self.file, node), "expand the alias by hand")
+                Diagnostic(
+                    "PF103", "recursive YAML alias", _span(self.file, node), "expand the alias by hand"
+                )
             )
             return None
         self._active.add(id(node))
@@ -166,7 +169,7 @@ class _Walker:
             if path is None:
                 return [self.value(item, None) for item in node.value]
             return [self.value(item, path + (i,)) for i, item in enumerate(node.value)]
-        return self.mapping(node, path)
+        return self.mapping(cast(yaml.MappingNode, node), path)  # neither a scalar nor a sequence
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
@@ -188,7 +191,7 @@ class _Walker:
                 continue
             yield key, value
 
-    def mapping(self, node: yaml.Node, path: PathT | None) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode, path: PathT | None) -> dict[str, Any]:
         out: dict[str, Any] = {}
         explicit: dict[str, yaml.Node] = {}  # key → the node of its own (not merged) definition
         pairs = node.value
@@ -200,7 +203,9 @@ class _Walker:
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
                 hint = "quote it" if isinstance(key_node, yaml.ScalarNode) else None
                 self.errors.append(
-                    Diagnostic("PF102", f"mapping key {shown!r} is not a string", _span(self.file, key_node), hint)
+                    Diagnostic(
+                        "PF102", f"mapping key {shown!r} is not a string", _span(self.file, key_node), hint
+                    )
                 )
                 continue
             own = merge_keys is None or id(key_node) in merge_keys
@@ -265,11 +270,15 @@ def _parse(text: str, file: str) -> LocatedDoc:
         raise SourceError(_yaml_error(file, exc, text)) from None
     nodes = [n for n in nodes if n is not None]
     if not nodes:
-        raise SourceError(Diagnostic("PF104", "the file is empty", Span(file, 1, 1), "start with `version: 1`"))
+        raise SourceError(
+            Diagnostic("PF104", "the file is empty", Span(file, 1, 1), "start with `version: 1`")
+        )
     if len(nodes) > 1:
         span = _span(file, nodes[1])
         raise SourceError(
-            Diagnostic("PF105", "a pipeline file holds one YAML document", span, "remove the extra `---` document")
+            Diagnostic(
+                "PF105", "a pipeline file holds one YAML document", span, "remove the extra `---` document"
+            )
         )
     walker = _Walker(file, aliases="*" in text)
     data = walker.value(nodes[0], None)
@@ -285,7 +294,9 @@ def _index(text: str, file: str) -> tuple[dict[PathT, Any], dict[PathT, Any]]:
     gc.disable()
     try:
         walker = _Walker(file)
-        walker.value(yaml.compose(text, Loader=_Loader), ())
+        root = yaml.compose(text, Loader=_Loader)
+        assert root is not None, "parse() accepted the text: it holds one document"
+        walker.value(root, ())
         return walker.spans, walker.key_spans
     finally:
         if enabled:
@@ -322,7 +333,11 @@ def merge(docs: list[LocatedDoc]) -> LocatedDoc:
     if not docs:
         raise ValueError("merge() needs at least one document")
     out = LocatedDoc(
-        docs[0].data, dict(docs[0].spans), dict(docs[0].key_spans), dict(docs[0].sources), list(docs[0].warnings)
+        docs[0].data,
+        dict(docs[0].spans),
+        dict(docs[0].key_spans),
+        dict(docs[0].sources),
+        list(docs[0].warnings),
     )
     for doc in docs[1:]:
         out.sources.update(doc.sources)
@@ -343,7 +358,7 @@ def _merge_into(out: LocatedDoc, doc: LocatedDoc, path: PathT, old: Any, new: An
                 merged[key] = value
             if sub in doc.key_spans:
                 out.key_spans[sub] = doc.key_spans[sub]
-        out.spans[path] = doc.spans.get(path, out.spans.get(path))  # type: ignore[assignment]
+        out.spans[path] = doc.spans.get(path, out.spans.get(path))
         return merged
     for index in (out.spans, out.key_spans):
         for p in [p for p in index if p[: len(path)] == path and len(p) > len(path)]:

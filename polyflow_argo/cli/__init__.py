@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ..errors import ClusterError, PolyflowError, render_text
 
@@ -41,7 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (compile_cmd, cluster_cmd, lint_cmd, lock_cmd, plugin_cmd, registry_cmd, schedule_cmd, schema_cmd):
+    for module in (
+        compile_cmd,
+        cluster_cmd,
+        lint_cmd,
+        lock_cmd,
+        plugin_cmd,
+        registry_cmd,
+        schedule_cmd,
+        schema_cmd,
+    ):
         module.register(sub)
     return parser
 

@@ -26,12 +26,20 @@ def add_cluster_options(p: argparse.ArgumentParser, namespace: bool = True) -> N
     """Where the cluster is: the Kubernetes API (kubeconfig) by default, Argo Server with --argo-server."""
     g = p.add_argument_group("cluster connection (Kubernetes API by default; Argo Server with --argo-server)")
     if namespace:
-        g.add_argument("-n", "--namespace", help="namespace (default: the kubeconfig context's, else default)")
-    g.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig (default: KUBECONFIG, then ~/.kube/config; "
-                   "in a pod: its ServiceAccount)")
+        g.add_argument(
+            "-n", "--namespace", help="namespace (default: the kubeconfig context's, else default)"
+        )
+    g.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="kubeconfig (default: KUBECONFIG, then ~/.kube/config; in a pod: its ServiceAccount)",
+    )
     g.add_argument("--context", help="kubeconfig context (default: the current context)")
-    g.add_argument("--argo-server", metavar="URL",
-                   help="talk to Argo Server's REST API at URL instead (also ARGO_SERVER); token from ARGO_TOKEN")
+    g.add_argument(
+        "--argo-server",
+        metavar="URL",
+        help="talk to Argo Server's REST API at URL instead (also ARGO_SERVER); token from ARGO_TOKEN",
+    )
     g.add_argument("--insecure-skip-tls-verify", action="store_true",
                    help="do not verify the server's TLS certificate (testing only)")
     g.add_argument("--ca-file", metavar="FILE", help="CA bundle that signed the server's certificate")
@@ -50,7 +58,7 @@ def _positive(text: str) -> float:
 
 
 def client_from(args: argparse.Namespace) -> Any:
-    from ..cluster.client import Client
+    from ..client import Client
 
     return Client(namespace=args.namespace, kubeconfig=args.kubeconfig, context=args.context,
                   argo_server=args.argo_server, insecure_skip_tls_verify=args.insecure_skip_tls_verify,
@@ -74,21 +82,29 @@ def register(sub: Any) -> None:
     add_cluster_options(p, namespace=False)
     p.set_defaults(handler=run_submit)
 
-    p = sub.add_parser("apply", help="apply a scheduled pipeline's CronWorkflow, or WorkflowTemplates",
-                       description="Server-side apply (idempotent) of the CronWorkflow of a scheduled pipeline, or "
-                       "of the CronWorkflows / WorkflowTemplates in a file of Argo manifests (compile or registry "
-                       "build output). A one-off pipeline is refused: submit runs it.")
-    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline file(s) (deep-merged), or Argo manifest files")
+    p = sub.add_parser(
+        "apply",
+        help="apply a scheduled pipeline's CronWorkflow, or WorkflowTemplates",
+        description="Server-side apply (idempotent) of the CronWorkflow of a scheduled pipeline, or "
+        "of the CronWorkflows / WorkflowTemplates in a file of Argo manifests (compile or registry build "
+        "output). A one-off pipeline is refused: submit runs it.",
+    )
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="pipeline file(s) (deep-merged), or Argo manifest files"
+    )
     add_compile_options(p)
     p.add_argument("--dry-run", choices=("client", "server"), help="as for submit")
     p.add_argument("-o", "--output", choices=("name", "yaml", "json"), default="name", help="as for submit")
     add_cluster_options(p, namespace=False)
     p.set_defaults(handler=run_apply)
 
-    p = sub.add_parser("watch", help="follow a run until it ends; exit 0 Succeeded, 1 Failed/Error",
-                       description="Show each op's phase, start, duration, retries and message as the run goes: a "
-                       "live table on a terminal, one line per change otherwise (CI logs). Ctrl-C stops watching, "
-                       "not the run. Exit code: 0 Succeeded, 1 Failed or Error.")
+    p = sub.add_parser(
+        "watch",
+        help="follow a run until it ends; exit 0 Succeeded, 1 Failed/Error",
+        description="Show each op's phase, start, duration, retries and message as the run goes: a "
+        "live table on a terminal, one line per change otherwise (CI logs). Ctrl-C stops watching, not the "
+        "run. Exit code: 0 Succeeded, 1 Failed or Error.",
+    )
     p.add_argument("name", metavar="NAME", help="Workflow name")
     add_cluster_options(p)
     p.set_defaults(handler=run_watch)
@@ -119,7 +135,9 @@ def register(sub: Any) -> None:
 
     for verb, text in (("stop", "stop a run: no new op starts; running ops and exit handlers finish"),
                        ("terminate", "terminate a run: running ops are killed, exit handlers skipped")):
-        p = sub.add_parser(verb, help=text, description=text.capitalize() + f" (spec.shutdown: {verb.title()}).")
+        p = sub.add_parser(
+            verb, help=text, description=text.capitalize() + f" (spec.shutdown: {verb.title()})."
+        )
         p.add_argument("name", metavar="NAME", help="Workflow name")
         add_cluster_options(p)
         p.set_defaults(handler=run_shutdown, verb=verb)
@@ -147,8 +165,12 @@ def _print_results(results: list[Any], output: str) -> None:
         return
     objects = [r.object for r in results]
     if output == "json":
-        print(json.dumps(objects[0] if len(objects) == 1 else {"apiVersion": "v1", "kind": "List", "items": objects},
-                         indent=2))
+        print(
+            json.dumps(
+                objects[0] if len(objects) == 1 else {"apiVersion": "v1", "kind": "List", "items": objects},
+                indent=2,
+            )
+        )
     else:
         from ..emit import to_yaml
 
@@ -177,8 +199,11 @@ def run_submit(args: argparse.Namespace) -> int:
                 print(f"watch it: polyflow-argo watch {runs[0].name} -n {runs[0].namespace}", file=sys.stderr)
             return 0
         if not runs:
-            print("nothing to watch: the CronWorkflow starts runs on its schedule (`polyflow-argo list --pipeline P` "
-                  "shows them)", file=sys.stderr)
+            print(
+                "nothing to watch: the CronWorkflow starts runs on its schedule (`polyflow-argo list "
+                "--pipeline P` shows them)",
+                file=sys.stderr,
+            )
             return 0
         return watch_run(client, runs[0].name)
 
@@ -208,7 +233,12 @@ def _manifests(files: list[str]) -> list[dict[str, Any]] | None:
         except (OSError, yaml.YAMLError):
             return None  # compile reports it, at its line
         for doc in loaded:
-            if not isinstance(doc, dict) or "apiVersion" not in doc or "metadata" not in doc and doc.get("kind") != "List":
+            if (
+                not isinstance(doc, dict)
+                or "apiVersion" not in doc
+                or "metadata" not in doc
+                and doc.get("kind") != "List"
+            ):
                 return None
             docs.extend(doc.get("items") or [] if doc.get("kind") == "List" else [doc])
     return docs
@@ -283,7 +313,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 0
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]) - 1)]
     for row in table:
-        print(("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1]).rstrip())
+        print(("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]).rstrip())
     return 0
 
 
@@ -333,8 +363,10 @@ def run_schedule_clear(args: argparse.Namespace) -> int:
         print(f"cronworkflow.argoproj.io/{args.name} cleared: it runs again on its schedule")
     else:
         status = cron.get("status") or {}
-        print(f"cronworkflow.argoproj.io/{args.name} is not stopped (phase {status.get('phase') or 'Active'}, "
-              f"failed {status.get('failed') or 0}): nothing to clear")
+        print(
+            f"cronworkflow.argoproj.io/{args.name} is not stopped (phase {status.get('phase') or 'Active'}, "
+            f"failed {status.get('failed') or 0}): nothing to clear"
+        )
     return 0
 
 

@@ -43,7 +43,9 @@ def add_compile_options(p: argparse.ArgumentParser) -> None:
         help="override an op param (repeatable); the value is typed like a YAML string",
     )
     p.add_argument("--strict", action="store_true", help="fail instead of dropping unsupported features")
-    p.add_argument("--ignore-schedule", action="store_true", help="compile a scheduled pipeline as a one-off Workflow")
+    p.add_argument(
+        "--ignore-schedule", action="store_true", help="compile a scheduled pipeline as a one-off Workflow"
+    )
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
     p.add_argument("--registry", action="append", default=[], metavar="DIR",
                    help="registry directory for action/event templates (repeatable; then POLYFLOW_REGISTRY)")
@@ -79,15 +81,22 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("image builds (docs/builds.md)")
     g.add_argument("--project", metavar="FILE",
                    help="project config (default: polyflow.yaml beside the first pipeline file, if any)")
-    g.add_argument("--build-context", metavar="URL",
-                   help="source of image builds: a git URL pinned to a commit (https://host/org/repo.git#<sha>, "
-                        "git://, ssh://), s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz or an https:// tarball")
+    g.add_argument(
+        "--build-context",
+        metavar="URL",
+        help="source of image builds: a git URL pinned to a commit (https://host/org/repo.git#<sha>, "
+        "git://, ssh://), s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz or an https:// tarball",
+    )
     g.add_argument("--build-registry", metavar="REGISTRY/REPOSITORY",
                    help="the repository built images are pushed to, tagged by content")
     g.add_argument("--build-secret", metavar="NAME",
                    help="a kubernetes.io/dockerconfigjson Secret to push (and pull) built images")
-    g.add_argument("--builder", choices=("buildkit", "kaniko"), help="the in-cluster builder (default buildkit)")
-    g.add_argument("--builder-image", metavar="IMAGE", help="the builder's image (default: the pinned release)")
+    g.add_argument(
+        "--builder", choices=("buildkit", "kaniko"), help="the in-cluster builder (default buildkit)"
+    )
+    g.add_argument(
+        "--builder-image", metavar="IMAGE", help="the builder's image (default: the pinned release)"
+    )
 
 
 def _non_negative(text: str) -> int:

@@ -18,7 +18,9 @@ def register(sub: Any) -> None:
         "exit 1 if any file has errors.",
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="pipeline files (YAML or JSON)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (json for CI/editors)")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (json for CI/editors)"
+    )
     p.add_argument(
         "--merge",
         action="store_true",
@@ -34,7 +36,9 @@ def register(sub: Any) -> None:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
     p.add_argument("-v", "--verbose", action="store_true", help="show the source line under each message")
-    p.add_argument("--max-errors", type=int, default=50, metavar="N", help="show at most N diagnostics per file")
+    p.add_argument(
+        "--max-errors", type=int, default=50, metavar="N", help="show at most N diagnostics per file"
+    )
     p.set_defaults(handler=run)
 
 
@@ -61,5 +65,8 @@ def run(args: argparse.Namespace) -> int:
         print(render_json(found))
     elif not errors:
         n = len(args.files)
-        print(f"{n} file{'s' if n != 1 else ''} OK" + (f", {len(found)} warning(s)" if found else ""), file=sys.stderr)
+        print(
+            f"{n} file{'s' if n != 1 else ''} OK" + (f", {len(found)} warning(s)" if found else ""),
+            file=sys.stderr,
+        )
     return 1 if errors else 0

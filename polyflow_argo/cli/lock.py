@@ -42,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 data = fetch(url)
             except FetchError as exc:
-                problems.append(Diagnostic("PF327", exc.message, doc.span(("ops", i, "template", "url")), exc.hint))
+                problems.append(
+                    Diagnostic("PF327", exc.message, doc.span(("ops", i, "template", "url")), exc.hint)
+                )
                 continue
             pins[url] = store(data)
     if problems:

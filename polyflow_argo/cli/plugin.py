@@ -21,10 +21,13 @@ def register(sub: Any) -> None:
     manifest = psub.add_parser("manifest", help="print the plugin ConfigMap for the controller")
     manifest.add_argument("--image", help="plugin image (default: the released one)")
     manifest.add_argument("--namespace", "-n", help="metadata.namespace")
-    manifest.add_argument("--s3-secret", metavar="NAME",
-                          help="give the sidecar AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, "
-                               "AWS_REGION and AWS_ENDPOINT_URL from this Secret (in the workflow's namespace; "
-                               "every key optional) for s3 events")
+    manifest.add_argument(
+        "--s3-secret",
+        metavar="NAME",
+        help="give the sidecar AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, "
+        "AWS_REGION and AWS_ENDPOINT_URL from this Secret (in the workflow's namespace; every key optional) "
+        "for s3 events",
+    )
     manifest.add_argument("--kube-events", action="store_true",
                           help="mount the token of the service account polyflow-executor-plugin into the "
                                "sidecar (sidecar.automountServiceAccountToken) for k8s and pipeline events; "

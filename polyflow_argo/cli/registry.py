@@ -39,8 +39,10 @@ def register(sub: Any) -> None:
     push = rsub.add_parser(
         "push",
         help="build the templates and apply them to the cluster",
-        description="`registry build`, then server-side apply of every WorkflowTemplate (ClusterWorkflowTemplate "
-        "with --cluster-scope): idempotent, so pushing an unchanged registry changes nothing.",
+        description=(
+            "`registry build`, then server-side apply of every WorkflowTemplate (ClusterWorkflowTemplate "
+            "with --cluster-scope): idempotent, so pushing an unchanged registry changes nothing."
+        ),
     )
     push.add_argument("dirs", nargs="+", metavar="DIR", help="registry directories")
     push.add_argument("--cluster-scope", action="store_true", help="push ClusterWorkflowTemplates")
@@ -63,9 +65,9 @@ def register(sub: Any) -> None:
 
 
 def _load(dirs: list[str]) -> Any:
-    from ..registry.local import load_sources
+    from ..compiler import load_registry
 
-    registry = load_sources(dirs)
+    registry = load_registry(dirs)
     if registry.problems:
         print(render_text(registry.problems), file=sys.stderr)
     return registry

@@ -17,7 +17,9 @@ def iso_datetime(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r} (e.g. 2026-03-01T00:00:00Z)") from None
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 date-time: {text!r} (e.g. 2026-03-01T00:00:00Z)"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
@@ -57,8 +59,9 @@ def register(sub: Any) -> None:
         "clear",
         help="let a CronWorkflow stopped by depends_on_past run again",
         description="After a failed run, depends_on_past stops the CronWorkflow (status.phase Stopped, label "
-        "cronworkflows.argoproj.io/completed=true). Once the cause is fixed, clear sets status.failed to 0 and "
-        "status.phase to Active and removes the label, so it runs on its schedule again (docs/schedules.md).",
+        "cronworkflows.argoproj.io/completed=true). Once the cause is fixed, clear sets status.failed to 0 "
+        "and status.phase to Active and removes the label, so it runs on its schedule again "
+        "(docs/schedules.md).",
     )
     clear.add_argument("name", metavar="NAME", help="CronWorkflow name")
     add_cluster_options(clear)
@@ -73,7 +76,9 @@ def register(sub: Any) -> None:
         "succeed. Submit them with `kubectl create -f` (or apply in GitOps).",
     )
     _common(bf)
-    bf.add_argument("--from", dest="start", type=iso_datetime, required=True, metavar="ISO", help="window start")
+    bf.add_argument(
+        "--from", dest="start", type=iso_datetime, required=True, metavar="ISO", help="window start"
+    )
     bf.add_argument("--to", dest="end", type=iso_datetime, required=True, metavar="ISO", help="window end")
     bf.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     bf.add_argument("--out", metavar="DIR", help="write one file per Workflow into DIR (atomically)")
@@ -111,7 +116,7 @@ def run_next(args: argparse.Namespace) -> int:
     if rs is None:
         print(f"{args.files[0]}: the pipeline has no schedule", file=sys.stderr)
         return 1
-    cron = next(d for d in docs if d["kind"] == "CronWorkflow")
+    cron: dict[str, Any] = next(d for d in docs if d["kind"] == "CronWorkflow")
     p = plan(rs, allow_every=args.allow_every_drift)
     start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
     n = max(args.n, 0)
@@ -179,8 +184,9 @@ def run_backfill(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         for doc in docs:
+            manifest: dict[str, Any] = doc
             ext = "json" if args.output == "json" else "yaml"
-            name = f"{doc['kind'].lower()}-{doc['metadata']['name']}.{ext}"
+            name = f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.{ext}"
             write_atomic(out / name, to_json([doc]) if args.output == "json" else to_yaml([doc]))
     else:
         sys.stdout.write(to_json(docs) if args.output == "json" else to_yaml(docs))

@@ -84,8 +84,9 @@ class ArgoServerTransport:
         self.session = _session_class()(self.timeout)
         if urlsplit(self.url).hostname in LOOPBACK:
             self.session.trust_env = False  # never send loopback traffic through a proxy from the environment
-        self.service = WorkflowsService(host=self.url, token=token, verify_ssl=verify, namespace=self.namespace,
-                                        session=self.session)
+        self.service = WorkflowsService(
+            host=self.url, token=token, verify_ssl=verify, namespace=self.namespace, session=self.session
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -126,9 +127,12 @@ class ArgoServerTransport:
             try:
                 return getattr(models, name).model_validate(obj)
             except ValidationError as exc:
-                raise error("PF610", f"Hera cannot encode the {name} for Argo Server: {exc.errors()[0]['msg']} at "
-                            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
-                            "use the Kubernetes API transport (drop --argo-server), and report this") from None
+                raise error(
+                    "PF610",
+                    f"Hera cannot encode the {name} for Argo Server: {exc.errors()[0]['msg']} at "
+                    f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}",
+                    "use the Kubernetes API transport (drop --argo-server), and report this",
+                ) from None
 
     @staticmethod
     def _typed(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
@@ -139,9 +143,12 @@ class ArgoServerTransport:
     def _no_configmaps(self, kind: Kind, obj: dict[str, Any] | None = None) -> None:
         if not kind.group:
             name = (obj or {}).get("metadata", {}).get("name", "")
-            raise error("PF624", f"Argo Server cannot create ConfigMap \"{name}\" (op `concurrency` needs it)",
-                        "have it applied with kubectl (`polyflow-argo compile` shows it), or use the Kubernetes "
-                        "API transport (drop --argo-server)")
+            raise error(
+                "PF624",
+                f'Argo Server cannot create ConfigMap "{name}" (op `concurrency` needs it)',
+                "have it applied with kubectl (`polyflow-argo compile` shows it), or use the Kubernetes API "
+                "transport (drop --argo-server)",
+            )
 
     # ------------------------------------------------------------ objects
 
@@ -152,7 +159,9 @@ class ArgoServerTransport:
         s, ns = self.service, self.namespace
         req: Any
         if kind.kind == "Workflow":
-            req = models.WorkflowCreateRequest(workflow=self._model("Workflow", obj), server_dry_run=dry_run or None)
+            req = models.WorkflowCreateRequest(
+                workflow=self._model("Workflow", obj), server_dry_run=dry_run or None
+            )
             return self._typed(kind, self._call(s.create_workflow, req, namespace=ns))
         options = models.CreateOptions(dry_run=["All"]) if dry_run else None
         if kind.kind == "CronWorkflow":
@@ -163,8 +172,9 @@ class ArgoServerTransport:
             req = models.WorkflowTemplateCreateRequest(template=self._model("WorkflowTemplate", obj),
                                                        create_options=options)
             return self._typed(kind, self._call(s.create_workflow_template, req, namespace=ns))
-        req = models.ClusterWorkflowTemplateCreateRequest(template=self._model("ClusterWorkflowTemplate", obj),
-                                                          create_options=options)
+        req = models.ClusterWorkflowTemplateCreateRequest(
+            template=self._model("ClusterWorkflowTemplate", obj), create_options=options
+        )
         return self._typed(kind, self._call(s.create_cluster_workflow_template, req))
 
     def get(self, kind: Kind, name: str) -> dict[str, Any]:
@@ -202,7 +212,10 @@ class ArgoServerTransport:
             return before, "unchanged"
         new = copy.deepcopy(obj)
         meta = {**(before.get("metadata") or {}), **new["metadata"]}
-        meta["labels"] = {**((before.get("metadata") or {}).get("labels") or {}), **(new["metadata"].get("labels") or {})}
+        meta["labels"] = {
+            **((before.get("metadata") or {}).get("labels") or {}),
+            **(new["metadata"].get("labels") or {}),
+        }
         meta["annotations"] = {**((before.get("metadata") or {}).get("annotations") or {}),
                                **(new["metadata"].get("annotations") or {})}
         new["metadata"] = meta
@@ -217,12 +230,14 @@ class ArgoServerTransport:
                                                    namespace=ns)
             out = self._call(s.update_cron_workflow, name, req, namespace=ns)
         elif kind.kind == "WorkflowTemplate":
-            req = models.WorkflowTemplateUpdateRequest(template=self._model("WorkflowTemplate", new), name=name,
-                                                       namespace=ns)
+            req = models.WorkflowTemplateUpdateRequest(
+                template=self._model("WorkflowTemplate", new), name=name, namespace=ns
+            )
             out = self._call(s.update_workflow_template, name, req, namespace=ns)
         else:
-            req = models.ClusterWorkflowTemplateUpdateRequest(template=self._model("ClusterWorkflowTemplate", new),
-                                                              name=name)
+            req = models.ClusterWorkflowTemplateUpdateRequest(
+                template=self._model("ClusterWorkflowTemplate", new), name=name
+            )
             out = self._call(s.update_cluster_workflow_template, name, req)
         return self._typed(kind, out), "configured"
 
@@ -231,10 +246,16 @@ class ArgoServerTransport:
 
         s, ns = self.service, self.namespace
         if strategy == "Stop":
-            out = self._call(s.stop_workflow, name, models.WorkflowStopRequest(name=name, namespace=ns), namespace=ns)
+            out = self._call(
+                s.stop_workflow, name, models.WorkflowStopRequest(name=name, namespace=ns), namespace=ns
+            )
         else:
-            out = self._call(s.terminate_workflow, name, models.WorkflowTerminateRequest(name=name, namespace=ns),
-                             namespace=ns)
+            out = self._call(
+                s.terminate_workflow,
+                name,
+                models.WorkflowTerminateRequest(name=name, namespace=ns),
+                namespace=ns,
+            )
         return out
 
     def resume_node(self, workflow: dict[str, Any], node_id: str, message: str) -> dict[str, Any]:
@@ -253,7 +274,9 @@ class ArgoServerTransport:
         new["metadata"]["labels"] = labels
         new.setdefault("status", {}).update({"failed": 0, "phase": "Active"})
         name, ns = cron["metadata"]["name"], self.namespace
-        req = models.UpdateCronWorkflowRequest(cron_workflow=self._model("CronWorkflow", new), name=name, namespace=ns)
+        req = models.UpdateCronWorkflowRequest(
+            cron_workflow=self._model("CronWorkflow", new), name=name, namespace=ns
+        )
         return self._call(self.service.update_cron_workflow, name, req, namespace=ns)
 
     # ------------------------------------------------------------ streams
@@ -265,8 +288,14 @@ class ArgoServerTransport:
 
         headers = {"Authorization": self.service.token} if self.service.token else {}
         try:
-            resp = self.session.get(self.url + path, params=params, headers=headers, stream=True,
-                                    verify=self.service.verify_ssl, timeout=(min(10.0, self.timeout), read_timeout))
+            resp = self.session.get(
+                self.url + path,
+                params=params,
+                headers=headers,
+                stream=True,
+                verify=self.service.verify_ssl,
+                timeout=(min(10.0, self.timeout), read_timeout),
+            )
         except requests.exceptions.SSLError as exc:
             raise ApiFailure(Failure(None, str(exc), network="tls", transport="argo")) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -285,7 +314,11 @@ class ArgoServerTransport:
                             return
                         raise ApiFailure(from_argo_body(int(err.get("http_code") or 500), raw, None))
                     yield data.get("result") or {}
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
                 raise ApiFailure(network_failure(exc, "argo")) from None
         finally:
             resp.close()

@@ -1,9 +1,13 @@
-"""``polyflow_argo.Client``: submit, watch and operate pipelines on a cluster (the CLI's commands).
+"""``ClusterClient``: send compiled manifests, watch and operate runs on a cluster (the CLI's commands).
 
-    client = polyflow_argo.Client(namespace="ml")                  # kubeconfig; or argo_server=URL
-    [run] = client.submit("examples/diamond.yaml")                 # compiles, then creates the Workflow
+    client = ClusterClient(namespace="ml")                         # kubeconfig; or argo_server=URL
+    [run] = client.submit_manifests(docs)                          # creates the Workflow
     for workflow in client.watch(run.name): ...                    # states until it finishes
     client.approve(run.name, op="sign-off")
+
+It never compiles: ``polyflow_argo.Client`` (client.py at the package root) is this class plus
+``submit`` (compile, then send) and ``push_registry``. ``connect`` picks the transport (transport.py
+defines the interface; kube.py and argoserver.py implement it and import nothing of this module).
 
 Every call is bounded (timeouts; transient failures retried with backoff, retry.py) and every failure
 is a :class:`~polyflow_argo.errors.ClusterError` with a hint (cluster/errors.py).
@@ -17,7 +21,9 @@ applied (server-side apply), which is idempotent by itself.
 
 from __future__ import annotations
 
+import builtins
 import copy
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,7 +33,7 @@ from typing import Any
 from ..errors import ClusterError, Diagnostic
 from .errors import ApiFailure, Context, error, to_error
 from .retry import RetryPolicy
-from .transport import KINDS, Kind, Settings, Transport, connect, kind_of
+from .transport import KINDS, Kind, Settings, Transport, kind_of
 from .watch import FINISHED, op_names, rows
 
 SUBMISSION = "polyflow.io/submission"
@@ -35,7 +41,26 @@ RESUBMITTED = "workflows.argoproj.io/resubmitted-from-workflow"
 WORKFLOW, CRON = KINDS["Workflow"], KINDS["CronWorkflow"]
 WATCH_SECONDS = 60  # one watch request; the client reconnects from the last resourceVersion
 _ARGO_LABELS = ("workflows.argoproj.io/", SUBMISSION)
-_ORDER = {"ConfigMap": 0, "ClusterWorkflowTemplate": 1, "WorkflowTemplate": 2, "CronWorkflow": 3, "Workflow": 4}
+_ORDER = {
+    "ConfigMap": 0,
+    "ClusterWorkflowTemplate": 1,
+    "WorkflowTemplate": 2,
+    "CronWorkflow": 3,
+    "Workflow": 4,
+}
+
+
+def connect(settings: Settings) -> Transport:
+    """The Argo Server transport when ``--argo-server`` (or ``ARGO_SERVER``) is set, else the Kubernetes
+    API."""
+    server = settings.argo_server or os.environ.get("ARGO_SERVER")
+    if server:
+        from .argoserver import ArgoServerTransport
+
+        return ArgoServerTransport(settings, server)
+    from .kube import KubeTransport
+
+    return KubeTransport(settings)
 
 
 @dataclass
@@ -63,7 +88,7 @@ class OpLogLine:
         return f"{self.op}: {self.text}"
 
 
-class Client:
+class ClusterClient:
     """The cluster commands as methods. Connects on first use (a client dry run never connects).
 
     Args:
@@ -78,11 +103,22 @@ class Client:
         notify: called with a line for each retry (the CLI prints them on stderr).
     """
 
-    def __init__(self, namespace: str | None = None, *, kubeconfig: str | None = None, context: str | None = None,
-                 argo_server: str | None = None, token: str | None = None, insecure_skip_tls_verify: bool = False,
-                 ca_file: str | None = None, request_timeout: float = 30.0, retry: RetryPolicy | None = None,
-                 transport: Transport | None = None, notify: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        namespace: str | None = None,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        argo_server: str | None = None,
+        token: str | None = None,
+        insecure_skip_tls_verify: bool = False,
+        ca_file: str | None = None,
+        request_timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: Transport | None = None,
+        notify: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = Settings(namespace, kubeconfig, context, argo_server, token, insecure_skip_tls_verify,
                                  ca_file, request_timeout)
         self.retry = retry or RetryPolicy.from_env()
@@ -104,7 +140,7 @@ class Client:
         if self._transport is not None:
             self._transport.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> ClusterClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -134,19 +170,12 @@ class Client:
             raise to_error(f, ctx) from None
         wait = self.retry.wait(attempt, f.retry_after)
         why = f"HTTP {f.status}" if f.status else f"connection {f.network}"
-        self.notify(f"{ctx.what()}: {why}; retrying in {wait:.1f}s (attempt {attempt + 1} of {self.retry.attempts})")
+        self.notify(
+            f"{ctx.what()}: {why}; retrying in {wait:.1f}s (attempt {attempt + 1} of {self.retry.attempts})"
+        )
         self.sleep(wait)
 
     # ------------------------------------------------------------ submit, apply
-
-    def submit(self, pipeline: Any, options: Any = None, *, dry_run: str | None = None,
-               **fields: Any) -> list[Applied]:
-        """Compile a pipeline (path, text, list of files, or ``load()`` result) and submit it: a Workflow is
-        created; a scheduled pipeline's CronWorkflow is applied. ``dry_run``: "client" or "server"."""
-        from ..compiler import compile as compile_pipeline
-
-        docs = compile_pipeline(pipeline, options, **fields)
-        return self.submit_manifests(docs, dry_run=dry_run)
 
     def submit_manifests(self, docs: list[dict[str, Any]], *, dry_run: str | None = None) -> list[Applied]:
         """Send compiled manifests: Workflows created (idempotently), everything else applied."""
@@ -178,7 +207,9 @@ class Client:
         action = "created (dry run)" if kind.kind == "Workflow" else "applied (dry run)"
         return Applied(kind.kind, name, meta.get("namespace"), action, doc)
 
-    def create_workflow(self, doc: dict[str, Any], *, dry_run: bool = False, exists_ok: bool = False) -> Applied:
+    def create_workflow(
+        self, doc: dict[str, Any], *, dry_run: bool = False, exists_ok: bool = False
+    ) -> Applied:
         """Create one Workflow, at most once (see the module docstring). ``exists_ok``: a fixed-name
         Workflow that already exists is reported as ``exists`` (backfill), not an error."""
         meta = doc["metadata"]
@@ -197,7 +228,9 @@ class Client:
                 if f.status == 409 and f.reason != "Conflict" and meta.get("name"):
                     mine = self._ours(meta["name"], submission) if ambiguous else None
                     if mine is not None:
-                        return Applied("Workflow", meta["name"], mine["metadata"].get("namespace"), "created", mine)
+                        return Applied(
+                            "Workflow", meta["name"], mine["metadata"].get("namespace"), "created", mine
+                        )
                     if exists_ok:
                         existing = self._call(ctx, self.transport.get, WORKFLOW, meta["name"])
                         return Applied("Workflow", meta["name"], existing["metadata"].get("namespace"),
@@ -232,24 +265,13 @@ class Client:
         idempotent. A one-off Workflow is refused (``submit`` runs it)."""
         for doc in docs:
             if doc.get("kind") == "Workflow":
-                raise error("PF623", "apply sends CronWorkflows and WorkflowTemplates, but this compiles to a one-off "
-                            "Workflow", "`polyflow-argo submit FILE` runs it; a pipeline with `schedule:` applies "
-                            "as a CronWorkflow")
-        return self.submit_manifests(docs, dry_run=dry_run)
-
-    def push_registry(self, dirs: list[str], *, cluster_scope: bool = False, argo_version: str = "4",
-                      dry_run: str | None = None) -> list[Applied]:
-        """``registry build`` then server-side apply of every template (docs/registry.md)."""
-        from pathlib import Path
-
-        from ..registry import load_registries
-        from ..registry.build import build_registry
-        from ..translate import CompileOptions
-
-        registry = load_registries([Path(d) for d in dirs])
-        namespace = None if cluster_scope else self.namespace if dry_run != "client" else self.settings.namespace
-        docs, _ = build_registry(registry, CompileOptions(namespace=namespace, argo_version=argo_version),
-                                 cluster_scope=cluster_scope)
+                raise error(
+                    "PF623",
+                    "apply sends CronWorkflows and WorkflowTemplates, but this compiles to a one-off "
+                    "Workflow",
+                    "`polyflow-argo submit FILE` runs it; a pipeline with `schedule:` applies as a "
+                    "CronWorkflow",
+                )
         return self.submit_manifests(docs, dry_run=dry_run)
 
     def backfill(self, docs: list[dict[str, Any]]) -> list[Applied]:
@@ -277,10 +299,16 @@ class Client:
             selector.append(f"polyflow.io/pipeline={pipeline}")
         if running:
             selector.append("workflows.argoproj.io/completed!=true")
-        items = self._call(self._ctx("list", "Workflow"), self.transport.list, WORKFLOW, ",".join(selector) or None)
-        return sorted(items, key=lambda o: (o.get("metadata") or {}).get("creationTimestamp") or "", reverse=True)
+        items = self._call(
+            self._ctx("list", "Workflow"), self.transport.list, WORKFLOW, ",".join(selector) or None
+        )
+        return sorted(
+            items, key=lambda o: (o.get("metadata") or {}).get("creationTimestamp") or "", reverse=True
+        )
 
-    def list_templates(self, kind: str = "WorkflowTemplate", label: str | None = None) -> list[dict[str, Any]]:
+    def list_templates(
+        self, kind: str = "WorkflowTemplate", label: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
         """WorkflowTemplates of the namespace (or ClusterWorkflowTemplates) that have ``label``, by name."""
         k = kind_of(kind)
         items = self._call(self._ctx("list", k.kind), self.transport.list, k, label)
@@ -306,8 +334,12 @@ class Client:
                     if kind == "BOOKMARK":
                         continue
                     if kind == "DELETED":
-                        raise error("PF622", f'workflow "{name}" was deleted while it was watched',
-                                    "someone (or a TTL/history limit) deleted it; `polyflow-argo list` shows the runs")
+                        raise error(
+                            "PF622",
+                            f'workflow "{name}" was deleted while it was watched',
+                            "someone (or a TTL/history limit) deleted it; `polyflow-argo list` shows the "
+                            "runs",
+                        )
                     workflow = obj
                     yield workflow
                     if (workflow.get("status") or {}).get("phase") in FINISHED:
@@ -363,8 +395,11 @@ class Client:
         phase = (workflow.get("status") or {}).get("phase")
         verb = strategy.lower()
         if phase in FINISHED:
-            raise error("PF620", f'workflow "{name}" has already finished ({phase}): there is nothing to {verb}',
-                        f"`polyflow-argo resubmit {name}` runs it again")
+            raise error(
+                "PF620",
+                f'workflow "{name}" has already finished ({phase}): there is nothing to {verb}',
+                f"`polyflow-argo resubmit {name}` runs it again",
+            )
         return dict(self._call(self._ctx(verb, "Workflow", name), self.transport.shutdown, name, strategy))
 
     def resubmit(self, name: str) -> Applied:
@@ -381,8 +416,9 @@ class Client:
             new_meta["annotations"] = dict(meta["annotations"])
         spec = copy.deepcopy(old.get("spec") or {})
         spec.pop("shutdown", None)
-        return self.create_workflow({"apiVersion": WORKFLOW.api_version, "kind": "Workflow", "metadata": new_meta,
-                                     "spec": spec})
+        return self.create_workflow(
+            {"apiVersion": WORKFLOW.api_version, "kind": "Workflow", "metadata": new_meta, "spec": spec}
+        )
 
     def approve(self, name: str, op: str | None = None) -> str:
         """Resume the suspend node of a built-in ``approval`` op that waits (``op`` when several wait).
@@ -391,9 +427,15 @@ class Client:
         for attempt in range(1, self.retry.attempts + 1):
             workflow = self.get(name)
             row = _waiting_approval(workflow, op)
-            if self.transport.name == "kube" and (workflow.get("status") or {}).get("offloadNodeStatusVersion"):
-                raise error("PF624", f'workflow "{name}" keeps its node status in Argo\'s database (offloaded), '
-                            "which the Kubernetes API cannot change", "approve through Argo Server: --argo-server URL")
+            if self.transport.name == "kube" and (workflow.get("status") or {}).get(
+                "offloadNodeStatusVersion"
+            ):
+                raise error(
+                    "PF624",
+                    f'workflow "{name}" keeps its node status in Argo\'s database (offloaded), '
+                    "which the Kubernetes API cannot change",
+                    "approve through Argo Server: --argo-server URL",
+                )
             try:
                 self.transport.resume_node(workflow, row.node_id, "approved with polyflow-argo")
                 return str(row.op)
@@ -412,8 +454,11 @@ class Client:
         cron = dict(self._call(ctx, self.transport.get, CRON, name))
         status = cron.get("status") or {}
         labels = (cron.get("metadata") or {}).get("labels") or {}
-        stopped = status.get("phase") == "Stopped" or labels.get("cronworkflows.argoproj.io/completed") == "true" \
+        stopped = (
+            status.get("phase") == "Stopped"
+            or labels.get("cronworkflows.argoproj.io/completed") == "true"
             or int(status.get("failed") or 0) > 0
+        )
         if not stopped:
             return cron, False
         return dict(self._call(ctx, self.transport.clear_cron, cron)), True
@@ -441,11 +486,16 @@ def _waiting_approval(workflow: dict[str, Any], op: str | None) -> Any:
                         "`polyflow-argo get NAME` shows the ops and their phases")
         from ..spec.hints import did_you_mean
 
-        hint = did_you_mean(op, [r.op for r in all_rows]) or f"the ops are: {', '.join(r.op for r in all_rows)}"
+        hint = (
+            did_you_mean(op, [r.op for r in all_rows]) or f"the ops are: {', '.join(r.op for r in all_rows)}"
+        )
         raise error("PF621", f"workflow \"{name}\" has no op named '{op}'", hint)
     if not waiting:
-        raise error("PF621", f'nothing waits for an approval in workflow "{name}"',
-                    "an `approval` op waits once the ops it depends on are done: `polyflow-argo get NAME` shows them")
+        raise error(
+            "PF621",
+            f'nothing waits for an approval in workflow "{name}"',
+            "an `approval` op waits once the ops it depends on are done: `polyflow-argo get NAME` shows them",
+        )
     if len(waiting) > 1:
         raise error("PF621", f'{len(waiting)} approvals wait in workflow "{name}": '
                     + ", ".join(r.op for r in waiting), "name one with --op")
@@ -501,5 +551,11 @@ class _NodeIndex:
             return
         from ..spec.hints import did_you_mean
 
-        raise ClusterError(Diagnostic("PF621", f"workflow \"{self.workflow['metadata']['name']}\" has no op named "
-                                      f"'{op}'", None, did_you_mean(op, ops) or f"the ops are: {', '.join(ops)}"))
+        raise ClusterError(
+            Diagnostic(
+                "PF621",
+                f"workflow \"{self.workflow['metadata']['name']}\" has no op named '{op}'",
+                None,
+                did_you_mean(op, ops) or f"the ops are: {', '.join(ops)}",
+            )
+        )

@@ -6,7 +6,7 @@ HTTP status and the server's own words (a Kubernetes ``Status`` or Argo Server's
 that says what failed and how to fix it. The table is in docs/cluster.md ("When something fails").
 
 Transient failures (the connection dropped or was refused, 429, 500, 502, 503, 504) are retried by
-``client.Client`` with a bounded backoff before they are reported (PF612).
+``client.ClusterClient`` with a bounded backoff before they are reported (PF612).
 """
 
 from __future__ import annotations
@@ -19,13 +19,17 @@ from typing import Any
 from ..errors import ClusterError, Diagnostic
 
 CHART_HINT = "docs/chart.md"
-ARGO_INSTALL = ("install Argo Workflows: kubectl create namespace argo && kubectl apply -n argo --server-side -f "
-                "https://github.com/argoproj/argo-workflows/releases/download/v4.1.2/install.yaml (docs/cluster.md)")
+ARGO_INSTALL = (
+    "install Argo Workflows: kubectl create namespace argo && kubectl apply -n argo --server-side -f "
+    "https://github.com/argoproj/argo-workflows/releases/download/v4.1.2/install.yaml (docs/cluster.md)"
+)
 TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 TOO_LARGE = re.compile(r"request is too large|entity too large", re.IGNORECASE)
 _FORBIDDEN = re.compile(r'cannot (?P<verb>\w+) resource "(?P<resource>[^"]+)" in API group "(?P<group>[^"]*)"'
                         r'(?: in the namespace "(?P<ns>[^"]+)"| at the cluster scope)?')
-_ARGO_FORBIDDEN = re.compile(r"not allowed to (?P<verb>\w+) (?P<resource>[\w/-]+) in namespace \"(?P<ns>[^\"]+)\"")
+_ARGO_FORBIDDEN = re.compile(
+    r"not allowed to (?P<verb>\w+) (?P<resource>[\w/-]+) in namespace \"(?P<ns>[^\"]+)\""
+)
 _INVALID = re.compile(r'is invalid: (?P<rest>.*)$', re.DOTALL)
 
 
@@ -53,7 +57,7 @@ class Failure:
 
 
 class ApiFailure(Exception):
-    """Raised by a transport; ``client.Client`` retries it or turns it into a ClusterError."""
+    """Raised by a transport; ``client.ClusterClient`` retries it or turns it into a ClusterError."""
 
     def __init__(self, failure: Failure) -> None:
         super().__init__(failure.message)
@@ -78,8 +82,11 @@ def from_argo_body(status: int, body: str | bytes | None, headers: Any = None) -
     data = _json(body)
     if isinstance(data, dict) and isinstance(data.get("error"), dict):  # a stream's error chunk
         data = data["error"]
-    message = str((data or {}).get("message") or _text(body) or f"HTTP {status}") if isinstance(data, (dict, type(None))) \
+    message = (
+        str((data or {}).get("message") or _text(body) or f"HTTP {status}")
+        if isinstance(data, (dict, type(None)))
         else _text(body)
+    )
     failure = Failure(status, message, transport="argo", retry_after=retry_after(headers, {}))
     if "already exists" in message:
         failure.reason = "AlreadyExists"
@@ -189,14 +196,20 @@ def _diagnose(f: Failure, ctx: Context) -> list[Diagnostic]:
     status, msg = f.status or 0, f.message
     if f.too_large:
         size = f" ({ctx.size:,} bytes)" if ctx.size else ""
-        return _d("PF611", f"cannot {what}: the object is too large for the cluster{size}: {msg}",
-                  "Kubernetes stores at most ~1.5 MB per object: publish shared templates to the registry "
-                  "(`registry push`; ops then use templateRef), split the pipeline, or use fewer fan-out items")
+        return _d(
+            "PF611",
+            f"cannot {what}: the object is too large for the cluster{size}: {msg}",
+            "Kubernetes stores at most ~1.5 MB per object: publish shared templates to the registry "
+            "(`registry push`; ops then use templateRef), split the pipeline, or use fewer fan-out items",
+        )
     if status == 401:
         if argo:
-            return _d("PF603", f"cannot {what}: Argo Server rejected the token ({msg})",
-                      "set ARGO_TOKEN to a valid token (e.g. `kubectl -n NS create token polyflow-submitter`; "
-                      "the `Bearer ` prefix is optional)")
+            return _d(
+                "PF603",
+                f"cannot {what}: Argo Server rejected the token ({msg})",
+                "set ARGO_TOKEN to a valid token (e.g. `kubectl -n NS create token polyflow-submitter`; the "
+                "`Bearer ` prefix is optional)",
+            )
         return _d("PF603", f"cannot {what}: the API server rejected the credentials ({msg})",
                   "the kubeconfig's token or certificate is missing or expired: refresh it, e.g. "
                   "`kubectl -n NS create token polyflow-submitter` for the chart's submitter (docs/chart.md)")
@@ -205,8 +218,11 @@ def _diagnose(f: Failure, ctx: Context) -> list[Diagnostic]:
     if status == 404:
         return _not_found(f, ctx)
     if status == 409 and (f.reason == "AlreadyExists" or "already exists" in msg):
-        return _d("PF608", f"cannot {what}: it already exists",
-                  "drop --name to let the cluster pick a unique name (--generate-name), or choose another --name")
+        return _d(
+            "PF608",
+            f"cannot {what}: it already exists",
+            "drop --name to let the cluster pick a unique name (--generate-name), or choose another --name",
+        )
     if status == 409:
         return _d("PF613", f"cannot {what}: it kept changing while being updated ({msg})",
                   "another client (the Argo controller) updates it too; run the command again")
@@ -217,9 +233,12 @@ def _diagnose(f: Failure, ctx: Context) -> list[Diagnostic]:
             return _d("PF610", f"cannot {what}: the cluster's Argo does not know a field: {msg}",
                       "the cluster runs an older Argo Workflows than --argo-version targets: compile for its "
                       "version (e.g. --argo-version 3.5), or upgrade Argo")
-        return _d("PF610", f"cannot {what}: the server refused the request: {msg}",
-                  "`polyflow-argo compile` shows what was sent; if it was compiled from a valid pipeline, report "
-                  "this as a bug")
+        return _d(
+            "PF610",
+            f"cannot {what}: the server refused the request: {msg}",
+            "`polyflow-argo compile` shows what was sent; if it was compiled from a valid pipeline, report "
+            "this as a bug",
+        )
     if f.transient:
         return _d("PF612", f"cannot {what}: the server kept failing ({status} {msg}) after {ctx.attempts} "
                   f"attempt(s)", "the cluster is overloaded or restarting: try again in a minute")
@@ -231,18 +250,37 @@ def _network(f: Failure, ctx: Context) -> list[Diagnostic]:
     where = ctx.server or "the server"
     what = ctx.what()
     if f.network == "tls":
-        return _d("PF602", f"cannot {what}: TLS verification of {where} failed ({f.message})",
-                  "pass the server's CA with --ca-file FILE, or --insecure-skip-tls-verify (not in production)")
+        return _d(
+            "PF602",
+            f"cannot {what}: TLS verification of {where} failed ({f.message})",
+            "pass the server's CA with --ca-file FILE, or --insecure-skip-tls-verify (not in production)",
+        )
     if f.network == "dns":
         return _d("PF601", f"cannot {what}: the host of {where} is unknown ({f.message})",
                   "check the server address (kubeconfig `clusters[].cluster.server` or --argo-server)")
     if f.network in ("refused", "timeout"):
-        hint = ("is the cluster running? `kubectl cluster-info` checks the same kubeconfig; on kind, "
-                "`kind get clusters` and `kind export kubeconfig --name NAME`") if f.transport == "kube" else \
-            "is Argo Server running and reachable (e.g. `kubectl -n argo port-forward svc/argo-server 2746`)?"
-        return _d("PF601", f"cannot {what}: cannot reach {where} after {ctx.attempts} attempt(s) ({f.message})", hint)
-    return _d("PF612", f"cannot {what}: the connection to {where} kept dropping after {ctx.attempts} attempt(s) "
-              f"({f.message})", "the network or the server is unstable: try again")
+        hint = (
+            (
+                "is the cluster running? `kubectl cluster-info` checks the same kubeconfig; on kind, `kind "
+                "get clusters` and `kind export kubeconfig --name NAME`"
+            )
+            if f.transport == "kube"
+            else (
+                "is Argo Server running and reachable (e.g. `kubectl -n argo port-forward svc/argo-server "
+                "2746`)?"
+            )
+        )
+        return _d(
+            "PF601",
+            f"cannot {what}: cannot reach {where} after {ctx.attempts} attempt(s) ({f.message})",
+            hint,
+        )
+    return _d(
+        "PF612",
+        f"cannot {what}: the connection to {where} kept dropping after {ctx.attempts} attempt(s) "
+        f"({f.message})",
+        "the network or the server is unstable: try again",
+    )
 
 
 def _forbidden(f: Failure, ctx: Context) -> list[Diagnostic]:
@@ -263,32 +301,48 @@ def _forbidden(f: Failure, ctx: Context) -> list[Diagnostic]:
         hint = ("the chart's submitter role grants it with `--set submitter.rbac.publishRegistry=true` (and "
                 "`submitter.rbac.clusterScope=true` for ClusterWorkflowTemplates); see " + CHART_HINT)
     elif base == "configmaps":
-        hint = ("op `concurrency` needs a ConfigMap, which the chart's submitter role does not grant: have an "
-                "admin `kubectl apply` it (`polyflow-argo compile` shows it) or grant configmaps create/patch")
+        hint = (
+            "op `concurrency` needs a ConfigMap, which the chart's submitter role does not grant: have an "
+            "admin `kubectl apply` it (`polyflow-argo compile` shows it) or grant configmaps create/patch"
+        )
     else:
-        hint = ("bind the chart's submitter role to you (`helm install polyflow charts/polyflow-argo -n NS` with "
-                "`submitter.extraSubjects`) or use its token: `kubectl -n NS create token polyflow-submitter`; see "
-                + CHART_HINT)
+        hint = (
+            "bind the chart's submitter role to you (`helm install polyflow charts/polyflow-argo -n NS` "
+            "with `submitter.extraSubjects`) or use its token: `kubectl -n NS create token "
+            "polyflow-submitter`; see "
+            + CHART_HINT
+        )
     return _d("PF604", message, hint)
 
 
 def _not_found(f: Failure, ctx: Context) -> list[Diagnostic]:
     details, msg = f.details or {}, f.message
     if f.transport == "kube" and "could not find the requested resource" in msg and not details.get("name"):
-        return _d("PF605", f"cannot {ctx.what()}: the cluster has no Argo Workflows API (argoproj.io/v1alpha1 "
-                  "not found: the Argo CRDs are not installed)", ARGO_INSTALL)
+        return _d(
+            "PF605",
+            f"cannot {ctx.what()}: the cluster has no Argo Workflows API (argoproj.io/v1alpha1 not found: "
+            "the Argo CRDs are not installed)",
+            ARGO_INSTALL,
+        )
     if f.transport == "argo" and msg.strip() in ("Not Found", "404 page not found", "") :
-        return _d("PF605", f"cannot {ctx.what()}: {ctx.server or 'the server'} does not serve the Argo Server API",
-                  "check --argo-server (Argo Server's URL, e.g. https://localhost:2746)")
+        return _d(
+            "PF605",
+            f"cannot {ctx.what()}: {ctx.server or 'the server'} does not serve the Argo Server API",
+            "check --argo-server (Argo Server's URL, e.g. https://localhost:2746)",
+        )
     if details.get("kind") == "namespaces" or re.match(r'namespaces? "[^"]+" not found', msg):
         return _d("PF606", f"cannot {ctx.what()}: {msg}",
                   f"create it (`kubectl create namespace {ctx.namespace or 'NS'}`) or pick another with -n")
     name = ctx.name or details.get("name", "")
     kind = ctx.kind or details.get("kind", "object")
     listing = "polyflow-argo list" if kind == "Workflow" else f"kubectl get {kind.lower()}s"
-    return _d("PF607", f'{kind} "{name}" not found in namespace "{ctx.namespace}"' if ctx.namespace else
-              f'{kind} "{name}" not found', f"`{listing} -n {ctx.namespace or 'NS'}` shows what there is; check -n "
-              "and the name")
+    return _d(
+        "PF607",
+        f'{kind} "{name}" not found in namespace "{ctx.namespace}"'
+        if ctx.namespace
+        else f'{kind} "{name}" not found',
+        f"`{listing} -n {ctx.namespace or 'NS'}` shows what there is; check -n and the name",
+    )
 
 
 def _invalid(f: Failure, ctx: Context) -> list[Diagnostic]:
@@ -303,13 +357,21 @@ def _invalid(f: Failure, ctx: Context) -> list[Diagnostic]:
             path, sep, text = part.partition(": ")
             causes.append({"field": path, "message": text} if sep and re.match(r"^[\w.\[\]-]+$", path)
                           else {"message": part})
-    hint = ("the API server's schema refused this field: `polyflow-argo compile` shows the manifest; a compiled "
-            "pipeline should never be invalid, so report it unless it comes from -p/--name")
+    hint = (
+        "the API server's schema refused this field: `polyflow-argo compile` shows the manifest; a compiled "
+        "pipeline should never be invalid, so report it unless it comes from -p/--name"
+    )
     out = []
     for cause in causes:
         where = f"{cause['field']}: " if cause.get("field") else ""
-        out.append(Diagnostic("PF609", f"cannot {ctx.what()}: invalid {where}{cause.get('message', '')}".rstrip(),
-                              None, hint))
+        out.append(
+            Diagnostic(
+                "PF609",
+                f"cannot {ctx.what()}: invalid {where}{cause.get('message', '')}".rstrip(),
+                None,
+                hint,
+            )
+        )
     return out or _d("PF609", f"cannot {ctx.what()}: {f.message}", hint)
 
 

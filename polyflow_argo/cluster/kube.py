@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..version import __version__
 from .errors import ApiFailure, Failure, error, from_kube_body, network_failure
 from .transport import FIELD_MANAGER, KINDS, Kind, LogLine, Settings, kubeconfig_paths
 
@@ -71,9 +72,12 @@ class KubeTransport:
                 ns = SA_NAMESPACE.read_text().strip() if SA_NAMESPACE.is_file() else "default"
                 return settings.namespace or ns
             where = settings.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-            raise error("PF600", f"no kubeconfig: {where} does not exist, and this is not a pod in a cluster",
-                        "point KUBECONFIG (or --kubeconfig) at one: on kind, `kind export kubeconfig --name NAME`; "
-                        "or use Argo Server with --argo-server URL and ARGO_TOKEN")
+            raise error(
+                "PF600",
+                f"no kubeconfig: {where} does not exist, and this is not a pod in a cluster",
+                "point KUBECONFIG (or --kubeconfig) at one: on kind, `kind export kubeconfig --name NAME`; "
+                "or use Argo Server with --argo-server URL and ARGO_TOKEN",
+            )
         joined = os.pathsep.join(str(p) for p in paths)
         try:
             contexts, current = config.list_kube_config_contexts(config_file=joined)
@@ -84,9 +88,11 @@ class KubeTransport:
             config.load_kube_config(config_file=joined, context=settings.context, client_configuration=cfg,
                                     persist_config=False)
         except config.ConfigException as exc:
-            raise error("PF600", f"cannot use the kubeconfig {joined}: {exc}",
-                        "`kubectl config view` shows what is wrong; `kubectl config use-context NAME` picks one") \
-                from None
+            raise error(
+                "PF600",
+                f"cannot use the kubeconfig {joined}: {exc}",
+                "`kubectl config view` shows what is wrong; `kubectl config use-context NAME` picks one",
+            ) from None
         active = next((c for c in contexts or [] if c["name"] == settings.context), current) or {}
         return settings.namespace or (active.get("context") or {}).get("namespace") or "default"
 
@@ -130,22 +136,42 @@ class KubeTransport:
             _, out = self._json(self.custom.create_namespaced_custom_object, kind.group, kind.version,
                                 self._ns(kind, obj), kind.plural, obj, **options)
         else:
-            _, out = self._json(self.custom.create_cluster_custom_object, kind.group, kind.version, kind.plural, obj,
-                                **options)
+            _, out = self._json(
+                self.custom.create_cluster_custom_object,
+                kind.group,
+                kind.version,
+                kind.plural,
+                obj,
+                **options,
+            )
         return out
 
     def get(self, kind: Kind, name: str) -> dict[str, Any]:
         if not kind.group:
             return self._json(self.core.read_namespaced_config_map, name, self.namespace)[1]
         if kind.namespaced:
-            return self._json(self.custom.get_namespaced_custom_object, kind.group, kind.version, self.namespace,
-                              kind.plural, name)[1]
-        return self._json(self.custom.get_cluster_custom_object, kind.group, kind.version, kind.plural, name)[1]
+            return self._json(
+                self.custom.get_namespaced_custom_object,
+                kind.group,
+                kind.version,
+                self.namespace,
+                kind.plural,
+                name,
+            )[1]
+        return self._json(
+            self.custom.get_cluster_custom_object, kind.group, kind.version, kind.plural, name
+        )[1]
 
     def list(self, kind: Kind, label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
         if kind.namespaced:
-            _, out = self._json(self.custom.list_namespaced_custom_object, kind.group, kind.version, self.namespace,
-                                kind.plural, label_selector=label_selector)
+            _, out = self._json(
+                self.custom.list_namespaced_custom_object,
+                kind.group,
+                kind.version,
+                self.namespace,
+                kind.plural,
+                label_selector=label_selector,
+            )
         else:
             _, out = self._json(self.custom.list_cluster_custom_object, kind.group, kind.version, kind.plural,
                                 label_selector=label_selector)
@@ -166,14 +192,24 @@ class KubeTransport:
         options: dict[str, Any] = {"dry_run": "All" if dry_run else None, "field_manager": FIELD_MANAGER,
                                    "force": True, "_content_type": APPLY}
         if not kind.group:
-            status, out = self._json(self.core.patch_namespaced_config_map, name, self._ns(kind, obj), obj, **options)
+            status, out = self._json(
+                self.core.patch_namespaced_config_map, name, self._ns(kind, obj), obj, **options
+            )
         elif kind.namespaced:
             status, out = self._json(self.custom.patch_namespaced_custom_object, kind.group, kind.version,
                                      self._ns(kind, obj), kind.plural, name, obj, field_validation="Strict",
                                      **options)
         else:
-            status, out = self._json(self.custom.patch_cluster_custom_object, kind.group, kind.version, kind.plural,
-                                     name, obj, field_validation="Strict", **options)
+            status, out = self._json(
+                self.custom.patch_cluster_custom_object,
+                kind.group,
+                kind.version,
+                kind.plural,
+                name,
+                obj,
+                field_validation="Strict",
+                **options,
+            )
         if status == 201 or (before is None and kind.group):
             return out, "created"
         same = before is not None and before["metadata"].get("resourceVersion") == \
@@ -181,8 +217,17 @@ class KubeTransport:
         return out, "unchanged" if same else "configured"
 
     def _merge(self, kind: Kind, name: str, patch: dict[str, Any]) -> dict[str, Any]:
-        return self._json(self.custom.patch_namespaced_custom_object, kind.group, kind.version, self.namespace,
-                          kind.plural, name, patch, field_manager=FIELD_MANAGER, _content_type=MERGE)[1]
+        return self._json(
+            self.custom.patch_namespaced_custom_object,
+            kind.group,
+            kind.version,
+            self.namespace,
+            kind.plural,
+            name,
+            patch,
+            field_manager=FIELD_MANAGER,
+            _content_type=MERGE,
+        )[1]
 
     def shutdown(self, name: str, strategy: str) -> dict[str, Any]:
         return self._merge(WORKFLOW, name, {"spec": {"shutdown": strategy}})
@@ -191,8 +236,10 @@ class KubeTransport:
         """What ``argo resume --node-field-selector`` writes: the suspend node Succeeded, finishedAt now;
         the resourceVersion makes a concurrent controller update a 409 Conflict (client.py retries)."""
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        patch = {"metadata": {"resourceVersion": workflow["metadata"]["resourceVersion"]},
-                 "status": {"nodes": {node_id: {"phase": "Succeeded", "finishedAt": now, "message": message}}}}
+        patch = {
+            "metadata": {"resourceVersion": workflow["metadata"]["resourceVersion"]},
+            "status": {"nodes": {node_id: {"phase": "Succeeded", "finishedAt": now, "message": message}}},
+        }
         return self._merge(WORKFLOW, workflow["metadata"]["name"], patch)
 
     def clear_cron(self, cron: dict[str, Any]) -> dict[str, Any]:
@@ -204,10 +251,19 @@ class KubeTransport:
 
     def watch(self, name: str, resource_version: str, timeout: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """One watch request on the workflow (ends after ``timeout`` s); ERROR events → ApiFailure."""
-        resp = self._send(self.custom.list_namespaced_custom_object, WORKFLOW.group, WORKFLOW.version,
-                          self.namespace, WORKFLOW.plural, field_selector=f"metadata.name={name}", watch=True,
-                          resource_version=resource_version, timeout_seconds=timeout, allow_watch_bookmarks=True,
-                          timeout=(min(10.0, self.timeout), timeout + 15.0))
+        resp = self._send(
+            self.custom.list_namespaced_custom_object,
+            WORKFLOW.group,
+            WORKFLOW.version,
+            self.namespace,
+            WORKFLOW.plural,
+            field_selector=f"metadata.name={name}",
+            watch=True,
+            resource_version=resource_version,
+            timeout_seconds=timeout,
+            allow_watch_bookmarks=True,
+            timeout=(min(10.0, self.timeout), timeout + 15.0),
+        )
         try:
             for line in _lines(resp):
                 event = json.loads(line)
@@ -222,7 +278,9 @@ class KubeTransport:
         _, out = self._json(self.core.list_namespaced_pod, self.namespace,
                             label_selector=f"workflows.argoproj.io/workflow={workflow}")
         pods: list[dict[str, Any]] = [dict(p) for p in out.get("items") or []]
-        return sorted(pods, key=lambda p: ((p.get("status") or {}).get("startTime") or "", p["metadata"]["name"]))
+        return sorted(
+            pods, key=lambda p: ((p.get("status") or {}).get("startTime") or "", p["metadata"]["name"])
+        )
 
     def logs(self, workflow: dict[str, Any], follow: bool, container: str,
              pod_selected: Callable[[str | None, str], bool]) -> Iterator[LogLine]:
@@ -248,8 +306,17 @@ class _Core:
     def __init__(self, api: Any) -> None:
         self.api = api
 
-    def _do(self, method: str, path: str, query: dict[str, Any], body: Any = None, content_type: str | None = None,
-            _request_timeout: Any = None, _preload_content: bool = False, **params: Any) -> Any:
+    def _do(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any],
+        body: Any = None,
+        content_type: str | None = None,
+        _request_timeout: Any = None,
+        _preload_content: bool = False,
+        **params: Any,
+    ) -> Any:
         from kubernetes.client.exceptions import ApiException
 
         headers = {"Accept": "application/json"}
@@ -269,23 +336,44 @@ class _Core:
                         namespace=namespace, **kw)
 
     def read_namespaced_pod(self, name: str, namespace: str, **kw: Any) -> Any:
-        return self._do("GET", "/api/v1/namespaces/{namespace}/pods/{name}", {}, name=name, namespace=namespace, **kw)
+        return self._do(
+            "GET", "/api/v1/namespaces/{namespace}/pods/{name}", {}, name=name, namespace=namespace, **kw
+        )
 
-    def read_namespaced_pod_log(self, name: str, namespace: str, container: str | None = None, follow: bool = False,
-                                timestamps: bool = False, since_seconds: int | None = None, **kw: Any) -> Any:
+    def read_namespaced_pod_log(
+        self,
+        name: str,
+        namespace: str,
+        container: str | None = None,
+        follow: bool = False,
+        timestamps: bool = False,
+        since_seconds: int | None = None,
+        **kw: Any,
+    ) -> Any:
         query = {"container": container, "follow": follow or None, "timestamps": timestamps or None,
                  "sinceSeconds": since_seconds}
         return self._do("GET", "/api/v1/namespaces/{namespace}/pods/{name}/log", query, name=name,
                         namespace=namespace, **kw)
 
     def read_namespaced_config_map(self, name: str, namespace: str, **kw: Any) -> Any:
-        return self._do("GET", "/api/v1/namespaces/{namespace}/configmaps/{name}", {}, name=name, namespace=namespace,
-                        **kw)
+        return self._do(
+            "GET",
+            "/api/v1/namespaces/{namespace}/configmaps/{name}",
+            {},
+            name=name,
+            namespace=namespace,
+            **kw,
+        )
 
     def patch_namespaced_config_map(self, name: str, namespace: str, body: Any, dry_run: str | None = None,
                                     field_manager: str | None = None, force: bool | None = None,
                                     _content_type: str | None = None, **kw: Any) -> Any:
-        query = {"dryRun": dry_run, "fieldManager": field_manager, "force": force, "fieldValidation": "Strict"}
+        query = {
+            "dryRun": dry_run,
+            "fieldManager": field_manager,
+            "force": force,
+            "fieldValidation": "Strict",
+        }
         return self._do("PATCH", "/api/v1/namespaces/{namespace}/configmaps/{name}", query, body=body,
                         content_type=_content_type, name=name, namespace=namespace, **kw)
 
@@ -332,7 +420,11 @@ class _Follower:
                 phase = (self.t.get(WORKFLOW, self.workflow).get("status") or {}).get("phase")
                 for pod in self.t._pods(self.workflow):
                     pname = pod["metadata"]["name"]
-                    if pname in self.threads or not self.selected(_node_id(pod), pname) or _waiting(pod, self.container):
+                    if (
+                        pname in self.threads
+                        or not self.selected(_node_id(pod), pname)
+                        or _waiting(pod, self.container)
+                    ):
                         continue
                     thread = threading.Thread(target=self._stream, args=(pname, _node_id(pod)), daemon=True,
                                               name=f"polyflow-logs-{pname}")
@@ -347,7 +439,9 @@ class _Follower:
                     if kind == "error":
                         raise item
                     yield item
-                if phase in ("Succeeded", "Failed", "Error") and not any(t.is_alive() for t in self.threads.values()):
+                if phase in ("Succeeded", "Failed", "Error") and not any(
+                    t.is_alive() for t in self.threads.values()
+                ):
                     while not self.queue.empty():
                         kind, item = self.queue.get_nowait()
                         if kind == "error":
@@ -417,6 +511,4 @@ def _lines(resp: Any) -> Iterator[str]:
 
 
 def _version() -> str:
-    from .. import __version__
-
     return __version__

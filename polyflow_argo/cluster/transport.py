@@ -9,7 +9,8 @@
   ``--ca-file`` / ``--insecure-skip-tls-verify``), as the ``argo`` CLI does.
 
 Transports move plain dicts and raise :class:`~polyflow_argo.cluster.errors.ApiFailure`; the client
-(client.py) retries and explains. Both are imported only when a cluster command runs.
+(client.py) retries and explains, and picks one (``client.connect``): both are imported only when a
+cluster command runs, and import only this module, never the client.
 """
 
 from __future__ import annotations
@@ -107,24 +108,14 @@ class Transport(Protocol):
 
     def clear_cron(self, cron: dict[str, Any]) -> dict[str, Any]: ...
 
-    def watch(self, name: str, resource_version: str, timeout: int) -> Iterator[tuple[str, dict[str, Any]]]: ...
+    def watch(
+        self, name: str, resource_version: str, timeout: int
+    ) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
     def logs(self, workflow: dict[str, Any], follow: bool, container: str,
              pod_selected: Any) -> Iterator[LogLine]: ...
 
     def close(self) -> None: ...
-
-
-def connect(settings: Settings) -> Transport:
-    """The Argo Server transport when ``--argo-server`` (or ``ARGO_SERVER``) is set, else the Kubernetes API."""
-    server = settings.argo_server or os.environ.get("ARGO_SERVER")
-    if server:
-        from .argoserver import ArgoServerTransport
-
-        return ArgoServerTransport(settings, server)
-    from .kube import KubeTransport
-
-    return KubeTransport(settings)
 
 
 def kubeconfig_paths(explicit: str | None) -> list[Path]:

@@ -59,7 +59,11 @@ def task_order(workflow: dict[str, Any]) -> list[str]:
     entry = spec.get("entrypoint")
     for template in spec.get("templates") or []:
         if isinstance(template, dict) and template.get("name") == entry:
-            return [str(t.get("name")) for t in (template.get("dag") or {}).get("tasks") or [] if isinstance(t, dict)]
+            return [
+                str(t.get("name"))
+                for t in (template.get("dag") or {}).get("tasks") or []
+                if isinstance(t, dict)
+            ]
     return []
 
 
@@ -68,7 +72,12 @@ def op_nodes(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     fan-out child (folded into their op), not a node inside a nested template."""
     name = (workflow.get("metadata") or {}).get("name", "")
     nodes = (workflow.get("status") or {}).get("nodes") or {}
-    folded = {child for node in nodes.values() if node.get("type") in _FOLDING for child in node.get("children") or []}
+    folded = {
+        child
+        for node in nodes.values()
+        if node.get("type") in _FOLDING
+        for child in node.get("children") or []
+    }
     out = []
     for node_id, node in nodes.items():
         if node_id == name or node.get("name") == name or node_id in folded:
@@ -109,9 +118,21 @@ def _row(op: str, node: dict[str, Any], nodes: dict[str, Any]) -> Row:
             message = last if node.get("phase") in FINISHED else f"last attempt: {last}"
     template = node.get("templateName") or (node.get("templateRef") or {}).get("name", "")
     times = [t for n in [node, *children] for t in (n.get("startedAt"), n.get("finishedAt")) if t]
-    updated = max(times, key=lambda t: parse_time(t) or datetime.min.replace(tzinfo=timezone.utc), default=None)
-    return Row(op, str(node.get("phase") or "Pending"), node.get("startedAt"), node.get("finishedAt"), retries,
-               message, str(node.get("id", "")), str(template), str(node.get("type", "")), updated)
+    updated = max(
+        times, key=lambda t: parse_time(t) or datetime.min.replace(tzinfo=timezone.utc), default=None
+    )
+    return Row(
+        op,
+        str(node.get("phase") or "Pending"),
+        node.get("startedAt"),
+        node.get("finishedAt"),
+        retries,
+        message,
+        str(node.get("id", "")),
+        str(template),
+        str(node.get("type", "")),
+        updated,
+    )
 
 
 # ---------------------------------------------------------------- formatting
@@ -217,7 +238,9 @@ def summary(workflow: dict[str, Any], now: datetime | None = None) -> str:
     phase = status.get("phase") or "Pending"
     took = duration(status.get("startedAt"), status.get("finishedAt"), now)
     pipeline = pipeline_of(workflow)
-    text = f"{meta.get('namespace', '')}/{meta.get('name', '')}" + (f"  pipeline {pipeline}" if pipeline else "")
+    text = f"{meta.get('namespace', '')}/{meta.get('name', '')}" + (
+        f"  pipeline {pipeline}" if pipeline else ""
+    )
     text += f"  {phase}" + (f"  {took}" if took else "")
     if status.get("progress"):
         text += f"  progress {status['progress']}"
@@ -229,18 +252,25 @@ def summary(workflow: dict[str, Any], now: datetime | None = None) -> str:
 def render_table(workflow: dict[str, Any], now: datetime | None = None, wide: bool = False) -> list[str]:
     """The summary line, then OP PHASE START DURATION RETRIES MESSAGE (wide: TEMPLATE NODE too)."""
     now = now or datetime.now(timezone.utc)
-    head = ["OP", "PHASE", "START", "DURATION", "RETRIES"] + (["TEMPLATE", "NODE"] if wide else []) + ["MESSAGE"]
+    head = (
+        ["OP", "PHASE", "START", "DURATION", "RETRIES"] + (["TEMPLATE", "NODE"] if wide else []) + ["MESSAGE"]
+    )
     table = [head]
     for row in rows(workflow):
-        cells = [row.op, row.phase or "-", clock(row.started) if row.started else "",
-                 duration(row.started, row.finished, now) if row.phase else "", str(row.retries) if row.phase else ""]
+        cells = [
+            row.op,
+            row.phase or "-",
+            clock(row.started) if row.started else "",
+            duration(row.started, row.finished, now) if row.phase else "",
+            str(row.retries) if row.phase else "",
+        ]
         if wide:
             cells += [row.template, row.node_id]
         table.append(cells + [row.message])
     widths = [max(len(r[i]) for r in table) for i in range(len(head) - 1)]
     out = [summary(workflow, now)]
     for r in table:
-        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
     return [line.rstrip() for line in out]
 
 

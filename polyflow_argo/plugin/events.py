@@ -40,7 +40,9 @@ class Check:
     outputs: dict[str, str] | None = None
 
 
-def number(spec: dict[str, Any], key: str, default: float | None = None, low: float = 0, unit: str = "") -> float:
+def number(
+    spec: dict[str, Any], key: str, default: float | None = None, low: float = 0, unit: str = ""
+) -> float:
     value = spec.get(key, default)
     if value is None:
         raise EventInputError(f"`{key}` is required")
@@ -101,7 +103,9 @@ def check_http(spec: dict[str, Any], started: float, now: float) -> Check:
         return Check(False, message=f"GET {url}: status {status}, waiting for {want}")
     if regex is not None and not regex.search(body):
         return Check(False, message=f"GET {url}: status {status}, body does not match {pattern!r} yet")
-    return Check(True, message=f"GET {url}: status {status}", outputs={"status": str(status), "body": body[:4096]})
+    return Check(
+        True, message=f"GET {url}: status {status}", outputs={"status": str(status), "body": body[:4096]}
+    )
 
 
 def _iso(t: float) -> str:
@@ -156,7 +160,9 @@ def s3_location(spec: dict[str, Any]) -> tuple[str, str]:
     if not isinstance(key, str):
         raise EventInputError(f"`key` must be a string, got {key!r}")
     if not _BUCKET.match(bucket) or ".." in bucket:
-        raise EventInputError(f"{bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')")
+        raise EventInputError(
+            f"{bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, '.', '-')"
+        )
     if len(key.encode()) > 1024 or "\x00" in key:
         raise EventInputError("the object key must be at most 1024 bytes, without NUL characters")
     return bucket, key
@@ -166,14 +172,21 @@ def s3_endpoint(spec: dict[str, Any]) -> tuple[str, bool]:
     """``endpoint`` (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL): ``http(s)://host[:port]`` or
     ``host[:port]`` (https); default AWS S3. Returns (host[:port], secure)."""
     given = _text(spec, "endpoint")
-    value = given or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "s3.amazonaws.com"
+    value = (
+        given
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or "s3.amazonaws.com"
+    )
     where = "`endpoint`" if given else "the endpoint from AWS_ENDPOINT_URL[_S3]"
     scheme, sep, rest = value.partition("://")
     if not sep:
         scheme, rest = "https", value
     rest = rest.rstrip("/")
     if scheme not in ("http", "https") or not _HOST.match(rest):
-        raise EventInputError(f"{where} must be http(s)://host[:port] or host[:port] without a path, got {value!r}")
+        raise EventInputError(
+            f"{where} must be http(s)://host[:port] or host[:port] without a path, got {value!r}"
+        )
     return rest, scheme == "https"
 
 
@@ -183,17 +196,28 @@ def check_s3(spec: dict[str, Any], started: float, now: float) -> Check:
     host, secure = s3_endpoint(spec)
     min_size = int(number(spec, "min_size", 0))
     request_timeout = number(spec, "request_timeout", 10, low=1, unit=" s")
-    region = _text(spec, "region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
-    access, secret = os.environ.get("AWS_ACCESS_KEY_ID") or None, os.environ.get("AWS_SECRET_ACCESS_KEY") or None
+    region = (
+        _text(spec, "region") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None
+    )
+    access, secret = (
+        os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+    )
     if bool(access) != bool(secret):
-        return Check(False, failed=True, message="s3 event: the sidecar has only one of AWS_ACCESS_KEY_ID and "
-                     "AWS_SECRET_ACCESS_KEY: set both (a Secret with `plugin manifest --s3-secret NAME`) or neither")
+        return Check(
+            False,
+            failed=True,
+            message="s3 event: the sidecar has only one of AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY: set both (a Secret with `plugin manifest --s3-secret NAME`) or neither",
+        )
     try:
         import urllib3
         from minio import Minio
         from minio.error import MinioException, S3Error
     except ImportError:
-        return Check(False, failed=True, message=f"s3 event: the plugin image lacks the `minio` package: {S3_EXTRA}")
+        return Check(
+            False, failed=True, message=f"s3 event: the plugin image lacks the `minio` package: {S3_EXTRA}"
+        )
     where = f"s3://{bucket}/{key}"
     http = urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=request_timeout, read=request_timeout),
@@ -210,7 +234,9 @@ def check_s3(spec: dict[str, Any], started: float, now: float) -> Check:
         if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchObject", "ResourceNotFound"):
             return Check(False, message=f"{where} does not exist yet ({exc.code})")
         if exc.code == "AccessDenied":
-            who = "the sidecar's AWS_ACCESS_KEY_ID" if access else "an anonymous request (no AWS_ACCESS_KEY_ID)"
+            who = (
+                "the sidecar's AWS_ACCESS_KEY_ID" if access else "an anonymous request (no AWS_ACCESS_KEY_ID)"
+            )
             return Check(False, message=f"{where}: access denied to {who}; without s3:ListBucket a missing "
                                         "object is denied too")
         return Check(False, message=f"{where}: {exc.code}: {exc.message}")
@@ -221,7 +247,11 @@ def check_s3(spec: dict[str, Any], started: float, now: float) -> Check:
     size = int(stat.size or 0)
     if size < min_size:
         return Check(False, message=f"{where} has {size} bytes, waiting for at least {min_size}")
-    modified = stat.last_modified.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if stat.last_modified else ""
+    modified = (
+        stat.last_modified.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if stat.last_modified
+        else ""
+    )
     return Check(True, message=f"{where} exists ({size} bytes)",
                  outputs={"size": str(size), "etag": (stat.etag or "").strip('"'), "last_modified": modified})
 
@@ -237,9 +267,11 @@ def _certifi() -> str | None:
 # ------------------------------------------------------------------------------ kubernetes access
 
 SERVICE_ACCOUNT = "polyflow-executor-plugin"
-KUBE_HINT = (f"the plugin sidecar has no Kubernetes credentials: install the plugin with `polyflow-argo plugin "
-             f"manifest --kube-events` (sidecar.automountServiceAccountToken: \"true\") and give the service "
-             f"account {SERVICE_ACCOUNT} in the workflow's namespace a token Secret and RBAC (docs/plugin.md)")
+KUBE_HINT = (
+    "the plugin sidecar has no Kubernetes credentials: install the plugin with `polyflow-argo plugin "
+    'manifest --kube-events` (sidecar.automountServiceAccountToken: "true") and give the service '
+    f"account {SERVICE_ACCOUNT} in the workflow's namespace a token Secret and RBAC (docs/plugin.md)"
+)
 
 
 class KubeUnavailable(Exception):
@@ -255,7 +287,7 @@ def incluster_client() -> Any:
 
             configuration = client.Configuration()
             try:
-                config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+                config.load_incluster_config(client_configuration=configuration)
             except ConfigException as exc:
                 raise KubeUnavailable(f"{KUBE_HINT} ({exc})") from None
             _CACHE["client"] = client.ApiClient(configuration)
@@ -295,7 +327,9 @@ _KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
 _CONDITION = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_./-]*)=([A-Za-z]+)$")
 
 
-def _name(spec: dict[str, Any], key: str, pattern: re.Pattern[str], what: str, required: bool = True) -> str | None:
+def _name(
+    spec: dict[str, Any], key: str, pattern: re.Pattern[str], what: str, required: bool = True
+) -> str | None:
     value = _text(spec, key, required)
     if value is not None and not pattern.match(value):
         raise EventInputError(f"`{key}` is not a valid {what}: {value!r}")
@@ -316,7 +350,9 @@ def _kube_error(status: int, body: Any, what: str) -> str:
     return f"{what}: HTTP {status}" + (f": {message}" if message else "")
 
 
-def _kube_call(path: str, query: list[tuple[str, str]] | None, timeout: float, what: str) -> tuple[int, Any, Check | None]:
+def _kube_call(
+    path: str, query: list[tuple[str, str]] | None, timeout: float, what: str
+) -> tuple[int, Any, Check | None]:
     """GET with the errors every Kubernetes event shares: no credentials and RBAC fail the node; a
     network error or a 5xx/429 waits. Returns (status, body, None) or (.., .., the Check to return)."""
     import urllib3
@@ -327,7 +363,11 @@ def _kube_call(path: str, query: list[tuple[str, str]] | None, timeout: float, w
     except KubeUnavailable as exc:
         return 0, None, Check(False, failed=True, message=str(exc))
     except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
-        return 0, None, Check(False, message=f"{what}: {type(exc).__name__}: {getattr(exc, 'reason', None) or exc}")
+        return (
+            0,
+            None,
+            Check(False, message=f"{what}: {type(exc).__name__}: {getattr(exc, 'reason', None) or exc}"),
+        )
     if status in (401, 403):
         hint = (f"; grant the plugin's service account ({SERVICE_ACCOUNT} in the workflow's namespace) "
                 "the RBAC in docs/plugin.md") if status == 403 else ""
@@ -355,9 +395,9 @@ _SEGMENT = re.compile(r"""\.?([A-Za-z0-9_$-]+)|\[(\d+)\]|\[(?:'([^']*)'|"([^"]*)
 
 
 def field_path(text: str) -> list[str | int]:
-    """``status.phase``, ``.status.containerStatuses[0].ready``, ``metadata.labels['app.kubernetes.io/name']``,
-    or kubectl's ``{.status.phase}``: keys, ``[N]`` list indexes and quoted ``['key']`` only (no filters,
-    no wildcards, no expressions)."""
+    """``status.phase``, ``.status.containerStatuses[0].ready``,
+    ``metadata.labels['app.kubernetes.io/name']``, or kubectl's ``{.status.phase}``: keys, ``[N]`` list
+    indexes and quoted ``['key']`` only (no filters, no wildcards, no expressions)."""
     body = text.strip()
     if body.startswith("{") and body.endswith("}"):
         body = body[1:-1].strip()
@@ -369,7 +409,11 @@ def field_path(text: str) -> list[str | int]:
             raise EventInputError(f"`jsonpath` {text!r} is not a field path: use keys, [N] and ['key'] "
                                   "(e.g. status.phase, metadata.labels['app'], status.conditions[0].type)")
         key, index, quoted1, quoted2 = match.groups()
-        parts.append(int(index) if index is not None else (key if key is not None else (quoted1 if quoted1 is not None else quoted2)))
+        parts.append(
+            int(index)
+            if index is not None
+            else (key if key is not None else (quoted1 if quoted1 is not None else quoted2))
+        )
         pos = match.end()
     if not parts:
         raise EventInputError("`jsonpath` is empty")
@@ -410,7 +454,9 @@ def _find_condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
     return None
 
 
-def _resource_path(api_version: str, kind: str, timeout: float, what: str) -> tuple[str | None, bool, Check | None]:
+def _resource_path(
+    api_version: str, kind: str, timeout: float, what: str
+) -> tuple[str | None, bool, Check | None]:
     """Discovery: the resource's URL prefix and whether it is namespaced (or the Check to return)."""
     base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
     status, body, stop = _kube_call(base, None, timeout, f"{what}: discovery of {api_version}")
@@ -419,10 +465,22 @@ def _resource_path(api_version: str, kind: str, timeout: float, what: str) -> tu
     if status == 404:
         raise EventInputError(f"`api_version` {api_version!r} is not served by this cluster")
     if status != 200 or not isinstance(body, dict):
-        return None, False, Check(False, message=_kube_error(status, body, f"{what}: discovery of {api_version}"))
+        return (
+            None,
+            False,
+            Check(False, message=_kube_error(status, body, f"{what}: discovery of {api_version}")),
+        )
     for resource in body.get("resources") or []:
-        if isinstance(resource, dict) and resource.get("kind") == kind and "/" not in str(resource.get("name", "")):
-            return f"{base}/{{ns}}{urllib.parse.quote(str(resource['name']))}", bool(resource.get("namespaced")), None
+        if (
+            isinstance(resource, dict)
+            and resource.get("kind") == kind
+            and "/" not in str(resource.get("name", ""))
+        ):
+            return (
+                f"{base}/{{ns}}{urllib.parse.quote(str(resource['name']))}",
+                bool(resource.get("namespaced")),
+                None,
+            )
     raise EventInputError(f"kind {kind!r} is not a resource of {api_version} in this cluster")
 
 
@@ -459,12 +517,23 @@ def check_k8s(spec: dict[str, Any], started: float, now: float) -> Check:
     obj, stop = _kube_object(f"{url}/{urllib.parse.quote(name)}", timeout, what)
     if stop is not None:
         return stop
+    return _k8s_state(obj, what, condition, failure, jsonpath, path, equals)
+
+
+def _k8s_state(obj: dict[str, Any], what: str, condition: tuple[str, str] | None,
+               failure: tuple[str, str] | None, jsonpath: str | None, path: list[str | int] | None,
+               equals: Any) -> Check:
+    """Whether the object read meets the event's condition and/or jsonpath, or has failed."""
     if failure is not None:
         entry = _find_condition(obj, failure[0])
         if entry is not None and str(entry.get("status")) == failure[1]:
             detail = ": ".join(str(entry[k]) for k in ("reason", "message") if entry.get(k))
-            return Check(False, failed=True,
-                         message=f"{what} has {failure[0]}={failure[1]} (failure_condition)" + (f": {detail}" if detail else ""))
+            return Check(
+                False,
+                failed=True,
+                message=f"{what} has {failure[0]}={failure[1]} (failure_condition)"
+                + (f": {detail}" if detail else ""),
+            )
     waiting: list[str] = []
     value, message = "", ""
     if condition is not None:
@@ -482,7 +551,9 @@ def check_k8s(spec: dict[str, Any], started: float, now: float) -> Check:
             waiting.append(f"{jsonpath} is {_short(value)}, waiting for {_short(render_value(equals))}")
     if waiting:
         return Check(False, message=f"{what}: " + "; ".join(waiting))
-    return Check(True, message=f"{what}: condition met", outputs={"value": value[:4096], "message": message[:4096]})
+    return Check(
+        True, message=f"{what}: condition met", outputs={"value": value[:4096], "message": message[:4096]}
+    )
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -544,7 +615,8 @@ def check_pipeline(spec: dict[str, Any], started: float, now: float) -> Check:
             return Check(False, message=f"no run of {what} created since {_iso(since)} yet")
         run = max(runs, key=lambda r: (_created(r), str((r.get("metadata") or {}).get("name"))))
     run_name = str((run.get("metadata") or {}).get("name", ""))
-    state = run.get("status") if isinstance(run.get("status"), dict) else {}
+    run_status = run.get("status")
+    state: dict[str, Any] = run_status if isinstance(run_status, dict) else {}
     phase = str(state.get("phase") or "")
     if phase not in FINAL_PHASES:
         return Check(False, message=f"{what}: run {run_name} is {phase or 'not started yet'}")

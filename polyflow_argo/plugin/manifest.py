@@ -26,16 +26,37 @@ DEFAULT_IMAGE = "ghcr.io/polyflow-argo/executor-plugin:0.1.0"
 PORT = 4355
 SERVICE_ACCOUNT = f"{PLUGIN}-executor-plugin"
 # The Secret's keys, each mapped to the variable of the same name (all optional).
-S3_SECRET_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_ENDPOINT_URL")
+S3_SECRET_KEYS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+)
 _SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 
 
-def plugin_configmap(image: str = DEFAULT_IMAGE, namespace: str | None = None, *, s3_secret: str | None = None,
-                     kube_events: bool = False) -> dict[str, Any]:
+def plugin_configmap(
+    image: str = DEFAULT_IMAGE,
+    namespace: str | None = None,
+    *,
+    s3_secret: str | None = None,
+    kube_events: bool = False,
+) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": f"{PLUGIN}-executor-plugin",
         "image": image,
-        "command": ["python", "-m", "polyflow_argo", "plugin", "serve", "--host", "0.0.0.0", "--port", str(PORT)],
+        "command": [
+            "python",
+            "-m",
+            "polyflow_argo",
+            "plugin",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(PORT),
+        ],
         "ports": [{"containerPort": PORT}],
         "resources": {
             "requests": {"cpu": "50m", "memory": "64Mi"},
@@ -51,9 +72,13 @@ def plugin_configmap(image: str = DEFAULT_IMAGE, namespace: str | None = None, *
     }
     if s3_secret is not None:
         if not _SECRET_NAME.match(s3_secret):
-            raise ValueError(f"--s3-secret: {s3_secret!r} is not a valid Secret name (lowercase RFC 1123 subdomain)")
-        container["env"] = [{"name": key, "valueFrom": {"secretKeyRef": {"name": s3_secret, "key": key, "optional": True}}}
-                            for key in S3_SECRET_KEYS]
+            raise ValueError(
+                f"--s3-secret: {s3_secret!r} is not a valid Secret name (lowercase RFC 1123 subdomain)"
+            )
+        container["env"] = [
+            {"name": key, "valueFrom": {"secretKeyRef": {"name": s3_secret, "key": key, "optional": True}}}
+            for key in S3_SECRET_KEYS
+        ]
     meta: dict[str, Any] = {
         "name": f"{PLUGIN}-executor-plugin",
         "labels": {
@@ -61,7 +86,9 @@ def plugin_configmap(image: str = DEFAULT_IMAGE, namespace: str | None = None, *
             "app.kubernetes.io/name": "polyflow-argo",
             "app.kubernetes.io/component": "executor-plugin",
         },
-        "annotations": {"workflows.argoproj.io/description": "polyflow-argo events: time, http, s3, k8s, pipeline"},
+        "annotations": {
+            "workflows.argoproj.io/description": "polyflow-argo events: time, http, s3, k8s, pipeline"
+        },
     }
     if namespace:
         meta["namespace"] = namespace

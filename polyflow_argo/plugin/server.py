@@ -23,9 +23,10 @@ import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .events import KINDS, Check, EventInputError
 from .events import number as seconds
@@ -191,7 +192,9 @@ def token_reader(path: str | Path) -> Callable[[], str]:
     return read
 
 
-def serve(host: str = "127.0.0.1", port: int = 4355, token_file: str = "/var/run/argo/token") -> ThreadingHTTPServer:
+def serve(
+    host: str = "127.0.0.1", port: int = 4355, token_file: str = "/var/run/argo/token"
+) -> ThreadingHTTPServer:
     """A started server (in a daemon thread); ``shutdown()`` stops it."""
     server = ThreadingHTTPServer((host, port), make_handler(token_reader(token_file), Waits()))
     server.daemon_threads = True

@@ -8,7 +8,6 @@ annotations make them listable and readable in the Argo UI.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from ..errors import Diagnostic, PolyflowError, TranslateError
@@ -19,11 +18,17 @@ from ..translate.context import CompileOptions, TranslateContext
 from ..translate.names import label_value
 from ..translate.target import ArgoTarget, Feature
 from ..translate.workflow import API_VERSION, REGISTRY_TEMPLATE, workflow_spec
-from .local import Entry, Registry, template_ref_name, version_key
-
-LABEL_KIND = "polyflow.io/registry-kind"
-LABEL_NAME = "polyflow.io/registry-name"
-LABEL_VERSION = "polyflow.io/registry-version"
+from .local import (
+    DEFINITION,
+    LABEL_KIND,
+    LABEL_NAME,
+    LABEL_VERSION,
+    Entry,
+    Registry,
+    definition_text,
+    template_ref_name,
+    version_key,
+)
 
 
 def _as_pipeline(entry: Entry) -> LocatedDoc:
@@ -50,7 +55,9 @@ def _as_pipeline(entry: Entry) -> LocatedDoc:
     return LocatedDoc(data, move(doc.spans), move(doc.key_spans), dict(doc.sources), [])
 
 
-def build_entry(entry: Entry, options: CompileOptions, cluster_scope: bool) -> tuple[dict[str, Any], list[Diagnostic]]:
+def build_entry(
+    entry: Entry, options: CompileOptions, cluster_scope: bool
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     doc = _as_pipeline(entry)
     spec = load_pipeline(doc)
     ir = resolve(spec, doc, ResolveOptions(resolve_sources=True, template_only=True))
@@ -82,15 +89,6 @@ def build_entry(entry: Entry, options: CompileOptions, cluster_scope: bool) -> t
         spec_out["imagePullSecrets"] = built.spec["imagePullSecrets"]
     doc_out = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec_out}
     return doc_out, list(ctx.sink.items)
-
-
-DEFINITION = "polyflow.io/definition"
-"""Annotation holding the entry as written (compact JSON): compile reads in-cluster registries from it
-(registry/cluster.py), so typed inputs are checked against the published version itself."""
-
-
-def definition_text(entry: Entry) -> str:
-    return json.dumps(entry.doc.data, separators=(",", ":"), sort_keys=True, default=str)
 
 
 def build_registry(

@@ -11,7 +11,7 @@ whose default is a value of the running workflow, filled in by Argo (translate/e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 _POLL = [
@@ -81,7 +81,8 @@ DEFINITIONS: dict[str, dict[str, Any]] = {
     },
     "pipeline": {
         "description": "wait until another pipeline's run (Workflow `name`, or the latest run of `pipeline` "
-                       "created after the op started) finishes; `succeeded_only` fails the op on a failed run",
+                       "created after the op started) finishes; `succeeded_only` fails the op on a failed "
+                       "run",
         "inputs": [
             {"name": "name", "type": "str", "is_optional": True},
             {"name": "pipeline", "type": "str", "is_optional": True},
@@ -130,7 +131,7 @@ class BuiltinEvent:
         return template_spec(self.name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def template_spec(name: str) -> Any:
     from ..spec.load import template_adapter
 

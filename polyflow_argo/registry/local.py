@@ -20,6 +20,7 @@ are identical.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -103,6 +104,20 @@ def template_ref_name(entry: Entry) -> str:
     return f"polyflow-{entry.kind}-{entry.name}-v{version}"[:63].rstrip("-")
 
 
+LABEL_KIND = "polyflow.io/registry-kind"
+LABEL_NAME = "polyflow.io/registry-name"
+LABEL_VERSION = "polyflow.io/registry-version"
+
+DEFINITION = "polyflow.io/definition"
+"""Annotation holding the entry as written (compact JSON): ``registry build`` (registry/build.py) writes
+it and compile reads in-cluster registries from it (registry/cluster.py), so typed inputs are checked
+against the published version itself."""
+
+
+def definition_text(entry: Entry) -> str:
+    return json.dumps(entry.doc.data, separators=(",", ":"), sort_keys=True, default=str)
+
+
 @dataclass
 class Registry:
     entries: dict[tuple[str, str, str], Entry] = field(default_factory=dict)  # (kind, name, version)
@@ -141,7 +156,7 @@ class Registry:
 
 def registry_paths(explicit: tuple[str, ...] | list[str] = ()) -> list[Path]:
     """``--registry`` values, then ``POLYFLOW_REGISTRY`` (split on the path separator; ``cluster:NS``
-    and ``cluster-scope:`` stay whole: registry/cluster.py)."""
+    and ``cluster-scope:`` stay whole: registry/cluster.py, read by registry/sources.py)."""
     paths = [Path(p) for p in explicit]
     parts = os.environ.get("POLYFLOW_REGISTRY", "").split(os.pathsep)
     while parts:
@@ -151,21 +166,6 @@ def registry_paths(explicit: tuple[str, ...] | list[str] = ()) -> list[Path]:
         if part:
             paths.append(Path(part))
     return paths
-
-
-def load_sources(explicit: tuple[str, ...] | list[str] = ()) -> Registry:
-    """Every registry source: ``--registry`` values then ``POLYFLOW_REGISTRY``; directories are read
-    here, ``cluster:NS`` / ``cluster-scope:`` sources from the cluster (registry/cluster.py, which is
-    imported, and the cluster contacted, only when such a source is given)."""
-    sources = [str(p) for p in registry_paths(explicit)]
-    in_cluster = [s for s in sources if s.startswith(("cluster:", "cluster-scope:"))]
-    registry = load_registries([Path(s) for s in sources if s not in in_cluster])
-    if in_cluster:
-        from .cluster import load_cluster_registry
-
-        for source in in_cluster:
-            load_cluster_registry(registry, source)
-    return registry
 
 
 def load_registries(paths: list[Path]) -> Registry:

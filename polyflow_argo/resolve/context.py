@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import DiagnosticSink, Span
 from ..source import LocatedDoc, PathT
 from ..spec import Pipeline as SpecPipeline
+from ..spec import Template
 from .model import Param, ResolvedTemplate
 
 
@@ -36,7 +37,9 @@ class Context:
     op_templates: dict[str, ResolvedTemplate | None] = field(default_factory=dict)
     params: dict[str, dict[str, Param]] = field(default_factory=dict)
     schedule: Any = None  # a schedule.ResolvedSchedule once resolved
-    files: dict[str, Any] = field(default_factory=dict)  # template files read (spec, or False if invalid)
+    files: dict[str, Template | Literal[False]] = field(
+        default_factory=dict
+    )  # template files read (False: invalid)
 
     def span(self, path: PathT, key: bool = False) -> Span | None:
         return self.doc.span(path, key=key)
@@ -44,7 +47,9 @@ class Context:
     def error(self, code: str, message: str, path: PathT, hint: str | None = None, key: bool = False) -> None:
         self.sink.error(code, message, self.span(path, key), hint)
 
-    def warning(self, code: str, message: str, path: PathT, hint: str | None = None, key: bool = False) -> None:
+    def warning(
+        self, code: str, message: str, path: PathT, hint: str | None = None, key: bool = False
+    ) -> None:
         self.sink.warning(code, message, self.span(path, key), hint)
 
     def ops(self) -> list[Any]:

@@ -34,8 +34,13 @@ DESCRIPTORS = {
     "@hourly": "0 * * * *",
 }
 
-_MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
-_DAYS = {d: i for i, d in enumerate("sun mon tue wed thu fri sat".split())}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+    )
+}
+_DAYS = {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ class CronExpr:
     def normalized(self) -> str:
         """The same schedule for croniter: ``*`` or explicit value lists, nothing else."""
         return " ".join(
-            "*" if star else ",".join(str(v) for v in sorted(vals)) for vals, star in zip(self.values, self.star)
+            "*" if star else ",".join(str(v) for v in sorted(vals))
+            for vals, star in zip(self.values, self.star, strict=True)
         )
 
     def matches(self, local: datetime) -> bool:
@@ -100,7 +106,8 @@ def parse(text: str) -> CronExpr:
     if spec.startswith("@"):
         if spec.split()[0] == "@every":
             raise CronSyntaxError(
-                "`@every` runs at a fixed delay from whenever Argo last (re)loaded the CronWorkflow, so it drifts",
+                "`@every` runs at a fixed delay from whenever Argo last (re)loaded the CronWorkflow, so it "
+                "drifts",
                 "use `kind: interval` with `frequency:` (in seconds) and `start_at:`",
             )
         if spec == "@reboot":
@@ -120,7 +127,7 @@ def parse(text: str) -> CronExpr:
             hint or "e.g. '0 2 * * *' is every day at 02:00",
         )
     values, stars = [], []
-    for field, bounds in zip(fields, FIELDS):
+    for field, bounds in zip(fields, FIELDS, strict=True):
         vals, star = _field(field, bounds)
         values.append(vals)
         stars.append(star)

@@ -16,7 +16,9 @@ def build_graph(ctx: Context) -> None:
         for j, dep in enumerate(op.dependencies or []):
             path = ("ops", i, "dependencies", j)
             if dep not in known:
-                ctx.error("PF310", f"op '{op.name}' depends on unknown op '{dep}'", path, _unknown_hint(ctx, dep))
+                ctx.error(
+                    "PF310", f"op '{op.name}' depends on unknown op '{dep}'", path, _unknown_hint(ctx, dep)
+                )
             elif dep not in upstream:
                 upstream.append(dep)
         for key, value in (op.params or {}).items():
@@ -49,6 +51,27 @@ def _unknown_hint(ctx: Context, name: str) -> str:
 def _check_cycles(ctx: Context) -> None:
     """Report each cycle once (one per strongly connected component), with its path; then level."""
     upstream = ctx.upstream
+    components = _cyclic_components(upstream)
+    for comp in components:
+        cycle = _cycle_path(comp, upstream)
+        first = min(comp, key=lambda n: ctx.op_index[n])
+        shown = " -> ".join(cycle)
+        ctx.error(
+            "PF312",
+            f"the pipeline's graph is not acyclic: {shown}"
+            if len(cycle) > 2
+            else f"op '{first}' depends on itself",
+            ("ops", ctx.op_index[first], "dependencies")
+            if ctx.ops()[ctx.op_index[first]].dependencies
+            else ("ops", ctx.op_index[first], "name"),
+            "remove one of these dependencies, or the param reference that creates it",
+        )
+    if not components:
+        ctx.levels = _levels(upstream, list(upstream))
+
+
+def _cyclic_components(upstream: dict[str, tuple[str, ...]]) -> list[list[str]]:
+    """The strongly connected components that hold a cycle (Tarjan's algorithm, iterative)."""
     order = list(upstream)
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -95,19 +118,7 @@ def _check_cycles(ctx: Context) -> None:
                         break
                 if len(comp) > 1 or node in upstream[node]:
                     components.append(comp)
-    for comp in components:
-        cycle = _cycle_path(comp, upstream)
-        first = min(comp, key=lambda n: ctx.op_index[n])
-        shown = " -> ".join(cycle)
-        ctx.error(
-            "PF312",
-            f"the pipeline's graph is not acyclic: {shown}" if len(cycle) > 2 else f"op '{first}' depends on itself",
-            ("ops", ctx.op_index[first], "dependencies") if ctx.ops()[ctx.op_index[first]].dependencies else (
-                "ops", ctx.op_index[first], "name"),
-            "remove one of these dependencies, or the param reference that creates it",
-        )
-    if not components:
-        ctx.levels = _levels(upstream, order)
+    return components
 
 
 def _cycle_path(comp: list[str], upstream: dict[str, tuple[str, ...]]) -> list[str]:

@@ -157,7 +157,9 @@ def _range(n: dict[str, Any], where: PathT) -> _Seq:
         return _Seq(max(0, -((start - stop) // step)), lambda i: start + i * step)
     quotient = (stop - start) / step
     if not math.isfinite(quotient):
-        raise MatrixError(Problem("PF378", where, f"`{_label(where)}` has no computable length", "use a larger step"))
+        raise MatrixError(
+            Problem("PF378", where, f"`{_label(where)}` has no computable length", "use a larger step")
+        )
     first, second = float(start), float(start + step)
     delta = second - first  # numpy fills with start + i * delta, not start + i * step
 
@@ -200,13 +202,22 @@ def _geomspace(n: dict[str, Any], where: PathT) -> _Seq:
     start, stop, num = float(n["start"]), float(n["stop"]), n["num"]
     if start == 0 or stop == 0:
         raise MatrixError(
-            Problem("PF378", where, f"`{_label(where)}` cannot include zero (a geometric sequence never reaches 0)",
-                    "use `linspace`, or a start and stop of the same sign")
+            Problem(
+                "PF378",
+                where,
+                f"`{_label(where)}` cannot include zero (a geometric sequence never reaches 0)",
+                "use `linspace`, or a start and stop of the same sign",
+            )
         )
     if start < 0 < stop and num > 2:
         raise MatrixError(
-            Problem("PF378", where, f"`{_label(where)}` goes from {n['start']} to {n['stop']}, across zero, "
-                    "so its inner values are not numbers (NaN in numpy)", "use `linspace`, or keep both ends on one side of 0")
+            Problem(
+                "PF378",
+                where,
+                f"`{_label(where)}` goes from {n['start']} to {n['stop']}, across zero, so its inner values "
+                "are not numbers (NaN in numpy)",
+                "use `linspace`, or keep both ends on one side of 0",
+            )
         )
     sign = 1.0 if start > 0 else -1.0
     lo, hi = start / sign, stop / sign
@@ -311,7 +322,9 @@ def _continuous(kind: str, n: dict[str, Any], where: PathT) -> _Draw:
         if quantum is not None:
             x = (x // quantum) * quantum  # np.round(x // q) * q: floor, then a no-op round
         value = _checked(x, where, "a draw")
-        if kind == "uniform" and (value == n["high"] or not min(n["low"], n["high"]) <= value <= max(n["low"], n["high"])):
+        if kind == "uniform" and (
+            value == n["high"] or not min(n["low"], n["high"]) <= value <= max(n["low"], n["high"])
+        ):
             return x  # rounding reached the open end (or left the interval): keep the exact draw
         return value
 
@@ -377,7 +390,9 @@ def _rng(seed: int) -> random.Random:
 def _empty(entry: MatrixEntry, where: PathT) -> Problem:
     n = ", ".join(f"{k} {v}" for k, v in entry.normalized().items())
     hint = "use a step with the sign of stop - start" if entry.kind == "range" else "give at least one value"
-    return Problem("PF376", where, f"`{_label(where)}` ({n}) gives no values, so there is nothing to run", hint)
+    return Problem(
+        "PF376", where, f"`{_label(where)}` ({n}) gives no values, so there is nothing to run", hint
+    )
 
 
 def _algorithm_problems(hp: HPTuning) -> list[Problem]:
@@ -385,15 +400,33 @@ def _algorithm_problems(hp: HPTuning) -> list[Problem]:
     feedback = "needs the runs' metrics fed back into the search, which a static Argo fan-out cannot do"
     alternative = "use `random_search: {n_experiments: N}` or `grid_search`, or run the tuner inside one job"
     if hp.hyperband is not None:
-        out.append(Problem("PF370", ("hyperband",), f"hyperband cannot be compiled: it {feedback}", alternative))
+        out.append(
+            Problem("PF370", ("hyperband",), f"hyperband cannot be compiled: it {feedback}", alternative)
+        )
     if hp.bo is not None:
-        out.append(Problem("PF371", ("bo",), f"bayesian optimization (`bo`) cannot be compiled: it {feedback}", alternative))
+        out.append(
+            Problem(
+                "PF371",
+                ("bo",),
+                f"bayesian optimization (`bo`) cannot be compiled: it {feedback}",
+                alternative,
+            )
+        )
     if hp.early_stopping:
         out.append(
-            Problem("PF372", ("early_stopping",), f"`early_stopping` cannot be compiled: it {feedback}",
-                    "remove `early_stopping` to run every suggestion to the end, or stop early in the training code")
+            Problem(
+                "PF372",
+                ("early_stopping",),
+                f"`early_stopping` cannot be compiled: it {feedback}",
+                "remove `early_stopping` to run every suggestion to the end, or stop early in the training "
+                "code",
+            )
         )
-    if hp.algorithm == "random_search" and hp.random_search is not None and not hp.random_search.n_experiments:
+    if (
+        hp.algorithm == "random_search"
+        and hp.random_search is not None
+        and not hp.random_search.n_experiments
+    ):
         out.append(Problem("PF374", ("random_search",), "random search needs `n_experiments`",
                            "add `random_search: {n_experiments: 10}`"))
     return out
@@ -406,19 +439,39 @@ def _entry_problems(hp: HPTuning) -> list[Problem]:
         kind = entry.kind
         where: PathT = ("matrix", name, kind)
         if grid and entry.is_distribution:
-            out.append(Problem("PF373", where, f"`{name}` uses `{kind}`, a distribution, and grid search can only "
-                               "enumerate discrete values", f"use `random_search: {{n_experiments: N}}`, or give {_DISCRETE_KINDS}"))
+            out.append(
+                Problem(
+                    "PF373",
+                    where,
+                    f"`{name}` uses `{kind}`, a distribution, and grid search can only enumerate discrete "
+                    "values",
+                    f"use `random_search: {{n_experiments: N}}`, or give {_DISCRETE_KINDS}",
+                )
+            )
             continue
         if kind in _CONTINUOUS:
             n = entry.normalized()
             if kind in _SCALED and n["scale"] < 0:
-                out.append(Problem("PF378", where + ("scale",), f"`{name}.{kind}` has a negative scale ({n['scale']})",
-                                   "use a scale >= 0"))
+                out.append(
+                    Problem(
+                        "PF378",
+                        where + ("scale",),
+                        f"`{name}.{kind}` has a negative scale ({n['scale']})",
+                        "use a scale >= 0",
+                    )
+                )
             if "size" in n:
                 raw = getattr(entry, kind)
-                out.append(Problem("PF379", where + (("size",) if isinstance(raw, dict) else ()),
-                                   f"`{name}.{kind}.size` is ignored: each suggestion draws one value (as in Polyaxon 0.5)",
-                                   "remove `size`", "warning"))
+                out.append(
+                    Problem(
+                        "PF379",
+                        where + (("size",) if isinstance(raw, dict) else ()),
+                        f"`{name}.{kind}.size` is ignored: each suggestion draws one value (as in Polyaxon "
+                        "0.5)",
+                        "remove `size`",
+                        "warning",
+                    )
+                )
             continue
         try:
             if kind != "pvalues" and _seq(entry, where).length == 0:
@@ -444,7 +497,9 @@ def _grid(hp: HPTuning, cap: int) -> tuple[list[dict[str, Any]], list[Problem]]:
     wanted = hp.grid_search.n_experiments if hp.grid_search is not None else None
     count = min(size, wanted) if wanted else size
     if count > cap:
-        hint = f"set `grid_search: {{n_experiments: N}}` (N <= {cap:,}) to run the first N, or shrink the matrix"
+        hint = (
+            f"set `grid_search: {{n_experiments: N}}` (N <= {cap:,}) to run the first N, or shrink the matrix"
+        )
         path: PathT = ("grid_search", "n_experiments") if wanted else ("matrix",)
         return [], [_too_many(count, cap, "grid search", path, hint)]
     out = []
@@ -453,7 +508,7 @@ def _grid(hp: HPTuning, cap: int) -> tuple[list[dict[str, Any]], list[Problem]]:
         for seq in reversed(seqs):
             k, i = divmod(k, seq.length)
             picks.append(seq.at(i))
-        out.append(dict(zip(names, reversed(picks))))
+        out.append(dict(zip(names, reversed(picks), strict=True)))
     return out, []
 
 
@@ -476,7 +531,7 @@ def _distinct(entry: MatrixEntry) -> int | None:
         return None
     if entry.kind == "pvalues":
         pairs = list(entry.pvalues or [])
-        return len({_freeze(p[0]) for p, w in zip(pairs, _weights(pairs)) if w > 0})
+        return len({_freeze(p[0]) for p, w in zip(pairs, _weights(pairs), strict=True) if w > 0})
     if entry.kind == "values":
         return len({_freeze(v) for v in entry.values or []})
     return length(entry)
@@ -534,8 +589,14 @@ def plan(hptuning: HPTuning, *, max_suggestions: int = DEFAULT_MAX_SUGGESTIONS) 
     algorithm = hptuning.algorithm
     found = _algorithm_problems(hptuning)
     if not hptuning.matrix:
-        found.append(Problem("PF376", ("matrix",), "a group needs a non-empty `matrix`: there is nothing to run",
-                             "add e.g. `matrix: {lr: {values: [0.01, 0.1]}}`"))
+        found.append(
+            Problem(
+                "PF376",
+                ("matrix",),
+                "a group needs a non-empty `matrix`: there is nothing to run",
+                "add e.g. `matrix: {lr: {values: [0.01, 0.1]}}`",
+            )
+        )
     else:
         found += _entry_problems(hptuning)
     seed = effective_seed(hptuning) if algorithm == "random_search" else None

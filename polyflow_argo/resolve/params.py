@@ -12,15 +12,15 @@ from typing import Any
 from ..source import PathT
 from ..spec import IO
 from ..spec.hints import did_you_mean
+from ..spec.values import ValueProblem, parse_value
 from .context import Context
 from .model import Param, Ref, ResolvedTemplate
 from .refs import RefProblem, parse_refs
-from .values import ValueProblem, parse_value
 
 
 def check_params(ctx: Context) -> None:
-    for name, tpl in ctx.templates.items():
-        _check_declarations(ctx, tpl)
+    for declared in ctx.templates.values():
+        _check_declarations(ctx, declared)
     for i, op in enumerate(ctx.ops()):
         if ctx.op_index.get(op.name) != i:
             continue
@@ -38,7 +38,12 @@ def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
                 try:
                     parse_value(io, io.default, check_options=False, optional=True)
                 except ValueProblem as exc:
-                    ctx.error("PF330", f"default of '{io.name}': {exc.message}", tpl.path + (section, j, "default"), exc.hint)
+                    ctx.error(
+                        "PF330",
+                        f"default of '{io.name}': {exc.message}",
+                        tpl.path + (section, j, "default"),
+                        exc.hint,
+                    )
     fixed = tpl.spec.fixed_params
     if not fixed or not (tpl.inputs or tpl.outputs):
         return  # the original does not check params of a template without inputs/outputs
@@ -83,7 +88,9 @@ def _no_io_hint(tpl: ResolvedTemplate) -> str:
     return "its inputs and outputs are: " + ", ".join(names)
 
 
-def _op_params(ctx: Context, i: int, op_name: str, params: dict[str, Any], tpl: ResolvedTemplate) -> dict[str, Param]:
+def _op_params(
+    ctx: Context, i: int, op_name: str, params: dict[str, Any], tpl: ResolvedTemplate
+) -> dict[str, Param]:
     inputs = {io.name: io for io in tpl.inputs}
     outputs = {io.name: io for io in tpl.outputs}
     out: dict[str, Param] = {}
@@ -152,8 +159,8 @@ def _check_refs(
     if not whole:
         ctx.warning(
             "PF339",
-            f"param '{key}' of op '{op_name}' mixes text and references; polyflow-argo interpolates all of them "
-            "(Polyflow 0.5 kept only the first reference and dropped the text)",
+            f"param '{key}' of op '{op_name}' mixes text and references; polyflow-argo interpolates all of "
+            "them (Polyflow 0.5 kept only the first reference and dropped the text)",
             path,
             "write the reference alone if you meant the original's behaviour",
         )
@@ -170,11 +177,15 @@ def _check_refs(
         if out is None:
             ctx.error(
                 "PF337",
-                f"param '{key}' of op '{op_name}' references '{ref.text}', but op '{ref.target}' has no output "
-                f"'{ref.output}'",
+                f"param '{key}' of op '{op_name}' references '{ref.text}', but op '{ref.target}' has no "
+                f"output '{ref.output}'",
                 path,
                 did_you_mean(ref.output, outputs)
-                or (f"its outputs are: {', '.join(outputs)}" if outputs else f"template '{tpl.name}' declares no outputs"),
+                or (
+                    f"its outputs are: {', '.join(outputs)}"
+                    if outputs
+                    else f"template '{tpl.name}' declares no outputs"
+                ),
             )
             continue
         if n == 0 and out.type != io.type:

@@ -7,7 +7,7 @@ problem; the driver raises once at the end.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import Diagnostic, ResolveError
 from ..source import LocatedDoc
@@ -17,8 +17,8 @@ from .graph import build_graph
 from .model import Node, Pipeline
 from .names import check_names
 from .params import check_params
-from .semantics import check_semantics
 from .schedule import resolve_schedule
+from .semantics import check_semantics
 from .templates import resolve_templates
 
 PASSES: list[Callable[[Context], None]] = [
@@ -45,6 +45,11 @@ def resolve(spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None 
     nodes = {}
     for i, op in enumerate(ctx.ops()):
         nodes[op.name] = Node(
-            op.name, i, op, ctx.upstream.get(op.name, ()), ctx.op_templates.get(op.name), ctx.params.get(op.name, {})
+            op.name,
+            i,
+            op,
+            ctx.upstream.get(op.name, ()),
+            ctx.op_templates.get(op.name),
+            ctx.params.get(op.name, {}),
         )
     return Pipeline(spec, doc, nodes, ctx.levels, ctx.templates, list(ctx.sink.items), ctx.schedule)

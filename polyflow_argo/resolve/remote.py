@@ -19,6 +19,8 @@ from urllib.parse import urlparse
 
 import yaml
 
+from ..files import write_atomic
+
 LOCK_FILE = "polyflow.lock"
 MAX_BYTES = 1 << 20
 TIMEOUT = 10.0
@@ -37,7 +39,9 @@ def check_url(url: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
         return
-    raise FetchError(f"template URL {url!r} must be https:// (http:// only for localhost)", "use an https:// URL")
+    raise FetchError(
+        f"template URL {url!r} must be https:// (http:// only for localhost)", "use an https:// URL"
+    )
 
 
 def fetch(url: str) -> bytes:
@@ -45,14 +49,18 @@ def fetch(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "polyflow-argo"})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as resp:
-            data = resp.read(MAX_BYTES + 1)
+            data: bytes = resp.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise FetchError(f"GET {url} answered {exc.code} {exc.reason}", "check the URL") from None
     except (urllib.error.URLError, OSError) as exc:
-        raise FetchError(f"GET {url} failed: {getattr(exc, 'reason', exc)}", "check the URL and the network") from None
+        raise FetchError(
+            f"GET {url} failed: {getattr(exc, 'reason', exc)}", "check the URL and the network"
+        ) from None
     if len(data) > MAX_BYTES:
-        raise FetchError(f"template at {url} is over {MAX_BYTES} bytes", "a template file is small: check the URL")
+        raise FetchError(
+            f"template at {url} is over {MAX_BYTES} bytes", "a template file is small: check the URL"
+        )
     return data
 
 
@@ -75,8 +83,6 @@ def read_lock(root: Path) -> dict[str, str]:
 
 
 def write_lock(root: Path, pins: dict[str, str]) -> Path:
-    from ..emit import write_atomic
-
     text = "# polyflow-argo lock: content hashes of url templates (`polyflow-argo lock` writes it)\n"
     text += yaml.safe_dump({"urls": dict(sorted(pins.items()))}, sort_keys=False)
     path = root / LOCK_FILE
@@ -90,8 +96,6 @@ def _cached(pin: str) -> Path:
 
 def store(data: bytes) -> str:
     """Cache ``data`` under its hash (best effort: a cache is an optimisation); return the pin."""
-    from ..emit import write_atomic
-
     pin = digest(data)
     try:
         _cached(pin).parent.mkdir(parents=True, exist_ok=True)

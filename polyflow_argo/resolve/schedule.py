@@ -17,10 +17,10 @@ exactly the same ones, which the test suite proves with Argo's own cron parser.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from typing import Iterator
 
 from .context import Context
 from .cronexpr import CronExpr, CronSyntaxError, parse
@@ -92,7 +92,8 @@ def resolve_schedule(ctx: Context) -> None:
     if spec.kind == "interval" and tz_name is not None:
         ctx.error(
             "PF350",
-            "an interval schedule runs every `frequency` seconds in UTC: a time zone cannot change when it fires",
+            "an interval schedule runs every `frequency` seconds in UTC: a time zone cannot change when it "
+            "fires",
             base + ("timezone",),
             "remove `timezone`, or use `kind: cron` for wall-clock times in a zone",
             key=True,
@@ -117,13 +118,17 @@ def resolve_schedule(ctx: Context) -> None:
         )
         ok = False
     cron = None
+    cron_text = ""
     frequency = None
     dropped = 0
     if spec.kind == "cron":
+        cron_text = spec.cron
         try:
             cron = parse(spec.cron)
         except CronSyntaxError as exc:
-            ctx.error("PF353", f"invalid cron expression {spec.cron!r}: {exc.message}", base + ("cron",), exc.hint)
+            ctx.error(
+                "PF353", f"invalid cron expression {spec.cron!r}: {exc.message}", base + ("cron",), exc.hint
+            )
             ok = False
     else:
         frequency = spec.frequency
@@ -147,7 +152,7 @@ def resolve_schedule(ctx: Context) -> None:
     if cron is not None and next(spec_instants(rs, datetime(2000, 1, 1, tzinfo=UTC), limit=1), None) is None:
         ctx.error(
             "PF355",
-            f"the cron expression {spec.cron!r} never fires"
+            f"the cron expression {cron_text!r} never fires"
             + (" between start_at and end_at" if start or end else ""),
             base + ("cron",),
             "check the day of month against the month (e.g. 30 February)",
@@ -165,14 +170,12 @@ def spec_instants(
     stop = rs.end
     if until is not None:
         stop = until if stop is None else min(stop, until)
-    produced = 0
     source = _interval(rs, after) if rs.kind == "interval" else _cron(rs, after)
-    for t in source:
+    for produced, t in enumerate(source):
         if stop is not None and t > stop:
             return
         if limit is not None and produced >= limit:
             return
-        produced += 1
         yield t
 
 

@@ -27,7 +27,9 @@ def check_semantics(ctx: Context) -> None:
             )
         cond = op.conditions
         if cond is not None and cond.op not in upstream:
-            where = "is not an op of this pipeline" if cond.op not in ctx.op_index else "is not upstream of it"
+            where = (
+                "is not an op of this pipeline" if cond.op not in ctx.op_index else "is not upstream of it"
+            )
             ctx.warning(
                 "PF341",
                 f"the condition of op '{op.name}' reads op '{cond.op}', which {where}",
@@ -49,7 +51,11 @@ def check_semantics(ctx: Context) -> None:
     for i, template in enumerate(ctx.spec.templates or []):
         if template.declarations is not None:
             ctx.warning(
-                "PF343", "`declarations` is deprecated", ("templates", i, "declarations"), "rename it to `params`", key=True
+                "PF343",
+                "`declarations` is deprecated",
+                ("templates", i, "declarations"),
+                "rename it to `params`",
+                key=True,
             )
         env = getattr(template, "environment", None)
         if env is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..source import PathT
 from ..spec.hints import did_you_mean
 from .context import Context
 from .model import ResolvedTemplate
@@ -32,7 +33,8 @@ def resolve_templates(ctx: Context) -> None:
             if resolved is None and templates:
                 ctx.error(
                     "PF320",
-                    f"op '{op.name}' requires a template named '{ref.value}', which the pipeline does not define",
+                    f"op '{op.name}' requires a template named '{ref.value}', which the pipeline does not "
+                    "define",
                     path + ("name",),
                     did_you_mean(ref.value, ctx.templates)
                     or ("the templates are: " + ", ".join(sorted(ctx.templates)) if ctx.templates else None),
@@ -47,7 +49,7 @@ def resolve_templates(ctx: Context) -> None:
             ctx.op_templates[op.name] = resolved
 
 
-def _report(ctx: Context, code: str, message: str, path: tuple, hint: str | None) -> None:
+def _report(ctx: Context, code: str, message: str, path: PathT, hint: str | None) -> None:
     if ctx.options.resolve_sources:
         ctx.error(code, message, path, hint)
 
@@ -59,14 +61,14 @@ def project_root(start: Path) -> Path:
     return start
 
 
-def _base_dir(ctx: Context, path: tuple) -> Path:
+def _base_dir(ctx: Context, path: PathT) -> Path:
     span = ctx.span(path)
     if span and span.file not in ("<string>", "<command line>") and "://" not in span.file:
         return Path(span.file).resolve().parent
     return Path.cwd()
 
 
-def _url_template(ctx: Context, op: str, url: str, path: tuple) -> ResolvedTemplate | None:
+def _url_template(ctx: Context, op: str, url: str, path: PathT) -> ResolvedTemplate | None:
     from ..errors import PolyflowError
     from ..source import parse
     from ..spec.load import load_template
@@ -99,7 +101,7 @@ def _url_template(ctx: Context, op: str, url: str, path: tuple) -> ResolvedTempl
     return ResolvedTemplate(cached.name or url.rstrip("/").rsplit("/", 1)[-1], cached, "url", path, ref=url)
 
 
-def _path_template(ctx: Context, op: str, value: str, path: tuple) -> ResolvedTemplate | None:
+def _path_template(ctx: Context, op: str, value: str, path: PathT) -> ResolvedTemplate | None:
     from ..errors import PolyflowError
     from ..source import read
     from ..spec.load import load_template
@@ -109,8 +111,14 @@ def _path_template(ctx: Context, op: str, value: str, path: tuple) -> ResolvedTe
     root = project_root(base).resolve()
     target = (base / value).resolve()
     if not target.is_relative_to(root):
-        _report(ctx, "PF322", f"template path '{value}' of op '{op}' leaves the project", path,
-                f"keep template files inside the project root ({root.name}/, the folder with .git or polyflow.yaml)")
+        _report(
+            ctx,
+            "PF322",
+            f"template path '{value}' of op '{op}' leaves the project",
+            path,
+            f"keep template files inside the project root ({root.name}/, the folder with .git or "
+            "polyflow.yaml)",
+        )
         return None
     if not target.is_file():
         named_in = span.file if span else "the pipeline"
@@ -132,14 +140,16 @@ def _path_template(ctx: Context, op: str, value: str, path: tuple) -> ResolvedTe
     return ResolvedTemplate(cache.name or target.stem, cache, "path", path, ref=rel)
 
 
-def _registry_template(ctx: Context, op: str, kind: str, value: str, path: tuple) -> ResolvedTemplate | None:
+def _registry_template(ctx: Context, op: str, kind: str, value: str, path: PathT) -> ResolvedTemplate | None:
     registry = ctx.options.registry
     if kind == "event" and (registry is None or registry.find(kind, value) is None):
         from ..registry.builtin import builtin
 
         event = builtin(value)
         if event is not None:
-            return ResolvedTemplate(f"polyflow-event-{value}", event.spec, "event", path, ref=event.ref, entry=event)
+            return ResolvedTemplate(
+                f"polyflow-event-{value}", event.spec, "event", path, ref=event.ref, entry=event
+            )
     if registry is None or not registry.entries:
         _report(ctx, "PF324", f"op '{op}' uses {kind} '{value}', but no registry is configured", path,
                 "pass --registry DIR or set POLYFLOW_REGISTRY (docs/registry.md)")
@@ -148,11 +158,14 @@ def _registry_template(ctx: Context, op: str, kind: str, value: str, path: tuple
     if entry is None:
         name = value.partition(":")[0]
         versions = [e.version for e in registry.versions(kind, name)]
+        hint: str | None
         if versions:
             hint = f"versions of {kind} '{name}': {', '.join(versions)}"
         else:
             hint = did_you_mean(name, registry.names(kind)) or (
-                f"the registry has {kind}s: " + ", ".join(registry.names(kind)) if registry.names(kind) else None
+                f"the registry has {kind}s: " + ", ".join(registry.names(kind))
+                if registry.names(kind)
+                else None
             )
         _report(ctx, "PF325", f"op '{op}' uses {kind} '{value}', which is not in the registry", path, hint)
         return None

@@ -26,11 +26,15 @@ class Spec(BaseModel):
         return field in self.model_fields_set
 
 
-def fail(code: str, message: str, *, at: str | int | tuple[Any, ...] | None = None, hint: str | None = None) -> NoReturn:
+def fail(
+    code: str, message: str, *, at: str | int | tuple[Any, ...] | None = None, hint: str | None = None
+) -> NoReturn:
     """Raise a located validation error from inside a validator."""
     if at is not None and not isinstance(at, tuple):
         at = (at,)
-    raise PydanticCustomError("polyflow", "{message}", {"message": message, "code": code, "at": at, "hint": hint})
+    raise PydanticCustomError(
+        "polyflow", "{message}", {"message": message, "code": code, "at": at, "hint": hint}
+    )
 
 
 def slugify(value: str) -> str:
@@ -68,7 +72,7 @@ def _enum_case_insensitive(allowed: tuple[str, ...]) -> Any:
 def loose_enum(*allowed: str) -> Any:
     from typing import Literal
 
-    return Annotated[Literal[allowed], _enum_case_insensitive(allowed)]  # type: ignore[valid-type]
+    return Annotated[Literal[allowed], _enum_case_insensitive(allowed)]
 
 
 Tags = list[str]
@@ -90,7 +94,11 @@ def _int(value: Any) -> Any:
         try:
             return int(value.strip())
         except ValueError:
-            fail("PF209", f"expected an integer, got {value!r}", hint="write a whole number, without quotes or units")
+            fail(
+                "PF209",
+                f"expected an integer, got {value!r}",
+                hint="write a whole number, without quotes or units",
+            )
     return value
 
 

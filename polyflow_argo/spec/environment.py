@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, model_validator
 
@@ -87,7 +85,7 @@ class PodEnvironment(Spec):
     outputs: OutputsRefs | None = None
 
     @model_validator(mode="after")
-    def _aliases(self) -> "PodEnvironment":
+    def _aliases(self) -> PodEnvironment:
         if self.config_map_refs and self.configmap_refs:
             fail(
                 "PF241",
@@ -130,7 +128,7 @@ class ExperimentEnvironment(PodEnvironment):
     replicas: Replicas | None = None
 
     @model_validator(mode="after")
-    def _no_pod_metadata(self) -> "ExperimentEnvironment":
+    def _no_pod_metadata(self) -> ExperimentEnvironment:
         for key in ("labels", "annotations"):
             if getattr(self, key) is not None:
                 fail(

@@ -73,7 +73,7 @@ def normalize_entry(kind: str, raw: Any) -> dict[str, Any]:
                 at=kind,
                 hint=f"e.g. `{kind}: {{{', '.join(f'{f}: ...' for f in required)}}}`",
             )
-        raw = dict(zip(allowed, raw))
+        raw = dict(zip(allowed, raw, strict=False))  # optional fields may be left out
     if not isinstance(raw, dict):
         fail("PF261", f"`{kind}` must be a string 'a:b:c', a list or a mapping", at=kind)
     unknown = [k for k in raw if k not in allowed]
@@ -114,7 +114,7 @@ class MatrixEntry(Spec):
     qlognormal: Any = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "MatrixEntry":
+    def _exactly_one(self) -> MatrixEntry:
         given = [k for k in MATRIX_KINDS if getattr(self, k) not in (None, [], {}, "")]
         if len(given) != 1:
             fail(
@@ -203,11 +203,15 @@ class UtilityFunction(Spec):
     n_iter: Int | None = None
 
     @model_validator(mode="after")
-    def _params(self) -> "UtilityFunction":
+    def _params(self) -> UtilityFunction:
         function = self.acquisition_function or "ucb"
         needed = "kappa" if function == "ucb" else "eps"
         if getattr(self, needed) is None:
-            fail("PF266", f"the acquisition function `{function}` requires a parameter `{needed}`", hint=f"add `{needed}: ...`")
+            fail(
+                "PF266",
+                f"the acquisition function `{function}` requires a parameter `{needed}`",
+                hint=f"add `{needed}: ...`",
+            )
         return self
 
 
@@ -226,7 +230,7 @@ class StoppingPolicy(Spec):
     percent: Float | None = None
 
     @model_validator(mode="after")
-    def _percent(self) -> "StoppingPolicy":
+    def _percent(self) -> StoppingPolicy:
         if self.kind == "truncation" and self.percent is None:
             fail("PF263", "the truncation policy needs `percent`", hint="add `percent: 50`")
         if self.percent is not None and self.kind != "truncation":
@@ -258,7 +262,7 @@ class HPTuning(Spec):
     early_stopping: list[EarlyStopping] | None = None
 
     @model_validator(mode="after")
-    def _one_algorithm(self) -> "HPTuning":
+    def _one_algorithm(self) -> HPTuning:
         given = [k for k in SEARCH_ALGORITHMS if getattr(self, k) is not None]
         if len(given) > 1:
             fail(
@@ -284,7 +288,8 @@ class HPTuning(Spec):
             if bad:
                 fail(
                     "PF265",
-                    f"`{bad[0]}` defines a non uniform distribution, and it cannot be used with bayesian optimization",
+                    f"`{bad[0]}` defines a non uniform distribution, and it cannot be used with bayesian "
+                    "optimization",
                     at=("matrix", bad[0]),
                 )
         return self

@@ -7,6 +7,7 @@ from typing import Any, Literal, get_args
 from pydantic import model_validator
 
 from .base import Bool, Spec, fail
+from .values import ValueProblem, parse_value
 
 IOType = Literal[
     "int",
@@ -28,12 +29,10 @@ IOType = Literal[
 IO_TYPES: tuple[str, ...] = get_args(IOType)
 
 
-def _parses(io: "IO") -> bool:
+def _parses(io: IO) -> bool:
     """False when the default does not parse: that error (reported by resolve) comes first."""
     if io.type is None:
         return True
-    from ..resolve.values import ValueProblem, parse_value
-
     try:
         parse_value(io, io.default, check_options=False, optional=True)
     except ValueProblem:
@@ -54,7 +53,7 @@ class IO(Spec):
     options: list[Any] | None = None
 
     @model_validator(mode="after")
-    def _rules(self) -> "IO":
+    def _rules(self) -> IO:
         # As the original: a falsy default (0, false, '', {}) is not checked.
         if self.default and not self.is_optional and _parses(self):
             fail(

@@ -8,17 +8,20 @@ at the enclosing mapping, ``extra_forbidden`` at the key itself.
 
 from __future__ import annotations
 
-
 import types
 import typing
-from typing import Any, Union, get_args, get_origin
+from collections.abc import Callable
+from typing import Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from ..errors import Diagnostic, SpecError, Span
+from ..errors import Diagnostic, Span, SpecError
 from ..source import LocatedDoc, PathT
 from .hints import did_you_mean, one_of
 from .pipeline import Pipeline
+from .template import Template
+
+T = TypeVar("T")
 
 _MESSAGES: dict[str, tuple[str, str | None]] = {
     # pydantic error type → (message template, hint)
@@ -28,7 +31,10 @@ _MESSAGES: dict[str, tuple[str, str | None]] = {
     "float_type": ("`{field}` must be a number, got {shown}", None),
     "float_parsing": ("`{field}` must be a number, got {shown}", None),
     "bool_type": ("`{field}` must be true or false, got {shown}", None),
-    "bool_parsing": ("`{field}` must be true or false, got {shown}", "write true or false (yes/no, on/off also work)"),
+    "bool_parsing": (
+        "`{field}` must be true or false, got {shown}",
+        "write true or false (yes/no, on/off also work)",
+    ),
     "string_type": ("`{field}` must be a string, got {shown}", "quote the value"),
     "list_type": ("`{field}` must be a list, got {shown}", "write `[a, b]` or one `- item` per line"),
     "dict_type": ("`{field}` must be a mapping, got {shown}", "write `key: value` pairs"),
@@ -107,9 +113,15 @@ def _resolve(doc: LocatedDoc, loc: tuple[Any, ...], root: Any = None) -> tuple[P
         if present:
             path, node = path + (elem,), node[elem]
             types_here = stepped or types_here
-        elif stepped and any(isinstance(t, type) and issubclass(t, BaseModel) for t in stepped) and not (
-            isinstance(node, dict) and any(
-                isinstance(t, type) and issubclass(t, BaseModel) and elem in t.model_fields for t in types_here
+        elif (
+            stepped
+            and any(isinstance(t, type) and issubclass(t, BaseModel) for t in stepped)
+            and not (
+                isinstance(node, dict)
+                and any(
+                    isinstance(t, type) and issubclass(t, BaseModel) and elem in t.model_fields
+                    for t in types_here
+                )
             )
         ):
             types_here = stepped  # a union tag such as `job`: not a document key
@@ -163,6 +175,7 @@ def _diagnostic(doc: LocatedDoc, err: Any, root: Any = None) -> Diagnostic:
                 sub = sub + (elem,)
         return Diagnostic(ctx.get("code", "PF200"), ctx["message"], doc.span(sub), ctx.get("hint"))
     code = _CODES.get(kind, "PF208")
+    hint: str | None
     if kind == "missing":
         missing = rest[-1] if rest else field
         where = _container(path)
@@ -198,7 +211,11 @@ def _diagnostic(doc: LocatedDoc, err: Any, root: Any = None) -> Diagnostic:
     if kind == "union_tag_not_found":
         return Diagnostic(code, f"missing required field `kind`{_container(path)}", span, "add `kind: ...`")
     template, hint = _MESSAGES.get(kind, ("`{field}`: {msg}", None))
-    if kind in ("int_parsing", "int_type") and isinstance(value, str) and value.strip().lstrip("-").isdigit() is False:
+    if (
+        kind in ("int_parsing", "int_type")
+        and isinstance(value, str)
+        and value.strip().lstrip("-").isdigit() is False
+    ):
         hint = hint or "write a whole number, without quotes or units"
     message = template.format(field=field, shown=_shown(value), msg=err.get("msg", ""), **ctx)
     return Diagnostic(code, message, span, hint)
@@ -208,7 +225,7 @@ def _container(path: PathT) -> str:
     if not path:
         return " at the top level"
     names = {"ops": "op", "templates": "template", "inputs": "input", "outputs": "output"}
-    parts = []
+    parts: list[str] = []
     for i, p in enumerate(path):
         if isinstance(p, int) and i and path[i - 1] in names:
             parts[-1] = f"{names[path[i - 1]]} #{p + 1}"
@@ -232,8 +249,9 @@ def to_diagnostics(doc: LocatedDoc, exc: ValidationError, root: Any = None) -> l
 
 
 def load_mapping(
-    doc: LocatedDoc, validate: Any, root: Any, message: str, hint: str, code: str = "PF200"
-) -> Any:
+    doc: LocatedDoc, validate: Callable[[dict[str, Any]], T], root: Any, message: str, hint: str,
+    code: str = "PF200",
+) -> T:
     """``validate(doc.data)`` for a document that must be a mapping; pydantic errors become
     diagnostics at their YAML positions (``root``: the model or type validated). Raises SpecError."""
     if not isinstance(doc.data, dict):
@@ -246,25 +264,24 @@ def load_mapping(
 
 def load_pipeline(doc: LocatedDoc) -> Pipeline:
     """Validate a located document as a Polyflow pipeline (raises :class:`SpecError`)."""
-    return load_mapping(doc, Pipeline.model_validate, None, "a pipeline file must be a mapping at the top level",
-                        "start with `version: 1`")
+    return load_mapping(
+        doc,
+        Pipeline.model_validate,
+        None,
+        "a pipeline file must be a mapping at the top level",
+        "start with `version: 1`",
+    )
 
 
-def load_template(doc: LocatedDoc) -> Any:
+def load_template(doc: LocatedDoc) -> Template:
     """Validate a located document as one template (a template file or registry entry)."""
-    from .template import Template
-
     return load_mapping(doc, template_adapter().validate_python, Template,
                         "a template file must be a mapping (`kind: job`, ...)",
                         "start with `kind: job` or `kind: experiment`")
 
 
-def template_adapter() -> Any:
+def template_adapter() -> TypeAdapter[Template]:
     """A pydantic TypeAdapter of one template (any kind), built on first use."""
-    from pydantic import TypeAdapter
-
-    from .template import Template
-
     return TypeAdapter(Template)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -25,7 +25,7 @@ class TemplateRef(Spec):
     event: str | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "TemplateRef":
+    def _exactly_one(self) -> TemplateRef:
         given = [k for k in TEMPLATE_SOURCES if getattr(self, k)]
         if len(given) != 1:
             fail(
@@ -61,7 +61,7 @@ class OutputsCondition(Spec):
     params: list[Pair]
 
 
-Condition = Annotated[Union[StatusCondition, OutputsCondition], Field(discriminator="kind")]
+Condition = Annotated[StatusCondition | OutputsCondition, Field(discriminator="kind")]
 
 
 class Op(Spec):
@@ -104,7 +104,9 @@ class Op(Spec):
     @classmethod
     def _deps_list(cls, value: Any) -> Any:
         if isinstance(value, str):
-            fail("PF222", "`dependencies` must be a list of op names", hint=f"write `dependencies: [{value}]`")
+            fail(
+                "PF222", "`dependencies` must be a list of op names", hint=f"write `dependencies: [{value}]`"
+            )
         return value
 
     @property

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PrivateAttr, field_validator
 
 from ..source import YamlTimestamp
-from .base import Bool, Int, NAME_RE, Name, Spec, Tags, fail, slugify
+from .base import NAME_RE, Bool, Int, Name, Spec, Tags, fail, slugify
 from .logging import Logging
 from .op import Op
 from .template import Template
-
 
 # The original (marshmallow + dateutil.isoparse): two-digit fields, 'T' or ' ', optional seconds and
 # fraction, optional 'Z' / ±HH[:MM] offset; a naive datetime is accepted.
@@ -35,7 +34,9 @@ def _datetime(value: Any) -> Any:
         fail("PF271", f"expected a datetime string, got {value!r}", hint="e.g. '2019-07-01T00:00:00+00:00'")
     match = _DATETIME.match(value)
     if match is None:
-        fail("PF271", f"not a valid datetime: {value!r}", hint="use ISO 8601, e.g. '2019-07-01T00:00:00+00:00'")
+        fail(
+            "PF271", f"not a valid datetime: {value!r}", hint="use ISO 8601, e.g. '2019-07-01T00:00:00+00:00'"
+        )
     year, month, day, hour, minute, second, fraction, tz = match.groups()
     try:
         tzinfo = None
@@ -47,7 +48,9 @@ def _datetime(value: Any) -> Any:
                 offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
                 tzinfo = timezone(-offset if tz[0] == "-" else offset)
         micro = int((fraction or "0")[:6].ljust(6, "0"))
-        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo)
+        return datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo
+        )
     except ValueError as exc:
         fail("PF271", f"not a valid datetime: {value!r} ({exc})", hint="check the date and time values")
 
@@ -71,11 +74,11 @@ class CronSchedule(_ScheduleBase):
 
 class IntervalSchedule(_ScheduleBase):
     kind: Literal["interval"]
-    start_at: DateTime  # type: ignore[assignment]
+    start_at: DateTime
     frequency: Int
 
 
-Schedule = Annotated[Union[CronSchedule, IntervalSchedule], Field(discriminator="kind")]
+Schedule = Annotated[CronSchedule | IntervalSchedule, Field(discriminator="kind")]
 
 _OTHER_KINDS = ("experiment", "group", "job", "notebook", "tensorboard", "build")
 
@@ -126,7 +129,7 @@ class Pipeline(Spec):
     @classmethod
     def _kind(cls, value: Any) -> str:
         if value == "pipeline":
-            return value
+            return "pipeline"
         if value in _OTHER_KINDS:
             fail(
                 "PF202",

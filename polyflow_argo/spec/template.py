@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -61,7 +61,7 @@ class Build(Spec):
         return value if not value else check_image(value)
 
     @model_validator(mode="after")
-    def _one_source(self) -> "Build":
+    def _one_source(self) -> Build:
         given = [k for k in ("ref", "image", "dockerfile") if getattr(self, k) not in (None, "")]
         if len(given) != 1:
             what = "none" if not given else " and ".join(f"`{k}`" for k in given)
@@ -100,7 +100,7 @@ class _TemplateBase(Spec):
     declarations: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _params_alias(self) -> "_TemplateBase":
+    def _params_alias(self) -> _TemplateBase:
         if self.params is not None and self.declarations is not None:
             fail(
                 "PF252",
@@ -144,7 +144,7 @@ class ExperimentTemplate(_TemplateBase):
     framework: str | None = None
 
     @model_validator(mode="after")
-    def _framework(self) -> "ExperimentTemplate":
+    def _framework(self) -> ExperimentTemplate:
         replicas = self.environment.replicas if self.environment is not None else None
         if replicas is None:
             return self
@@ -193,7 +193,7 @@ class TensorboardTemplate(_TemplateBase):
 
 
 Template = Annotated[
-    Union[JobTemplate, ExperimentTemplate, GroupTemplate, BuildTemplate, NotebookTemplate, TensorboardTemplate],
+    JobTemplate | ExperimentTemplate | GroupTemplate | BuildTemplate | NotebookTemplate | TensorboardTemplate,
     Field(discriminator="kind"),
 ]
 TEMPLATE_KINDS = ("job", "experiment", "group", "build", "notebook", "tensorboard")

@@ -13,7 +13,9 @@ from .target import ArgoTarget
 from .workflow import workflow
 
 
-def translate(ir: Pipeline, options: CompileOptions | None = None) -> tuple[list[dict[str, Any]], DiagnosticSink]:
+def translate(
+    ir: Pipeline, options: CompileOptions | None = None
+) -> tuple[list[dict[str, Any]], DiagnosticSink]:
     """Translate a resolved pipeline; raise :class:`TranslateError` with every problem found.
 
     Returns the manifests and the sink (its warnings say what was dropped).

@@ -33,8 +33,8 @@ from ..resolve import Node
 from ..source import PathT
 from .context import TranslateContext
 from .names import Namer
+from .pod import OP_PARAM, merged_environment, resources
 from .retry import retry_strategy
-from .templates import OP_PARAM, merged_environment, resources
 
 IMAGE_PARAM = "polyflow-image"  # the op's input: the image its container runs
 IMAGE_OUTPUT = "image"  # the build's output: <registry>:<tag>@<digest>
@@ -48,8 +48,10 @@ WORKDIR = "/code"  # where Polyaxon's generated Dockerfile put the code
 Report = Callable[[str, str, PathT, "str | None"], None]
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
-_FLAGS_HINT = ("set `build.context` and `build.registry` in polyflow.yaml beside the pipeline (or --project FILE), "
-               "or pass --build-context URL and --build-registry REGISTRY/REPOSITORY (docs/builds.md)")
+_FLAGS_HINT = (
+    "set `build.context` and `build.registry` in polyflow.yaml beside the pipeline (or --project FILE), or "
+    "pass --build-context URL and --build-registry REGISTRY/REPOSITORY (docs/builds.md)"
+)
 
 
 @dataclass(frozen=True)
@@ -162,15 +164,23 @@ def _meaningless_fields(ctx: TranslateContext, build: Any, where: PathT) -> None
         return  # a build template: these fields are the template's own
     for key in _MEANINGLESS:
         if getattr(build, key, None) not in (None, [], {}):
-            ctx.unsupported(where + (key,), f"`build.{key}`", "a nested build accepts it but it has no meaning "
-                            "(Polyflow 0.5 ignored it too)", "set it on the template or the op")
+            ctx.unsupported(
+                where + (key,),
+                f"`build.{key}`",
+                "a nested build accepts it but it has no meaning (Polyflow 0.5 ignored it too)",
+                "set it on the template or the op",
+            )
 
 
 def _ref_image(ctx: TranslateContext, build: Any, where: PathT) -> str | None:
     ref = build.ref
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        ctx.error("PF491", f"`ref: {ref}` names a Polyaxon build by id, which does not exist on Argo",
-                  where + ("ref",), "write the tag of an earlier build (`ref: <tag>`) or a full image (`ref: registry/name:tag`)")
+        ctx.error(
+            "PF491",
+            f"`ref: {ref}` names a Polyaxon build by id, which does not exist on Argo",
+            where + ("ref",),
+            "write the tag of an earlier build (`ref: <tag>`) or a full image (`ref: registry/name:tag`)",
+        )
         return None
     text = str(ref)
     if "/" in text or "@" in text:
@@ -216,8 +226,12 @@ def plan(ctx: TranslateContext, node: Node, quiet: bool = False) -> BuildSpec | 
     settings = ctx.options.build or BuildSettings()
     missing = [k for k in ("context", "registry") if not getattr(settings, k)]
     if missing:
-        report("PF490", f"op '{node.name}' builds its image, but no build {' and no '.join(missing)} is configured",
-               where, _FLAGS_HINT)
+        report(
+            "PF490",
+            f"op '{node.name}' builds its image, but no build {' and no '.join(missing)} is configured",
+            where,
+            _FLAGS_HINT,
+        )
         return None
     assert settings.context is not None
     source = parse_context(settings.context)
@@ -236,7 +250,9 @@ def plan(ctx: TranslateContext, node: Node, quiet: bool = False) -> BuildSpec | 
             not build.dockerfile and generated is None):
         return None
     builder = "kaniko" if build.backend == "kaniko" else settings.effective_builder
-    spec = BuildSpec(source, revision, context_dir, dockerfile, generated, builder, bool(build.nocache), settings)
+    spec = BuildSpec(
+        source, revision, context_dir, dockerfile, generated, builder, bool(build.nocache), settings
+    )
     if not spec.pinned and not quiet:
         ctx.warning("PF498", f"the build of op '{node.name}' is not pinned to a commit "
                     f"({'branch ' + revision if revision else 'the default branch'}), so every run builds "
@@ -248,8 +264,12 @@ def plan(ctx: TranslateContext, node: Node, quiet: bool = False) -> BuildSpec | 
 def _relative(report: Report, path: str, where: PathT) -> str | None:
     norm = posixpath.normpath(path.replace("\\", "/")) if path else "."
     if norm.startswith(("/", "../")) or norm == ".." or "{{" in path or "}}" in path:
-        report("PF496", f"invalid path {path!r}: it must be relative to the root of the build context and stay "
-               "inside it", where, "e.g. `dockerfile: docker/Dockerfile`, `context: .`")
+        report(
+            "PF496",
+            f"invalid path {path!r}: it must be relative to the root of the build context and stay inside it",
+            where,
+            "e.g. `dockerfile: docker/Dockerfile`, `context: .`",
+        )
         return None
     return norm
 
@@ -300,7 +320,9 @@ def build_template(spec: BuildSpec, name: str, env: dict[str, Any] | None = None
     reuse = spec.pinned and settings.use_reuse and not spec.nocache
     artifacts = [_context_artifact(spec)]
     if spec.generated is not None:
-        artifacts.append({"name": "dockerfile", "path": f"{DOCKERFILE_DIR}/Dockerfile", "raw": {"data": spec.generated}})
+        artifacts.append(
+            {"name": "dockerfile", "path": f"{DOCKERFILE_DIR}/Dockerfile", "raw": {"data": spec.generated}}
+        )
     out: dict[str, Any] = {"name": name}
     metadata: dict[str, Any] = {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}",
                                            "polyflow.io/build": "true"}}
@@ -313,7 +335,9 @@ def build_template(spec: BuildSpec, name: str, env: dict[str, Any] | None = None
         metadata["annotations"] = annotations
     out["metadata"] = metadata
     out["inputs"] = {"parameters": [{"name": OP_PARAM}], "artifacts": artifacts}
-    out["outputs"] = {"parameters": [{"name": IMAGE_OUTPUT, "valueFrom": {"path": f"{BUILD_DIR}/{IMAGE_OUTPUT}"}}]}
+    out["outputs"] = {
+        "parameters": [{"name": IMAGE_OUTPUT, "valueFrom": {"path": f"{BUILD_DIR}/{IMAGE_OUTPUT}"}}]
+    }
     mounts: list[dict[str, Any]] = [{"name": "polyflow-build", "mountPath": BUILD_DIR}]
     if settings.secret:
         mounts.append({"name": "docker-config", "mountPath": DOCKER_CONFIG_DIR, "readOnly": True})
@@ -389,10 +413,9 @@ _REUSE = (
     f'printf %s "$POLYFLOW_IMAGE@$(cat {BUILD_DIR}/digest)" > {BUILD_DIR}/image; exit 0; fi\n'
 )
 _BUILDKIT = (
-    "buildctl-daemonless.sh build \"$@\"\n"
-    f"digest=$(sed -n 's/.*\"containerimage.digest\": *\"\\(sha256:[0-9a-f]*\\)\".*/\\1/p' {BUILD_DIR}/metadata.json | head -n 1)\n"
-    'test -n "$digest"\n'
-    f'printf %s "$POLYFLOW_IMAGE@$digest" > {BUILD_DIR}/image\n'
+    'buildctl-daemonless.sh build "$@"\ndigest=$(sed -n \'s/.*"containerimage.digest": '
+    f'*"\\(sha256:[0-9a-f]*\\)".*/\\1/p\' {BUILD_DIR}/metadata.json | head -n 1)\ntest -n "$digest"\nprintf '
+    f'%s "$POLYFLOW_IMAGE@$digest" > {BUILD_DIR}/image\n'
 )
 _KANIKO = (
     '/kaniko/executor "$@"\n'
@@ -401,8 +424,13 @@ _KANIKO = (
 
 
 def _reuse_check(spec: BuildSpec, mounts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"name": "reuse-check", "image": spec.settings.effective_images.crane, "command": ["sh", "-c", _CHECK],
-            "env": _env(spec), "volumeMounts": mounts}
+    return {
+        "name": "reuse-check",
+        "image": spec.settings.effective_images.crane,
+        "command": ["sh", "-c", _CHECK],
+        "env": _env(spec),
+        "volumeMounts": mounts,
+    }
 
 
 def _builder_container(spec: BuildSpec, mounts: list[dict[str, Any]], reuse: bool) -> dict[str, Any]:
@@ -432,8 +460,12 @@ def _builder_container(spec: BuildSpec, mounts: list[dict[str, Any]], reuse: boo
             "command": ["sh", "-c", script + _BUILDKIT, "build"],
             "args": args,
             "env": [{"name": "BUILDKITD_FLAGS", "value": "--oci-worker-no-process-sandbox"}] + _env(spec),
-            "securityContext": {"seccompProfile": {"type": "Unconfined"}, "appArmorProfile": {"type": "Unconfined"},
-                                "runAsUser": 1000, "runAsGroup": 1000},
+            "securityContext": {
+                "seccompProfile": {"type": "Unconfined"},
+                "appArmorProfile": {"type": "Unconfined"},
+                "runAsUser": 1000,
+                "runAsGroup": 1000,
+            },
             "volumeMounts": mounts + [{"name": "buildkitd", "mountPath": BUILDKIT_STATE}],
         }
         return container
@@ -460,8 +492,12 @@ def build_kind_template(ctx: TranslateContext, node: Node, name: str) -> dict[st
     assert tpl is not None
     build, where = effective_build(node)
     if build.ref not in (None, ""):
-        ctx.error("PF491", f"op '{node.name}' is a `build` whose `ref` names an existing image: there is nothing "
-                  "to build", where + ("ref",), "remove the op, and use `build: {ref: ...}` in the ops that run it")
+        ctx.error(
+            "PF491",
+            f"op '{node.name}' is a `build` whose `ref` names an existing image: there is nothing to build",
+            where + ("ref",),
+            "remove the op, and use `build: {ref: ...}` in the ops that run it",
+        )
         return None
     if not build.dockerfile and not build.image:
         return None  # the spec requires one of them; nothing more to say
@@ -501,10 +537,18 @@ class Builds:
         """Upstream task → its build task, for ``one_failed`` (dag.depends: a failed build is a failure)."""
         return {self.tasks[op]: build for op, build in self.build_task.items()}
 
-    def wire(self, node: Node, task: dict[str, Any], namer: Namer, templates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def wire(
+        self, node: Node, task: dict[str, Any], namer: Namer, templates: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         """``[<op>-build, <op>]`` for an op that builds its image, else ``[<op>]``."""
-        if node.template is not None and node.template.entry is None and (
-                node.template.kind == "build" or getattr(effective_build(node)[0], "ref", None) not in (None, "")):
+        if (
+            node.template is not None
+            and node.template.entry is None
+            and (
+                node.template.kind == "build"
+                or getattr(effective_build(node)[0], "ref", None) not in (None, "")
+            )
+        ):
             self.any_image = True  # its image is in the build registry
         name = self.build_task.get(node.name)
         if name is None:
@@ -544,7 +588,11 @@ class Builds:
 
 def forward_image_input(made: list[dict[str, Any]]) -> None:
     """A DAG template (a group) whose tasks run a template taking the built image passes it on."""
-    takes = {t["name"] for t in made if any(p["name"] == IMAGE_PARAM for p in t.get("inputs", {}).get("parameters", []))}
+    takes = {
+        t["name"]
+        for t in made
+        if any(p["name"] == IMAGE_PARAM for p in t.get("inputs", {}).get("parameters", []))
+    }
     outer = made[0]
     if not takes or "dag" not in outer or outer["name"] in takes:
         return

@@ -29,8 +29,9 @@ SCHEMA_DEFINITIONS = {
 
 
 def _spec(doc: dict[str, Any]) -> dict[str, Any]:
-    spec = doc.get("spec", {})
-    return spec.get("workflowSpec", spec) if doc.get("kind") == "CronWorkflow" else spec
+    spec: dict[str, Any] = doc.get("spec", {})
+    inner: dict[str, Any] = spec.get("workflowSpec", spec) if doc.get("kind") == "CronWorkflow" else spec
+    return inner
 
 
 def check_limits(docs: list[dict[str, Any]], target: ArgoTarget) -> list[Diagnostic]:
@@ -99,7 +100,11 @@ def schema_errors(doc: dict[str, Any], schema_path: str | Path) -> list[str]:
     schema = _load_schema(str(schema_path))
     definition = SCHEMA_DEFINITIONS[doc["kind"]]
     validator = Draft202012Validator(
-        {"$schema": schema["$schema"], "$ref": "#/definitions/" + definition, "definitions": schema["definitions"]}
+        {
+            "$schema": schema["$schema"],
+            "$ref": "#/definitions/" + definition,
+            "definitions": schema["definitions"],
+        }
     )
     return ["/".join(map(str, e.absolute_path)) + ": " + e.message for e in validator.iter_errors(doc)]
 
@@ -140,7 +145,7 @@ def _diff(a: Any, b: Any, path: str) -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{path}: list length {len(a)} != {len(b)}"]
-        return [e for i, (x, y) in enumerate(zip(a, b)) for e in _diff(x, y, f"{path}/{i}")]
+        return [e for i, (x, y) in enumerate(zip(a, b, strict=True)) for e in _diff(x, y, f"{path}/{i}")]
     if a != b and str(a) != str(b):
         return [f"{path}: {a!r} != {b!r}"]
     return []

@@ -86,4 +86,9 @@ class TranslateContext:
     def unsupported(self, path: PathT, what: str, why: str, hint: str | None = None) -> None:
         """A feature the target cannot express: a warning (dropped), an error with ``strict``."""
         report = self.error if self.options.strict else self.warning
-        report("PF401", f"{what} is not supported on Argo {self.target.version} and is dropped: {why}", path, hint)
+        report(
+            "PF401",
+            f"{what} is not supported on Argo {self.target.version} and is dropped: {why}",
+            path,
+            hint,
+        )

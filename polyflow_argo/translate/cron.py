@@ -142,7 +142,8 @@ def cron_workflow(ctx: TranslateContext) -> list[dict[str, Any]]:
         "annotations": {
             k: v
             for k, v in meta["annotations"].items()
-            if k.startswith("workflows.argoproj.io/") or k == "polyflow.io/op-names"  # watch/logs show op names
+            if k.startswith("workflows.argoproj.io/")
+            or k == "polyflow.io/op-names"  # watch/logs show op names
         },
     }
     spec["workflowMetadata"] = child_meta

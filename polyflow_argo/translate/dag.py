@@ -137,7 +137,8 @@ def _condition(ctx: TranslateContext, node: Node, tasks: dict[str, str]) -> str 
         if key not in outputs:
             ctx.error(
                 "PF422",
-                f"the condition of op '{node.name}' reads output '{key}', which op '{cond.op}' does not declare",
+                f"the condition of op '{node.name}' reads output '{key}', which op '{cond.op}' does not "
+                "declare",
                 path + ("params", i),
                 "declare it in the producer template's `outputs`",
             )

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..resolve import Node
 from ..source import PathT
 from .context import TranslateContext
 from .names import dns_label
 from .params import render_command
-from .retry import retry_strategy
-from .templates import (
+from .pod import (
     OP_PARAM,
     container_env,
     env_from,
@@ -34,6 +34,7 @@ from .templates import (
     resources,
     synchronization,
 )
+from .retry import retry_strategy
 
 OPERATOR_VERSION = "v1.9.0"
 API_VERSION = "kubeflow.org/v1"
@@ -155,7 +156,9 @@ def _job(
     if kind.ps and ps[1]:
         specs[kind.ps] = _replica_spec(container, ps[1], restart, ps[0], env, names, runs=True)
     if worker[1]:
-        specs[WORKER] = _replica_spec(container, worker[1], restart, worker[0], env, names, kind.workers_run_command)
+        specs[WORKER] = _replica_spec(
+            container, worker[1], restart, worker[0], env, names, kind.workers_run_command
+        )
     run_policy: dict[str, Any] = {"cleanPodPolicy": CLEAN_POD_POLICY}
     if backoff is not None:
         run_policy["backoffLimit"] = backoff
@@ -203,8 +206,8 @@ def _choose_kind(ctx: TranslateContext, node: Node, where: PathT) -> JobKind | N
         return None
     ctx.error(
         "PF447",
-        f"op '{node.name}' sets `environment.replicas`, but template '{node.template.name}' has no distributed "
-        f"`framework` (got {framework!r})",
+        f"op '{node.name}' sets `environment.replicas`, but template '{node.template.name}' has no "
+        f"distributed `framework` (got {framework!r})",
         where if framework is None else node.template.path + ("framework",),
         "set `framework:` to tensorflow, pytorch or horovod on the template",
     )
@@ -219,8 +222,8 @@ def _check_io(ctx: TranslateContext, node: Node) -> bool:
     if tpl.outputs:
         ctx.error(
             "PF449",
-            f"template '{tpl.name}' declares outputs, but op '{node.name}' is a distributed experiment: its pods "
-            "belong to the training operator, so Argo cannot read files from them",
+            f"template '{tpl.name}' declares outputs, but op '{node.name}' is a distributed experiment: its "
+            "pods belong to the training operator, so Argo cannot read files from them",
             tpl.path + ("outputs",),
             "write results to storage and pass the path as a literal, or run the step as a single pod",
         )
@@ -284,8 +287,8 @@ def _role_settings(
         if not 0 <= entry.index < count:
             ctx.warning(
                 "PF448",
-                f"`replicas.{role}[{pos}]` is for index {entry.index}, but there are {count} {role} replicas: "
-                "it is ignored (as Polyaxon did)",
+                f"`replicas.{role}[{pos}]` is for index {entry.index}, but there are {count} {role} "
+                "replicas: it is ignored (as Polyaxon did)",
                 at + ("index",),
             )
         by_index[entry.index] = entry
@@ -297,8 +300,8 @@ def _role_settings(
         found = positions.get(differ[0], positions.get(0))
         ctx.error(
             "PF448",
-            f"{role} replicas 0 and {differ[0]} get different {', '.join(fields)}: a training-operator job has one "
-            f"pod template per replica type, so per-index `{role}` settings cannot be expressed",
+            f"{role} replicas 0 and {differ[0]} get different {', '.join(fields)}: a training-operator job "
+            f"has one pod template per replica type, so per-index `{role}` settings cannot be expressed",
             where + ((role,) if found is None else (role, found)),
             f"put the settings in `default_{role}`, or give every index the same ones",
         )

@@ -19,7 +19,7 @@ from typing import Any
 from ..registry.builtin import BODY_KEYS, WORKFLOW_DEFAULTS
 from ..resolve import Node
 from .context import TranslateContext
-from .templates import OP_PARAM
+from .pod import OP_PARAM
 
 PLUGIN = "polyflow"
 

@@ -18,12 +18,14 @@ bo's ``metric``) each output is the value of the best trial, and ``best-index`` 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..resolve import Node, matrix
 from .context import TranslateContext
 from .params import render_literal
-from .templates import OP_PARAM, OUTPUTS_DIR, container_template, param_name_ok
+from .pod import OP_PARAM, OUTPUTS_DIR, param_name_ok
+from .templates import container_template
 
 TRIAL_TASK = "trial"
 BEST_TASK = "best"
@@ -63,7 +65,9 @@ print(json.dumps({"best-index": index, metric: value}))
 """
 
 
-def group_templates(ctx: TranslateContext, node: Node, unique: Callable[[str], str], name: str) -> list[dict[str, Any]] | None:
+def group_templates(
+    ctx: TranslateContext, node: Node, unique: Callable[[str], str], name: str
+) -> list[dict[str, Any]] | None:
     """The group's DAG template first, then its trial (and best) templates; None after errors."""
     tpl = node.template
     assert tpl is not None
@@ -107,9 +111,12 @@ def group_templates(ctx: TranslateContext, node: Node, unique: Callable[[str], s
     if metric is not None and metric.name not in outputs:
         ctx.error(
             "PF482",
-            f"`hptuning.metric` names '{metric.name}', which group '{tpl.name}' does not declare as an output",
+            f"`hptuning.metric` names '{metric.name}', which group '{tpl.name}' does not declare as an "
+            f"output",
             where + ("metric", "name"),
-            "declare it in `outputs` (e.g. `{name: " + metric.name + ", type: metric}`) and write it from the trial",
+            "declare it in `outputs` (e.g. `{name: "
+            + metric.name
+            + ", type: metric}`) and write it from the trial",
         )
         return None
     trial_name = unique(f"{name}-trial")
@@ -122,7 +129,12 @@ def group_templates(ctx: TranslateContext, node: Node, unique: Callable[[str], s
     arguments += [{"name": p, "value": f"{{{{item.{p}}}}}"} for p in names]
     items = [{p: render_literal(s[p]) for p in names} for s in expansion.suggestions]
     tasks: list[dict[str, Any]] = [
-        {"name": TRIAL_TASK, "template": trial_name, "arguments": {"parameters": arguments}, "withItems": items}
+        {
+            "name": TRIAL_TASK,
+            "template": trial_name,
+            "arguments": {"parameters": arguments},
+            "withItems": items,
+        }
     ]
     extra: list[dict[str, Any]] = [trial]
     aggregated = {o: f"{{{{tasks.{TRIAL_TASK}.outputs.parameters.{o}}}}}" for o in outputs}
@@ -148,7 +160,11 @@ def group_templates(ctx: TranslateContext, node: Node, unique: Callable[[str], s
         results = aggregated
     annotations = {
         "polyflow.io/hptuning": render_literal(
-            {"algorithm": expansion.algorithm, "trials": len(items), **({"seed": expansion.seed} if expansion.seed is not None else {})}
+            {
+                "algorithm": expansion.algorithm,
+                "trials": len(items),
+                **({"seed": expansion.seed} if expansion.seed is not None else {}),
+            }
         )
     }
     group: dict[str, Any] = {
@@ -157,7 +173,9 @@ def group_templates(ctx: TranslateContext, node: Node, unique: Callable[[str], s
         "inputs": {"parameters": [{"name": OP_PARAM}] + [{"name": i} for i in inputs]},
     }
     if results:
-        group["outputs"] = {"parameters": [{"name": o, "valueFrom": {"parameter": v}} for o, v in results.items()]}
+        group["outputs"] = {
+            "parameters": [{"name": o, "valueFrom": {"parameter": v}} for o, v in results.items()]
+        }
     group["parallelism"] = hp.concurrency if hp.concurrency and hp.concurrency > 0 else 1
     group["dag"] = {"tasks": tasks}
     return [group, *extra]
@@ -171,10 +189,15 @@ def _best_template(ctx: TranslateContext, name: str, outputs: list[str]) -> dict
         {"name": "POLYFLOW_OUTPUTS_DIR", "value": OUTPUTS_DIR},
         {"name": "POLYFLOW_OUTPUT_NAMES", "value": render_literal(outputs)},
     ]
-    env += [{"name": f"POLYFLOW_OUTPUT_{i}", "value": f"{{{{inputs.parameters.{o}}}}}"} for i, o in enumerate(outputs)]
+    env += [
+        {"name": f"POLYFLOW_OUTPUT_{i}", "value": f"{{{{inputs.parameters.{o}}}}}"}
+        for i, o in enumerate(outputs)
+    ]
     return {
         "name": name,
-        "inputs": {"parameters": [{"name": "metric-name"}, {"name": "optimization"}] + [{"name": o} for o in outputs]},
+        "inputs": {
+            "parameters": [{"name": "metric-name"}, {"name": "optimization"}] + [{"name": o} for o in outputs]
+        },
         "outputs": {
             "parameters": [
                 {"name": o, "valueFrom": {"path": f"{OUTPUTS_DIR}/{o}"}} for o in [*outputs, BEST_INDEX]

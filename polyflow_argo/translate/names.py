@@ -23,7 +23,12 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
 def is_valid(name: str, limit: int = MAX_NAME) -> bool:
-    return bool(_VALID.match(name)) and len(name) <= limit and name not in EXPR_KEYWORDS and "--" not in name[-1:]
+    return (
+        bool(_VALID.match(name))
+        and len(name) <= limit
+        and name not in EXPR_KEYWORDS
+        and "--" not in name[-1:]
+    )
 
 
 def _short_hash(text: str, n: int = 6) -> str:

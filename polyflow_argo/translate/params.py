@@ -52,7 +52,8 @@ def argument_value(ctx: TranslateContext, node: Node, param: Param, tasks: dict[
             if ref.entity != "ops":
                 ctx.error(
                     "PF431",
-                    f"'{{{{ {ref.text} }}}}' refers to a Polyaxon run outside the pipeline, which Argo cannot read",
+                    f"'{{{{ {ref.text} }}}}' refers to a Polyaxon run outside the pipeline, which Argo "
+                    "cannot read",
                     path,
                     "pass the value as a literal, or produce it with an op of this pipeline",
                 )
@@ -94,7 +95,8 @@ def render_command(ctx: TranslateContext, command: str, inputs: list[str], path:
         if not _IDENT.match(inner):
             ctx.error(
                 "PF434",
-                f"'{{{{ {inner} }}}}' in run.cmd is a Jinja expression; only bare input names can be rendered on Argo",
+                f"'{{{{ {inner} }}}}' in run.cmd is a Jinja expression; only bare input names can be "
+                "rendered on Argo",
                 path,
                 "write `{{ name }}` with the name of an input",
             )
@@ -104,7 +106,8 @@ def render_command(ctx: TranslateContext, command: str, inputs: list[str], path:
                 "PF435",
                 f"run.cmd uses '{{{{ {inner} }}}}', but the template has no input '{inner}'",
                 path,
-                did_you_mean(inner, inputs) or ("its inputs are: " + ", ".join(inputs) if inputs else "declare it in `inputs`"),
+                did_you_mean(inner, inputs)
+                or ("its inputs are: " + ", ".join(inputs) if inputs else "declare it in `inputs`"),
             )
             return match.group(0)
         return f"{{{{inputs.parameters.{inner}}}}}"
@@ -112,5 +115,7 @@ def render_command(ctx: TranslateContext, command: str, inputs: list[str], path:
     rendered = _MOUSTACHE.sub(replace, command)
     rest = _MOUSTACHE.sub("", command)
     if "{{" in rest or "}}" in rest:
-        ctx.error("PF436", "run.cmd has an unmatched '{{' or '}}'", path, "Argo has no escape for literal braces")
+        ctx.error(
+            "PF436", "run.cmd has an unmatched '{{' or '}}'", path, "Argo has no escape for literal braces"
+        )
     return rendered

@@ -20,10 +20,11 @@ argo-sim, and ``schedule next`` uses it to print what the CronWorkflow will do.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterable, Iterator
 
 from ..resolve.cronexpr import parse
 from ..resolve.schedule import ResolvedSchedule, cron_instants, zone
@@ -62,7 +63,11 @@ class Guard:
         now = int(t.timestamp())
         if self.start is not None and now < self.start:
             return False
-        if self.anchor is not None and self.period and not (0 <= (now - self.anchor) % self.period < TOLERANCE):
+        if (
+            self.anchor is not None
+            and self.period
+            and not (0 <= (now - self.anchor) % self.period < TOLERANCE)
+        ):
             return False
         return self.end is None or now < self.end
 
@@ -152,7 +157,7 @@ def compact(values: Iterable[int], low: int, high: int) -> str:
         return "*"
     if len(vals) == 1:
         return str(vals[0])
-    steps = {b - a for a, b in zip(vals, vals[1:])}
+    steps = {b - a for a, b in itertools.pairwise(vals)}
     if len(steps) == 1 and len(vals) > 2:
         step = steps.pop()
         if vals[0] == low and vals[-1] + step > high:  # the progression fills the whole field
@@ -173,7 +178,9 @@ def plan_instants(
     return _take(p, heapq.merge(*streams), limit, until)
 
 
-def _take(p: CronPlan, merged: Iterator[datetime], limit: int | None, until: datetime | None) -> Iterator[datetime]:
+def _take(
+    p: CronPlan, merged: Iterator[datetime], limit: int | None, until: datetime | None
+) -> Iterator[datetime]:
     last = None
     count = 0
     for t in merged:

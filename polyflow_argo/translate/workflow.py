@@ -22,8 +22,9 @@ from .events import event_template, given_params, is_builtin_event
 from .group import group_templates
 from .names import DISPLAY_NAME, Namer, dns_label, label_value
 from .params import argument_value
+from .pod import OP_PARAM, merged_environment, semaphore_configmap
 from .target import Feature
-from .templates import KINDS, OP_PARAM, semaphore_configmap, template_key, unsupported_kind
+from .templates import KINDS, template_key, unsupported_kind
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "pipeline"
@@ -47,7 +48,10 @@ def metadata(ctx: TranslateContext, kind_limit: int = 63) -> dict[str, Any]:
         meta["generateName"] = dns_label(spec.name or "polyflow", kind_limit - 6) + "-"
     if ctx.options.namespace:
         meta["namespace"] = ctx.options.namespace
-    labels = {"polyflow.io/pipeline": label_value(spec.name or "unnamed"), "polyflow.io/spec-hash": spec_hash(ctx)}
+    labels = {
+        "polyflow.io/pipeline": label_value(spec.name or "unnamed"),
+        "polyflow.io/spec-hash": spec_hash(ctx),
+    }
     for tag in spec.tags or []:
         labels[f"tags.polyflow.io/{label_value(tag)}"] = "true"
     meta["labels"] = labels
@@ -121,7 +125,9 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     concurrency = ir.spec.concurrency
     if concurrency is not None:
         if concurrency < 1:
-            ctx.error("PF412", f"pipeline concurrency must be at least 1, got {concurrency}", ("concurrency",))
+            ctx.error(
+                "PF412", f"pipeline concurrency must be at least 1, got {concurrency}", ("concurrency",)
+            )
         else:
             dag_template["parallelism"] = concurrency
     spec: dict[str, Any] = {"entrypoint": ENTRYPOINT}
@@ -129,7 +135,10 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     pull += builds.pull_secrets(pull)  # image builds: the build registry's pull secret
     if pull:
         spec["imagePullSecrets"] = [{"name": s} for s in pull]
-    pod_labels = {"polyflow.io/pipeline": label_value(ir.spec.name or "unnamed"), "polyflow.io/spec-hash": spec_hash(ctx)}
+    pod_labels = {
+        "polyflow.io/pipeline": label_value(ir.spec.name or "unnamed"),
+        "polyflow.io/spec-hash": spec_hash(ctx),
+    }
     spec["podMetadata"] = {"labels": pod_labels}
     spec["templates"] = [dag_template] + templates
     extra = _semaphores(ctx, tasks)
@@ -151,8 +160,8 @@ def registry_ref(ctx: TranslateContext, node: Node) -> dict[str, Any] | None:
         if node.op.given(key):
             ctx.error(
                 "PF446",
-                f"op '{node.name}' sets `{key}`, but it uses {entry.kind} {entry.ref}, which runs as published "
-                "in the registry",
+                f"op '{node.name}' sets `{key}`, but it uses {entry.kind} {entry.ref}, which runs as "
+                "published in the registry",
                 node.path + (key,),
                 f"set it in the {entry.kind}'s template and publish a new version, or use a `path:` template",
             )
@@ -172,7 +181,8 @@ def _template_for(
         ref = node.op.template
         ctx.error(
             "PF445",
-            f"op '{node.name}' uses a `{ref.source}` template ('{ref.value}'), which compile cannot resolve yet",
+            f"op '{node.name}' uses a `{ref.source}` template ('{ref.value}'), which compile cannot resolve "
+            "yet",
             node.path + ("template", ref.source),
             "only inline templates (`template: {name: ...}`) compile for now",
         )
@@ -245,8 +255,6 @@ def _arguments(ctx: TranslateContext, node: Node, tasks: dict[str, str], shown: 
 
 
 def _image_pull_secrets(ctx: TranslateContext) -> list[str]:
-    from .templates import merged_environment
-
     seen: list[str] = []
     for node in ctx.ir.nodes.values():
         if node.template is None:

@@ -28,10 +28,25 @@ from .validation import DEFINITIONS
 if TYPE_CHECKING:
     from .double import ApiDouble
 
-CRON, TEMPLATES, CLUSTER = (KINDS[ARGO, p] for p in ("cronworkflows", "workflowtemplates", "clusterworkflowtemplates"))
+CRON, TEMPLATES, CLUSTER = (
+    KINDS[ARGO, p] for p in ("cronworkflows", "workflowtemplates", "clusterworkflowtemplates")
+)
 GRPC_HTTP = {0: 200, 1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 11: 400,
              12: 501, 13: 500, 14: 503, 15: 500, 16: 401}
-HTTP_GRPC = {200: 0, 408: 1, 504: 4, 404: 5, 409: 6, 403: 7, 401: 16, 429: 8, 400: 3, 501: 12, 500: 13, 503: 14}
+HTTP_GRPC = {
+    200: 0,
+    408: 1,
+    504: 4,
+    404: 5,
+    409: 6,
+    403: 7,
+    401: 16,
+    429: 8,
+    400: 3,
+    501: 12,
+    500: 13,
+    503: 14,
+}
 HTTP_TEXT = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
              429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented",
              503: "Service Unavailable", 504: "Gateway Timeout"}
@@ -67,8 +82,13 @@ def _dns_friendly(text: str) -> str:
 
 def _node_fields(node: dict[str, Any]) -> dict[str, str]:
     ref = node.get("templateRef") or {}
-    out = {"displayName": node.get("displayName", ""), "phase": node.get("phase", ""), "name": node.get("name", ""),
-           "id": node.get("id", ""), "templateName": ref.get("template") or node.get("templateName", "")}
+    out = {
+        "displayName": node.get("displayName", ""),
+        "phase": node.get("phase", ""),
+        "name": node.get("name", ""),
+        "id": node.get("id", ""),
+        "templateName": ref.get("template") or node.get("templateName", ""),
+    }
     if ref:
         out.update({"templateRef.name": ref.get("name", ""), "templateRef.template": ref.get("template", "")})
     for param in (node.get("inputs") or {}).get("parameters", []):
@@ -108,15 +128,22 @@ class ArgoApp:
             ("GET", rf"/api/v1/workflows/{ns}/{name}/(?P<pod>[^/]+)/log", self.workflow_logs, True),
             ("GET", rf"/api/v1/workflows/{ns}/{name}", self.get_workflow, False),
             ("DELETE", rf"/api/v1/workflows/{ns}/{name}", self.delete_workflow, False),
-            ("PUT", rf"/api/v1/workflows/{ns}/{name}/(?P<action>stop|terminate|suspend|resume|resubmit|retry|set)",
-             self.workflow_action, False),
+            (
+                "PUT",
+                rf"/api/v1/workflows/{ns}/{name}/(?P<action>stop|terminate|suspend|resume|resubmit|retry|set)",
+                self.workflow_action,
+                False,
+            ),
             ("GET", rf"/api/v1/workflow-events/{ns}", self.watch_workflows, True),
         ):
             self.routes.append((method, re.compile(pattern), handler, streams))
         for kind, base, body_key in ((CRON, rf"/api/v1/cron-workflows/{ns}", "cronWorkflow"),
                                      (TEMPLATES, rf"/api/v1/workflow-templates/{ns}", "template"),
                                      (CLUSTER, r"/api/v1/cluster-workflow-templates", "template")):
-            def bind(fn: Callable[..., Reply], kind: Kind = kind, key: str = body_key) -> Callable[..., Reply]:
+
+            def bind(
+                fn: Callable[..., Reply], kind: Kind = kind, key: str = body_key
+            ) -> Callable[..., Reply]:
                 return lambda req, **kw: fn(req, kind, key, **kw)
             self.routes += [
                 ("GET", re.compile(base), bind(self.list_objects), False),
@@ -135,20 +162,35 @@ class ArgoApp:
     def fault_reply(self, fault: Fault) -> Reply:
         code = HTTP_GRPC.get(fault.status, 13 if fault.status >= 500 else 3)
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-        return Reply(fault.status, {"code": code, "message": fault.message or HTTP_TEXT.get(fault.status, "")},
-                     headers)
+        return Reply(
+            fault.status, {"code": code, "message": fault.message or HTTP_TEXT.get(fault.status, "")}, headers
+        )
 
     @staticmethod
     def _error(exc: ArgoError, stream: bool) -> Reply:
         http = GRPC_HTTP.get(exc.code, 500)
         if stream:
-            return Reply(http, json.dumps({"error": {"grpc_code": exc.code, "http_code": http, "message": exc.message,
-                                                     "http_status": HTTP_TEXT.get(http, "")}}) + "\n")
+            return Reply(
+                http,
+                json.dumps(
+                    {
+                        "error": {
+                            "grpc_code": exc.code,
+                            "http_code": http,
+                            "message": exc.message,
+                            "http_status": HTTP_TEXT.get(http, ""),
+                        }
+                    }
+                )
+                + "\n",
+            )
         return Reply(http, {"code": exc.code, "message": exc.message})
 
     def dispatch(self, req: Request) -> Reply | Stream:
         path = req.path.rstrip("/")
-        matched = [(h, m, s) for method, p, h, s in self.routes if (m := p.fullmatch(path)) and method == req.method]
+        matched = [
+            (h, m, s) for method, p, h, s in self.routes if (m := p.fullmatch(path)) and method == req.method
+        ]
         streams = bool(matched and matched[0][2])
         try:
             self._authenticate(req)
@@ -199,9 +241,19 @@ class ArgoApp:
     # ------------------------------------------------------------ info
 
     def version(self, req: Request) -> Reply:
-        return Reply(200, {"version": self.d.argo_version, "buildDate": "2026-07-31T00:00:00Z", "gitCommit": "apidouble",
-                           "gitTag": self.d.argo_version, "gitTreeState": "clean", "goVersion": "go1.24.5",
-                           "compiler": "gc", "platform": "linux/amd64"})
+        return Reply(
+            200,
+            {
+                "version": self.d.argo_version,
+                "buildDate": "2026-07-31T00:00:00Z",
+                "gitCommit": "apidouble",
+                "gitTag": self.d.argo_version,
+                "gitTreeState": "clean",
+                "goVersion": "go1.24.5",
+                "compiler": "gc",
+                "platform": "linux/amd64",
+            },
+        )
 
     def info(self, req: Request) -> Reply:
         return Reply(200, {"modals": {}, "navColor": ""})
@@ -209,7 +261,7 @@ class ArgoApp:
     def userinfo(self, req: Request) -> Reply:
         return Reply(200, {"subject": self.user, "serviceAccountName": self.user.rsplit(":", 1)[-1]})
 
-    # ------------------------------------------------------------ semantic validation (a subset of validate.go)
+    # ---------------------------------------------------- semantic validation (a subset of validate.go)
 
     def validate(self, kind: Kind, obj: dict[str, Any], ns: str | None) -> None:
         """Argo's own checks before create/lint: name length, entrypoint, template and templateRef
@@ -217,17 +269,25 @@ class ArgoApp:
         label, limit = NAME_LIMIT[kind.kind]
         name = (obj.get("metadata") or {}).get("name", "")
         if len(name) > limit:
-            raise ArgoError(3, f'{label} "{name}" must not be more than {limit} characters long (currently {len(name)})')
+            raise ArgoError(
+                3, f'{label} "{name}" must not be more than {limit} characters long (currently {len(name)})'
+            )
         spec = (obj.get("spec") or {})
         if kind is CRON:
             spec = spec.get("workflowSpec") or {}
-        templates: dict[str, Any] = {str(t.get("name")): t for t in spec.get("templates") or [] if isinstance(t, dict)}
+        templates: dict[str, Any] = {
+            str(t.get("name")): t for t in spec.get("templates") or [] if isinstance(t, dict)
+        }
         ref = spec.get("workflowTemplateRef")
         entrypoint = spec.get("entrypoint")
         if ref:
             if spec.get("templates"):
-                raise ArgoError(3, "Templates is invalid field in spec if workflow referred WorkflowTemplate reference")
-            target = self.d.store.get(CLUSTER if ref.get("clusterScope") else TEMPLATES, ns, ref.get("name", ""))
+                raise ArgoError(
+                    3, "Templates is invalid field in spec if workflow referred WorkflowTemplate reference"
+                )
+            target = self.d.store.get(
+                CLUSTER if ref.get("clusterScope") else TEMPLATES, ns, ref.get("name", "")
+            )
             if target is None:
                 raise meta.not_found(CLUSTER if ref.get("clusterScope") else TEMPLATES, ref.get("name", ""))
             entrypoint = entrypoint or (target.get("spec") or {}).get("entrypoint")
@@ -236,43 +296,63 @@ class ArgoApp:
         elif entrypoint and entrypoint not in templates:
             raise ArgoError(3, f"template name '{entrypoint}' undefined")
         for tname, tmpl in templates.items():
-            tasks = ((tmpl.get("dag") or {}).get("tasks") or [])
-            names = {t.get("name") for t in tasks}
-            for task in tasks:
-                where = f"templates.{tname}.tasks.{task.get('name')}"
-                self._check_ref(where, task, templates, ns)
-                deps = list(task.get("dependencies") or [])
-                deps += [d.split(".")[0] for d in re.findall(r"[A-Za-z0-9_][-A-Za-z0-9_]*(?:\.[A-Za-z]+)?",
-                                                              task.get("depends") or "")]
-                for dep in deps:
-                    if dep not in names:
-                        raise ArgoError(3, f"{where} dependency '{dep}' not defined")
-            for i, group in enumerate(tmpl.get("steps") or []):
-                for step in group if isinstance(group, list) else []:
-                    self._check_ref(f"templates.{tname}.steps[{i}].{step.get('name')}", step, templates, ns)
+            self._check_template(tname, tmpl, templates, ns)
         if self.d.argo_validator is not None:
             message = self.d.argo_validator(obj)
             if message:
                 raise ArgoError(3, message)
 
-    def _check_ref(self, where: str, holder: dict[str, Any], templates: dict[str, Any], ns: str | None) -> None:
+    def _check_template(
+        self, tname: str, tmpl: dict[str, Any], templates: dict[str, Any], ns: str | None
+    ) -> None:
+        """A template's DAG tasks (references and dependencies) and steps (references)."""
+        tasks = ((tmpl.get("dag") or {}).get("tasks") or [])
+        names = {t.get("name") for t in tasks}
+        for task in tasks:
+            where = f"templates.{tname}.tasks.{task.get('name')}"
+            self._check_ref(where, task, templates, ns)
+            deps = list(task.get("dependencies") or [])
+            deps += [d.split(".")[0] for d in re.findall(r"[A-Za-z0-9_][-A-Za-z0-9_]*(?:\.[A-Za-z]+)?",
+                                                          task.get("depends") or "")]
+            for dep in deps:
+                if dep not in names:
+                    raise ArgoError(3, f"{where} dependency '{dep}' not defined")
+        for i, group in enumerate(tmpl.get("steps") or []):
+            for step in group if isinstance(group, list) else []:
+                self._check_ref(f"templates.{tname}.steps[{i}].{step.get('name')}", step, templates, ns)
+
+    def _check_ref(
+        self, where: str, holder: dict[str, Any], templates: dict[str, Any], ns: str | None
+    ) -> None:
         if holder.get("template") and holder["template"] not in templates:
             raise ArgoError(3, f"{where} template name '{holder['template']}' undefined")
         ref = holder.get("templateRef")
         if ref:
-            owner = self.d.store.get(CLUSTER if ref.get("clusterScope") else TEMPLATES, ns, ref.get("name", ""))
+            owner = self.d.store.get(
+                CLUSTER if ref.get("clusterScope") else TEMPLATES, ns, ref.get("name", "")
+            )
             names = {t.get("name") for t in ((owner or {}).get("spec") or {}).get("templates") or []}
             if owner is None or ref.get("template") not in names:
-                raise ArgoError(3, f"{where} template reference {ref.get('name')}.{ref.get('template')} not found")
+                raise ArgoError(
+                    3, f"{where} template reference {ref.get('name')}.{ref.get('template')} not found"
+                )
 
     # ------------------------------------------------------------ workflows
 
     def list_workflows(self, req: Request, ns: str) -> Reply:
         if self.d.denied("list", ARGO, "workflows", ns, ""):
-            raise ArgoError(7, f'Permission denied, you are not allowed to list workflows in namespace "{ns}". Maybe '
-                               f"you want to specify a namespace with query parameter `.namespace={ns}`?")
-        listed = self.ops.list_objects(WORKFLOWS, ns, user=self.user, label_selector=req.param("listOptions.labelSelector"),
-                               field_selector=req.param("listOptions.fieldSelector"))
+            raise ArgoError(
+                7,
+                f'Permission denied, you are not allowed to list workflows in namespace "{ns}". Maybe '
+                f"you want to specify a namespace with query parameter `.namespace={ns}`?",
+            )
+        listed = self.ops.list_objects(
+            WORKFLOWS,
+            ns,
+            user=self.user,
+            label_selector=req.param("listOptions.labelSelector"),
+            field_selector=req.param("listOptions.fieldSelector"),
+        )
         items = sorted(listed["items"], key=lambda o: o["metadata"]["creationTimestamp"], reverse=True)
         if req.param("nameFilter") and req.param("listOptions.fieldSelector") is None:
             items = [o for o in items if req.param("nameFilter") in o["metadata"]["name"]]
@@ -312,18 +392,24 @@ class ArgoApp:
         body = self._body(req)
         kind_name, name = body.get("resourceKind", ""), body.get("resourceName", "")
         opts = body.get("submitOptions") or {}
-        source = {"WorkflowTemplate": TEMPLATES, "ClusterWorkflowTemplate": CLUSTER, "CronWorkflow": CRON}.get(
-            kind_name.replace("cwf", "CronWorkflow").replace("wftmpl", "WorkflowTemplate"))
+        source = {
+            "WorkflowTemplate": TEMPLATES,
+            "ClusterWorkflowTemplate": CLUSTER,
+            "CronWorkflow": CRON,
+        }.get(kind_name.replace("cwf", "CronWorkflow").replace("wftmpl", "WorkflowTemplate"))
         if source is None:
             raise ArgoError(3, f"Resource kind '{kind_name}' is not supported for submitting")
         owner = self.ops.get(source, ns, name, user=self.user)
-        label = {TEMPLATES: "workflow-template", CLUSTER: "cluster-workflow-template", CRON: "cron-workflow"}[source]
+        labels = {TEMPLATES: "workflow-template", CLUSTER: "cluster-workflow-template", CRON: "cron-workflow"}
+        label = labels[source]
         wf: dict[str, Any] = {"metadata": {"generateName": name + "-",
                                            "labels": {f"workflows.argoproj.io/{label}": name}}}
         if source is CRON:
             wf["spec"] = copy(owner["spec"].get("workflowSpec") or {})
         else:
-            wf["spec"] = {"workflowTemplateRef": {"name": name, **({"clusterScope": True} if source is CLUSTER else {})}}
+            wf["spec"] = {
+                "workflowTemplateRef": {"name": name, **({"clusterScope": True} if source is CLUSTER else {})}
+            }
         if opts.get("name"):
             wf["metadata"] = {**wf["metadata"], "name": opts["name"]}
         if opts.get("generateName"):
@@ -335,8 +421,15 @@ class ArgoApp:
         if opts.get("entryPoint"):
             wf["spec"]["entrypoint"] = opts["entryPoint"]
         self._override_parameters(wf, opts.get("parameters") or [])
-        return self._create(WORKFLOWS, ns, wf, {"serverDryRun": opts.get("serverDryRun"),
-                                                "createOptions": {"dryRun": ["All"]} if opts.get("dryRun") else {}})
+        return self._create(
+            WORKFLOWS,
+            ns,
+            wf,
+            {
+                "serverDryRun": opts.get("serverDryRun"),
+                "createOptions": {"dryRun": ["All"]} if opts.get("dryRun") else {},
+            },
+        )
 
     @staticmethod
     def _override_parameters(wf: dict[str, Any], pairs: list[str]) -> None:
@@ -360,8 +453,15 @@ class ArgoApp:
     def delete_workflow(self, req: Request, ns: str, name: str) -> Reply:
         self.ops.get(WORKFLOWS, ns, name, user=self.user)
         if parse_bool(req.param("force")):
-            self.ops.patch(WORKFLOWS, ns, name, b'{"metadata":{"finalizers":null}}', "application/merge-patch+json",
-                           user=self.user, manager="argo")
+            self.ops.patch(
+                WORKFLOWS,
+                ns,
+                name,
+                b'{"metadata":{"finalizers":null}}',
+                "application/merge-patch+json",
+                user=self.user,
+                manager="argo",
+            )
         options = {"propagationPolicy": req.param("deleteOptions.propagationPolicy")}
         self.ops.delete(WORKFLOWS, ns, name, user=self.user, options={k: v for k, v in options.items() if v},
                         dry_run=bool(req.query.get("deleteOptions.dryRun")))
@@ -375,7 +475,9 @@ class ArgoApp:
             return self._resubmit(ns, wf, bool(body.get("memoized")), body.get("parameters"))
         if action in ("stop", "terminate") and not (action == "stop" and selector):
             if finished(wf):
-                raise ArgoError(13, f'cannot shutdown a completed workflow: workflow: "{name}", namespace: "{ns}"')
+                raise ArgoError(
+                    13, f'cannot shutdown a completed workflow: workflow: "{name}", namespace: "{ns}"'
+                )
             patch = {"spec": {"shutdown": "Stop" if action == "stop" else "Terminate"}}
             self.ops.patch(WORKFLOWS, ns, name, json.dumps(patch).encode(), "application/merge-patch+json",
                            user=self.user, manager="argo")
@@ -392,8 +494,9 @@ class ArgoApp:
         elif action == "set":
             phase = body.get("phase") or ""
             if not selector:
-                raise ArgoError(13, "'set' currently only targets suspend nodes, use a node field selector to target "
-                                    "them")
+                raise ArgoError(
+                    13, "'set' currently only targets suspend nodes, use a node field selector to target them"
+                )
             if phase not in ("Succeeded", "Failed", "Error", ""):
                 raise ArgoError(3, f"{phase} is an invalid phase to set to")
             self._set_nodes(wf, selector, phase, body.get("message") or "")
@@ -430,18 +533,28 @@ class ArgoApp:
             wf["status"]["nodes"][node_id] = node
             changed = True
         if changed:
-            self.ops.replace(WORKFLOWS, wf["metadata"]["namespace"], wf["metadata"]["name"], wf, user=self.user,
-                             manager="argo")
+            self.ops.replace(
+                WORKFLOWS,
+                wf["metadata"]["namespace"],
+                wf["metadata"]["name"],
+                wf,
+                user=self.user,
+                manager="argo",
+            )
 
     def _retry(self, wf: dict[str, Any]) -> None:
         phase = (wf.get("status") or {}).get("phase")
         if phase == "Succeeded":
-            raise ArgoError(3, "To retry a succeeded workflow, set the options restartSuccessful and nodeFieldSelector")
+            raise ArgoError(
+                3, "To retry a succeeded workflow, set the options restartSuccessful and nodeFieldSelector"
+            )
         if phase not in ("Failed", "Error"):
             raise ArgoError(3, f"Cannot retry a workflow in phase {phase or ''}")
         ns, name = wf["metadata"]["namespace"], wf["metadata"]["name"]
         nodes = wf["status"].get("nodes") or {}
-        dropped = {k for k, n in nodes.items() if n.get("type") == "Pod" and n.get("phase") in ("Failed", "Error")}
+        dropped = {
+            k for k, n in nodes.items() if n.get("type") == "Pod" and n.get("phase") in ("Failed", "Error")
+        }
         for node_id in dropped:
             del nodes[node_id]
         for node in nodes.values():
@@ -466,8 +579,9 @@ class ArgoApp:
             raise ArgoError(3, "workflow must be Failed/Error to resubmit in memoized mode")
         new_meta: dict[str, Any] = {"generateName": old_meta.get("generateName") or old_meta["name"] + "-"}
         if memoized:
-            new_meta["name"] = new_meta["generateName"] + "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789")
-                                                                  for _ in range(5))
+            new_meta["name"] = new_meta["generateName"] + "".join(
+                random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(5)
+            )
         labels = {k: v for k, v in (old_meta.get("labels") or {}).items() if k not in DROPPED_LABELS}
         labels["workflows.argoproj.io/resubmitted-from-workflow"] = old_meta["name"]
         new_meta["labels"] = labels
@@ -491,9 +605,15 @@ class ArgoApp:
         if named:
             self.ops.get(WORKFLOWS, ns, named.group(1), user=self.user)
         timeout = req.param("listOptions.timeoutSeconds")
-        events = self.ops.watch(WORKFLOWS, ns, user=self.user, resource_version=req.param("listOptions.resourceVersion"),
-                                label_selector=req.param("listOptions.labelSelector"), field_selector=fields or None,
-                                timeout=float(timeout) if timeout else None)
+        events = self.ops.watch(
+            WORKFLOWS,
+            ns,
+            user=self.user,
+            resource_version=req.param("listOptions.resourceVersion"),
+            label_selector=req.param("listOptions.labelSelector"),
+            field_selector=fields or None,
+            timeout=float(timeout) if timeout else None,
+        )
 
         def lines() -> Iterator[bytes]:
             for event in events:
@@ -501,7 +621,12 @@ class ArgoApp:
                     err = from_kube(ApiError(event["object"]))
                     yield self._error(err, True).body.encode()
                     return
-                yield json.dumps({"result": {"type": event["type"], "object": _strip(event["object"])}}).encode() + b"\n"
+                yield (
+                    json.dumps(
+                        {"result": {"type": event["type"], "object": _strip(event["object"])}}
+                    ).encode()
+                    + b"\n"
+                )
             yield self._error(ArgoError(8, "EOF"), True).body.encode()  # the watch channel closed
 
         return Stream(200, lines())
@@ -527,9 +652,13 @@ class ArgoApp:
         deadline = time.monotonic() + self.d.max_watch_seconds
         while True:
             with store.cond:
-                pods = [p for p in store.select(PODS, ns)
-                        if (p["metadata"].get("labels") or {}).get("workflows.argoproj.io/workflow") == name
-                        and pod_name in (None, p["metadata"]["name"]) and p["status"].get("phase") != "Pending"]
+                pods = [
+                    p
+                    for p in store.select(PODS, ns)
+                    if (p["metadata"].get("labels") or {}).get("workflows.argoproj.io/workflow") == name
+                    and pod_name in (None, p["metadata"]["name"])
+                    and p["status"].get("phase") != "Pending"
+                ]
                 batch = []
                 for pod in pods:
                     key = (ns, pod["metadata"]["name"], container)
@@ -540,7 +669,11 @@ class ArgoApp:
                     sent[key] = len(lines)
                 wf = store.get(WORKFLOWS, ns, name)
                 streams_done = all((ns, p["metadata"]["name"], container) in store.finished for p in pods)
-                done = not follow or (wf is None or (wf.get("status") or {}).get("phase") in FINISHED) and streams_done
+                done = (
+                    not follow
+                    or (wf is None or (wf.get("status") or {}).get("phase") in FINISHED)
+                    and streams_done
+                )
                 if not batch and not done and not store.closed and time.monotonic() < deadline:
                     store.cond.wait(min(0.5, max(0.0, deadline - time.monotonic())))
                     continue
@@ -554,17 +687,27 @@ class ArgoApp:
     # ------------------------------------------------------------ cron workflows and templates
 
     def list_objects(self, req: Request, kind: Kind, key: str, ns: str | None = None) -> Reply:
-        listed = self.ops.list_objects(kind, ns, user=self.user, label_selector=req.param("listOptions.labelSelector"),
-                               field_selector=req.param("listOptions.fieldSelector"))
+        listed = self.ops.list_objects(
+            kind,
+            ns,
+            user=self.user,
+            label_selector=req.param("listOptions.labelSelector"),
+            field_selector=req.param("listOptions.fieldSelector"),
+        )
         items = [_strip(o) for o in listed["items"]]
         if req.param("namePattern"):
             items = [o for o in items if req.param("namePattern") in o["metadata"]["name"]]
-        return Reply(200, {"metadata": {"resourceVersion": listed["metadata"]["resourceVersion"]}, "items": items or None})
+        return Reply(
+            200,
+            {"metadata": {"resourceVersion": listed["metadata"]["resourceVersion"]}, "items": items or None},
+        )
 
     def create_object(self, req: Request, kind: Kind, key: str, ns: str | None = None) -> Reply:
         body = self._body(req)
         if not isinstance(body.get(key), dict):
-            raise ArgoError(3, f"{kind.kind} body not specified" if kind is not CRON else "cron workflow was not found")
+            raise ArgoError(
+                3, f"{kind.kind} body not specified" if kind is not CRON else "cron workflow was not found"
+            )
         return self._create(kind, ns, body[key], body)
 
     def lint_object(self, req: Request, kind: Kind, key: str, ns: str | None = None) -> Reply:
@@ -582,14 +725,18 @@ class ArgoApp:
         obj = copy(body.get(key) or {})
         obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
         self.validate(kind, {**obj, "metadata": {**(obj.get("metadata") or {}), "name": name}}, ns)
-        updated, _ = self.ops.replace(kind, ns, name, obj, user=self.user, field_validation="Ignore", manager="argo")
+        updated, _ = self.ops.replace(
+            kind, ns, name, obj, user=self.user, field_validation="Ignore", manager="argo"
+        )
         return Reply(200, _strip(updated))
 
     def delete_object(self, req: Request, kind: Kind, key: str, name: str, ns: str | None = None) -> Reply:
         self.ops.delete(kind, ns, name, user=self.user)
         return Reply(200, {})
 
-    def cron_action(self, req: Request, kind: Kind, key: str, name: str, action: str, ns: str | None = None) -> Reply:
+    def cron_action(
+        self, req: Request, kind: Kind, key: str, name: str, action: str, ns: str | None = None
+    ) -> Reply:
         cron = self.ops.get(CRON, ns, name, user=self.user)
         cron["spec"]["suspend"] = action == "suspend"
         updated, _ = self.ops.replace(CRON, ns, name, cron, user=self.user, manager="argo")

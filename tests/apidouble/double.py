@@ -42,12 +42,14 @@ class Timeline:
         self._stop = threading.Event()
         self.error: BaseException | None = None
         self.done = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(steps, delays), name="apidouble-timeline", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(steps, delays), name="apidouble-timeline", daemon=True
+        )
         self._thread.start()
 
     def _run(self, steps: list[Callable[[], Any]], delays: list[float]) -> None:
         try:
-            for delay, step in zip(delays, steps):
+            for delay, step in zip(delays, steps, strict=False):
                 if self._stop.wait(delay):
                     return
                 step()
@@ -72,10 +74,19 @@ class Timeline:
 class ApiDouble:
     """A loopback Kubernetes API server and Argo Server over one store. See the package docstring."""
 
-    def __init__(self, *, token: str | None = "kube-token", argo_token: str | None = "argo-token",
-                 user: str = USER, namespaces: Iterable[str] = ("default", "argo"), crds_installed: bool = True,
-                 argo_schema: str | Path | bool | None = None, max_watch_seconds: float = 30.0,
-                 history: int = 10_000, argo_version: str = "v4.1.2") -> None:
+    def __init__(
+        self,
+        *,
+        token: str | None = "kube-token",
+        argo_token: str | None = "argo-token",
+        user: str = USER,
+        namespaces: Iterable[str] = ("default", "argo"),
+        crds_installed: bool = True,
+        argo_schema: str | Path | bool | None = None,
+        max_watch_seconds: float = 30.0,
+        history: int = 10_000,
+        argo_version: str = "v4.1.2",
+    ) -> None:
         self.token, self.argo_token, self.user, self.argo_user = token, argo_token, user, user
         self.crds_installed = crds_installed
         self.max_watch_seconds = max_watch_seconds
@@ -147,7 +158,8 @@ class ApiDouble:
 
     def deny(self, verb: str = "*", resource: str = "*", *, group: str = "*", namespace: str = "*",
              name: str = "*") -> None:
-        """Forbid matching requests (403) on both fronts; ``resource`` may name a subresource (``pods/log``)."""
+        """Forbid matching requests (403) on both fronts; ``resource`` may name a subresource
+        (``pods/log``)."""
         with self._lock:
             self._rules.append({"verb": verb, "resource": resource, "group": group, "namespace": namespace,
                                 "name": name})
@@ -162,12 +174,23 @@ class ApiDouble:
                                                              ("resource", resource), ("namespace", namespace),
                                                              ("name", name))) for rule in self._rules)
 
-    def fail_next(self, method: str, path: str, status: int, *, times: int = 1, retry_after: int | None = None,
-                  message: str | None = None, server: str | None = "kube") -> None:
+    def fail_next(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: int | None = None,
+        message: str | None = None,
+        server: str | None = "kube",
+    ) -> None:
         """Answer the next ``times`` requests whose method matches and whose path matches the regex ``path``
         with ``status`` (429, 500, 503, 504 …) and the front's error body, without performing them."""
         with self._lock:
-            self._faults.append(Fault(server, method.upper(), re.compile(path), times, status, retry_after, message))
+            self._faults.append(
+                Fault(server, method.upper(), re.compile(path), times, status, retry_after, message)
+            )
 
     def drop_after_next(self, method: str, path: str, *, times: int = 1, server: str | None = "kube") -> None:
         """Perform the next matching request (the object IS stored), then close the connection unanswered."""
@@ -209,8 +232,14 @@ class ApiDouble:
 
     def add_namespace(self, name: str) -> None:
         if self.store.get(meta.NAMESPACES, None, name) is None:
-            self.store.add(meta.NAMESPACES, {"metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
-                                             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+            self.store.add(
+                meta.NAMESPACES,
+                {
+                    "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
+                    "spec": {"finalizers": ["kubernetes"]},
+                    "status": {"phase": "Active"},
+                },
+            )
 
     def create(self, obj: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
         """Store ``obj`` as is (no validation, no RBAC, no ``on_create`` script), filling uid,
@@ -299,16 +328,36 @@ class ApiDouble:
         images = ["quay.io/argoproj/argoexec:latest" if c == "wait" else "busybox" for c in names]
         state = {"waiting": {"reason": "ContainerCreating"}} if phase == "Pending" else \
             {"running": {"startedAt": meta.now()}}
-        pod = {"kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": pod_labels,
-                                           "annotations": annotations},
-               "spec": {"containers": [{"name": c, "image": image} for c, image in zip(names, images)],
-                        "restartPolicy": "Never"},
-               "status": {"phase": phase, "startTime": meta.now(),
-                          "containerStatuses": [{"name": c, "ready": phase == "Running", "restartCount": 0,
-                                                 "image": image, "imageID": f"docker.io/library/{image}@sha256:0",
-                                                 "containerID": f"containerd://{name}-{c}", "started": phase ==
-                                                 "Running", "state": copy(state)}
-                                                for c, image in zip(names, images)]}}
+        pod = {
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": pod_labels,
+                "annotations": annotations,
+            },
+            "spec": {
+                "containers": [{"name": c, "image": image} for c, image in zip(names, images, strict=True)],
+                "restartPolicy": "Never",
+            },
+            "status": {
+                "phase": phase,
+                "startTime": meta.now(),
+                "containerStatuses": [
+                    {
+                        "name": c,
+                        "ready": phase == "Running",
+                        "restartCount": 0,
+                        "image": image,
+                        "imageID": f"docker.io/library/{image}@sha256:0",
+                        "containerID": f"containerd://{name}-{c}",
+                        "started": phase == "Running",
+                        "state": copy(state),
+                    }
+                    for c, image in zip(names, images, strict=True)
+                ],
+            },
+        }
         return self.store.add(PODS, pod)
 
     def append_log(self, namespace: str, pod: str, *lines: str, container: str = "main",
@@ -316,7 +365,9 @@ class ApiDouble:
         """Append lines to a container's log; open ``follow`` streams send them at once."""
         self.store.append_log((namespace, pod, container), list(lines), at)
 
-    def finish_container(self, namespace: str, pod: str, container: str = "main", *, exit_code: int = 0) -> None:
+    def finish_container(
+        self, namespace: str, pod: str, container: str = "main", *, exit_code: int = 0
+    ) -> None:
         """Terminate a container: its follow streams end; the pod turns Succeeded/Failed when all are done."""
         with self.store.cond:
             obj = self.store.get(PODS, namespace, pod)
@@ -326,8 +377,14 @@ class ApiDouble:
             for status in statuses:
                 if status["name"] == container:
                     started = (status["state"].get("running") or {}).get("startedAt", meta.now())
-                    status["state"] = {"terminated": {"exitCode": exit_code, "reason": "Completed" if exit_code == 0
-                                                      else "Error", "startedAt": started, "finishedAt": meta.now()}}
+                    status["state"] = {
+                        "terminated": {
+                            "exitCode": exit_code,
+                            "reason": "Completed" if exit_code == 0 else "Error",
+                            "startedAt": started,
+                            "finishedAt": meta.now(),
+                        }
+                    }
                     status["ready"] = False
             done = [s["state"].get("terminated") for s in statuses]
             if all(done):
@@ -362,7 +419,9 @@ class ApiDouble:
         with self._lock:
             steps = self._scripts.get(kind_of(obj["kind"]).plural)
         if steps:
-            self.timeline(obj["metadata"].get("namespace", ""), obj["metadata"]["name"], steps, kind=obj["kind"])
+            self.timeline(
+                obj["metadata"].get("namespace", ""), obj["metadata"]["name"], steps, kind=obj["kind"]
+            )
 
     def expire_history(self) -> None:
         """Compact the event history: a watch from an older resourceVersion gets 410 Gone (Expired)."""

@@ -7,6 +7,7 @@ its own errors; this module never knows which API it serves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -131,10 +132,8 @@ class Server(ThreadingHTTPServer):
         with self._conns_lock:
             conns = list(self._conns)
         for conn in conns:  # wake handler threads blocked reading an idle keep-alive connection
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self.server_close()  # joins the handler threads
 
 
@@ -187,10 +186,8 @@ class Handler(BaseHTTPRequestHandler):
             if isinstance(answer, Stream):
                 answer.chunks.close()  # type: ignore[attr-defined]
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
             return
         request.status = answer.status
         if isinstance(answer, Stream):
@@ -200,7 +197,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _reply(self, reply: Reply) -> None:
         body = reply.body
-        data = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        data = (
+            body
+            if isinstance(body, bytes)
+            else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        )
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(data)))

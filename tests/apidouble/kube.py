@@ -24,8 +24,17 @@ from .meta import ARGO, ARGO_KINDS, CORE_KINDS, KINDS, PODS, ApiError, Kind, bad
 if TYPE_CHECKING:
     from .double import ApiDouble
 
-VERSION = {"major": "1", "minor": "33", "gitVersion": "v1.33.0", "gitCommit": "apidouble", "gitTreeState": "clean",
-           "buildDate": "2025-04-23T00:00:00Z", "goVersion": "go1.24.2", "compiler": "gc", "platform": "linux/amd64"}
+VERSION = {
+    "major": "1",
+    "minor": "33",
+    "gitVersion": "v1.33.0",
+    "gitCommit": "apidouble",
+    "gitTreeState": "clean",
+    "buildDate": "2025-04-23T00:00:00Z",
+    "goVersion": "go1.24.2",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
 AUTHZ = "authorization.k8s.io"
 PUBLIC = ("/version", "/healthz", "/livez", "/readyz")
 
@@ -71,7 +80,9 @@ class KubeApp:
             return self._error(exc)
         except Exception as exc:  # noqa: BLE001 - a bug in the double: say so, as a 500 Status
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            return self._error(ApiError(meta.status(500, "InternalError", f"Internal error occurred: {detail}")))
+            return self._error(
+                ApiError(meta.status(500, "InternalError", f"Internal error occurred: {detail}"))
+            )
 
     def _authenticate(self, req: Request) -> None:
         auth = req.header("Authorization")
@@ -125,7 +136,11 @@ class KubeApp:
         if parts == ["apis"]:
             groups = [_group(AUTHZ, "v1")] + ([_group(ARGO, "v1alpha1")] if self.d.crds_installed else [])
             return Reply(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
-        if len(parts) == 2 and parts[0] == "apis" and (parts[1] == AUTHZ or parts[1] == ARGO and self.d.crds_installed):
+        if (
+            len(parts) == 2
+            and parts[0] == "apis"
+            and (parts[1] == AUTHZ or parts[1] == ARGO and self.d.crds_installed)
+        ):
             version = "v1" if parts[1] == AUTHZ else "v1alpha1"
             return Reply(200, {"kind": "APIGroup", "apiVersion": "v1", **_group(parts[1], version)})
         raise no_route()
@@ -143,24 +158,42 @@ class KubeApp:
         else:
             raise no_route()
         gv = f"{group}/{version}" if group else version
-        return Reply(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+        return Reply(
+            200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
+        )
 
     def _access_review(self, req: Request) -> Reply:
         body = req.json() or {}
         attrs = (body.get("spec") or {}).get("resourceAttributes")
         if attrs is None and not (body.get("spec") or {}).get("nonResourceAttributes"):
-            raise meta.invalid(Kind(AUTHZ, "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview"), "", [
-                meta.cause("FieldValueRequired", "spec.resourceAttributes",
-                           "Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified")])
+            raise meta.invalid(
+                Kind(AUTHZ, "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview"),
+                "",
+                [
+                    meta.cause(
+                        "FieldValueRequired",
+                        "spec.resourceAttributes",
+                        "Required value: exactly one of nonResourceAttributes or resourceAttributes must be "
+                        "specified",
+                    )
+                ],
+            )
         allowed = True
         if attrs is not None:
-            resource = attrs.get("resource", "") + (f"/{attrs['subresource']}" if attrs.get("subresource") else "")
+            resource = attrs.get("resource", "") + (
+                f"/{attrs['subresource']}" if attrs.get("subresource") else ""
+            )
             allowed = not self.d.denied(attrs.get("verb", ""), attrs.get("group", ""), resource,
                                         attrs.get("namespace", ""), attrs.get("name", ""))
-        out = {"kind": "SelfSubjectAccessReview", "apiVersion": f"{AUTHZ}/v1", "metadata": {"creationTimestamp": None},
-               "spec": body.get("spec") or {},
-               "status": {"allowed": True, "reason": "RBAC: allowed by the API double"} if allowed
-               else {"allowed": False}}
+        out = {
+            "kind": "SelfSubjectAccessReview",
+            "apiVersion": f"{AUTHZ}/v1",
+            "metadata": {"creationTimestamp": None},
+            "spec": body.get("spec") or {},
+            "status": {"allowed": True, "reason": "RBAC: allowed by the API double"}
+            if allowed
+            else {"allowed": False},
+        }
         return Reply(201, out)
 
     # ------------------------------------------------------------ verbs
@@ -174,15 +207,30 @@ class KubeApp:
         if name is None:
             if req.method == "GET" and parse_bool(req.param("watch")):
                 timeout = req.param("timeoutSeconds")
-                events = ops.watch(kind, ns, user=user, resource_version=req.param("resourceVersion"),
-                                   label_selector=req.param("labelSelector"), field_selector=req.param("fieldSelector"),
-                                   timeout=float(timeout) if timeout else None,
-                                   bookmarks=parse_bool(req.param("allowWatchBookmarks")))
+                events = ops.watch(
+                    kind,
+                    ns,
+                    user=user,
+                    resource_version=req.param("resourceVersion"),
+                    label_selector=req.param("labelSelector"),
+                    field_selector=req.param("fieldSelector"),
+                    timeout=float(timeout) if timeout else None,
+                    bookmarks=parse_bool(req.param("allowWatchBookmarks")),
+                )
                 return Stream(200, (json.dumps(e).encode() + b"\n" for e in events))
             if req.method == "GET":
-                return Reply(200, ops.list_objects(kind, ns, user=user, label_selector=req.param("labelSelector"),
-                                           field_selector=req.param("fieldSelector"),
-                                           limit=int(req.param("limit") or 0), continue_=req.param("continue")))
+                return Reply(
+                    200,
+                    ops.list_objects(
+                        kind,
+                        ns,
+                        user=user,
+                        label_selector=req.param("labelSelector"),
+                        field_selector=req.param("fieldSelector"),
+                        limit=int(req.param("limit") or 0),
+                        continue_=req.param("continue"),
+                    ),
+                )
             if req.method == "POST":
                 obj, warnings = ops.create(kind, ns, req.body, user=user, dry_run=dry_run,
                                            field_validation=validation, manager=manager or agent)
@@ -198,10 +246,18 @@ class KubeApp:
             return Reply(200, obj, self._warnings(warnings))
         if req.method == "PATCH":
             force = req.param("force")
-            obj, warnings, created = ops.patch(kind, ns, name, req.body, req.header("Content-Type") or "", user=user,
-                                               dry_run=dry_run, field_validation=validation, manager=manager or
-                                               (None if "apply" in (req.header("Content-Type") or "") else agent),
-                                               force=None if force is None else parse_bool(force))
+            obj, warnings, created = ops.patch(
+                kind,
+                ns,
+                name,
+                req.body,
+                req.header("Content-Type") or "",
+                user=user,
+                dry_run=dry_run,
+                field_validation=validation,
+                manager=manager or (None if "apply" in (req.header("Content-Type") or "") else agent),
+                force=None if force is None else parse_bool(force),
+            )
             return Reply(201 if created else 200, obj, self._warnings(warnings))
         if req.method == "DELETE":
             options = req.json() or {}
@@ -220,7 +276,11 @@ class KubeApp:
 
     @staticmethod
     def _warnings(warnings: list[str]) -> dict[str, str]:
-        return {"Warning": ", ".join('299 - "' + w.replace('"', '\\"') + '"' for w in warnings)} if warnings else {}
+        return (
+            {"Warning": ", ".join('299 - "' + w.replace('"', '\\"') + '"' for w in warnings)}
+            if warnings
+            else {}
+        )
 
     def _delete_collection(self, req: Request, kind: Kind, ns: str | None, dry_run: bool) -> Reply:
         user = self.d.user
@@ -246,7 +306,9 @@ class KubeApp:
             container = names[0]
         if container not in names:
             raise bad_request(f"container {container} is not valid for pod {name}")
-        state: dict[str, Any] = next((s["state"] for s in pod["status"].get("containerStatuses", []) if s["name"] == container), {})
+        state: dict[str, Any] = next(
+            (s["state"] for s in pod["status"].get("containerStatuses", []) if s["name"] == container), {}
+        )
         if "waiting" in state:
             raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: '
                               f'{state["waiting"].get("reason", "ContainerCreating")}')
@@ -264,7 +326,9 @@ class KubeApp:
             lines = lines[-int(tail):] if int(tail) > 0 else []
 
         def render(batch: list[tuple[datetime, str]]) -> bytes:
-            return "".join((_timestamp(at) + " " if stamps else "") + text + "\n" for at, text in batch).encode()
+            return "".join(
+                (_timestamp(at) + " " if stamps else "") + text + "\n" for at, text in batch
+            ).encode()
 
         head = render(lines)
         if limit:
@@ -279,8 +343,12 @@ class KubeApp:
         deadline = time.monotonic() + self.d.max_watch_seconds
         while True:
             with store.cond:
-                while len(store.logs.get(key, [])) == sent and key not in store.finished and not store.closed \
-                        and time.monotonic() < deadline:
+                while (
+                    len(store.logs.get(key, [])) == sent
+                    and key not in store.finished
+                    and not store.closed
+                    and time.monotonic() < deadline
+                ):
                     store.cond.wait(min(0.5, max(0.0, deadline - time.monotonic())))
                 batch = store.logs.get(key, [])[sent:]
                 sent += len(batch)

@@ -55,7 +55,14 @@ ARGO_KINDS = (
     Kind(ARGO, "v1alpha1", "workflows", "Workflow", short=("wf",)),
     Kind(ARGO, "v1alpha1", "cronworkflows", "CronWorkflow", short=("cwf", "cronwf")),
     Kind(ARGO, "v1alpha1", "workflowtemplates", "WorkflowTemplate", short=("wftmpl",)),
-    Kind(ARGO, "v1alpha1", "clusterworkflowtemplates", "ClusterWorkflowTemplate", False, ("clusterwftmpl", "cwft")),
+    Kind(
+        ARGO,
+        "v1alpha1",
+        "clusterworkflowtemplates",
+        "ClusterWorkflowTemplate",
+        False,
+        ("clusterwftmpl", "cwft"),
+    ),
     Kind(ARGO, "v1alpha1", "workfloweventbindings", "WorkflowEventBinding", short=("wfeb",)),
     Kind(ARGO, "v1alpha1", "workflowtasksets", "WorkflowTaskSet", short=("wfts",)),
     Kind(ARGO, "v1alpha1", "workflowtaskresults", "WorkflowTaskResult", short=("wftr",)),
@@ -124,13 +131,21 @@ def no_route() -> ApiError:
 
 
 def already_exists(kind: Kind, name: str) -> ApiError:
-    return ApiError(status(409, "AlreadyExists", f'{kind.qualified} "{name}" already exists', _details(kind, name)))
+    return ApiError(
+        status(409, "AlreadyExists", f'{kind.qualified} "{name}" already exists', _details(kind, name))
+    )
 
 
 def conflict(kind: Kind, name: str, why: str = "the object has been modified; please apply your changes "
              "to the latest version and try again") -> ApiError:
-    return ApiError(status(409, "Conflict", f'Operation cannot be fulfilled on {kind.qualified} "{name}": {why}',
-                           _details(kind, name)))
+    return ApiError(
+        status(
+            409,
+            "Conflict",
+            f'Operation cannot be fulfilled on {kind.qualified} "{name}": {why}',
+            _details(kind, name),
+        )
+    )
 
 
 def cause(reason: str, field: str, message: str) -> dict[str, str]:
@@ -138,12 +153,15 @@ def cause(reason: str, field: str, message: str) -> dict[str, str]:
 
 
 def invalid(kind: Kind, name: str, causes: list[dict[str, str]], group_kind: str | None = None) -> ApiError:
-    """422 ``Invalid``: ``Workflow.argoproj.io "x" is invalid: [field: message, ...]`` (no brackets for one)."""
+    """422 ``Invalid``: ``Workflow.argoproj.io "x" is invalid: [field: message, ...]`` (no brackets for
+    one)."""
     parts = [f"{c['field']}: {c['message']}" if c.get("field") else c["message"] for c in causes]
     listed = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
     details = _details(kind, name, by_kind=True)
     details["causes"] = causes
-    return ApiError(status(422, "Invalid", f'{group_kind or kind.group_kind} "{name}" is invalid: {listed}', details))
+    return ApiError(
+        status(422, "Invalid", f'{group_kind or kind.group_kind} "{name}" is invalid: {listed}', details)
+    )
 
 
 def bad_request(message: str) -> ApiError:
@@ -180,7 +198,9 @@ def unsupported_media_type(content_type: str) -> ApiError:
 
 
 def method_not_allowed() -> ApiError:
-    return ApiError(status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"))
+    return ApiError(
+        status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+    )
 
 
 FAULT_REASONS = {
@@ -188,7 +208,10 @@ FAULT_REASONS = {
     500: ("InternalError", "Internal error occurred: injected by the test"),
     502: ("", "Bad Gateway"),
     503: ("ServiceUnavailable", "The server is currently unable to handle the request"),
-    504: ("Timeout", "Timeout: request did not complete within requested timeout - context deadline exceeded"),
+    504: (
+        "Timeout",
+        "Timeout: request did not complete within requested timeout - context deadline exceeded",
+    ),
 }
 
 
@@ -230,7 +253,9 @@ def copy(obj: T) -> T:
 
 # ---------------------------------------------------------------- selectors
 
-_REQ = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9_.-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$")
+_REQ = re.compile(
+    r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9_.-]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*$"
+)
 
 
 def _split_top(text: str) -> list[str]:
@@ -284,8 +309,17 @@ def labels_match(selector: list[tuple[str, str, tuple[str, ...]]], labels: dict[
 
 
 FIELDS = {
-    "pods": ("metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
-             "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"),
+    "pods": (
+        "metadata.name",
+        "metadata.namespace",
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
     "namespaces": ("metadata.name", "status.phase"),
 }
 

@@ -39,7 +39,9 @@ class Ops:
 
     # ------------------------------------------------------------ checks
 
-    def authorize(self, user: str, verb: str, kind: Kind, ns: str | None, name: str = "", sub: str = "") -> None:
+    def authorize(
+        self, user: str, verb: str, kind: Kind, ns: str | None, name: str = "", sub: str = ""
+    ) -> None:
         resource = kind.plural + (f"/{sub}" if sub else "")
         namespace = (ns or "") if kind.namespaced else ""
         if self.d.denied(verb, kind.group, resource, namespace, name):
@@ -68,11 +70,15 @@ class Ops:
         if not obj.get("kind"):
             raise bad_request(f"Object 'Kind' is missing in '{json.dumps(obj)[:200]}'")
         if obj.get("apiVersion") != kind.api_version:
-            raise bad_request(f"the API version in the data ({obj.get('apiVersion')}) does not match the expected "
-                              f"API version ({kind.api_version})")
+            raise bad_request(
+                f"the API version in the data ({obj.get('apiVersion')}) does not match the expected API "
+                f"version ({kind.api_version})"
+            )
         if obj["kind"] != kind.kind:
-            raise bad_request(f'{obj["kind"]} in version "{kind.version}" cannot be handled as a {kind.kind}: '
-                              f'the kind in the data does not match the resource ({kind.kind})')
+            raise bad_request(
+                f'{obj["kind"]} in version "{kind.version}" cannot be handled as a {kind.kind}: '
+                f"the kind in the data does not match the resource ({kind.kind})"
+            )
         return strip_nulls(obj)  # type: ignore[no-any-return]
 
     def _place(self, kind: Kind, obj: dict[str, Any], ns: str | None, name: str | None = None) -> None:
@@ -81,13 +87,16 @@ class Ops:
             raise bad_request("metadata must be an object")
         if kind.namespaced:
             if meta_.get("namespace") and meta_["namespace"] != ns:
-                raise bad_request("the namespace of the provided object does not match the namespace sent on the "
-                                  "request")
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             meta_["namespace"] = ns
         else:
             meta_.pop("namespace", None)
         if name is not None and meta_.get("name", name) != name:
-            raise bad_request(f"the name of the object ({meta_['name']}) does not match the name on the URL ({name})")
+            raise bad_request(
+                f"the name of the object ({meta_['name']}) does not match the name on the URL ({name})"
+            )
         if name is not None:
             meta_["name"] = name
 
@@ -126,8 +135,17 @@ class Ops:
 
     # ------------------------------------------------------------ verbs
 
-    def create(self, kind: Kind, ns: str | None, body: bytes | dict[str, Any], *, user: str, dry_run: bool = False,
-               field_validation: str = "Warn", manager: str = "unknown") -> tuple[dict[str, Any], list[str]]:
+    def create(
+        self,
+        kind: Kind,
+        ns: str | None,
+        body: bytes | dict[str, Any],
+        *,
+        user: str,
+        dry_run: bool = False,
+        field_validation: str = "Warn",
+        manager: str = "unknown",
+    ) -> tuple[dict[str, Any], list[str]]:
         self.authorize(user, "create", kind, ns)
         obj = self.decode(kind, body)
         self._place(kind, obj, ns)
@@ -163,23 +181,41 @@ class Ops:
             raise not_found(kind, name)
         return obj
 
-    def list_objects(self, kind: Kind, ns: str | None, *, user: str, label_selector: str | None = None,
-             field_selector: str | None = None, limit: int = 0, continue_: str | None = None) -> dict[str, Any]:
+    def list_objects(
+        self,
+        kind: Kind,
+        ns: str | None,
+        *,
+        user: str,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int = 0,
+        continue_: str | None = None,
+    ) -> dict[str, Any]:
         self.authorize(user, "list", kind, ns)
         labels = meta.label_selector(label_selector)
         fields = meta.field_selector(kind, field_selector)
         with self.store.cond:
-            items = [o for o in self.store.select(kind, ns)
-                     if meta.labels_match(labels, o["metadata"].get("labels") or {}) and meta.fields_match(fields, o)]
+            items = [
+                o
+                for o in self.store.select(kind, ns)
+                if meta.labels_match(labels, o["metadata"].get("labels") or {})
+                and meta.fields_match(fields, o)
+            ]
             rv = str(self.store.rv)
         list_meta: dict[str, Any] = {"resourceVersion": rv}
         if continue_:
             try:
                 after = json.loads(base64.urlsafe_b64decode(continue_.encode()))
             except ValueError:
-                raise ApiError(meta.status(410, "Expired", "The provided continue parameter is too old to display "
-                                           "a consistent list result. You can start a new list without the continue "
-                                           "parameter.")) from None
+                raise ApiError(
+                    meta.status(
+                        410,
+                        "Expired",
+                        "The provided continue parameter is too old to display a consistent list result. "
+                        "You can start a new list without the continue parameter.",
+                    )
+                ) from None
             items = [o for o in items if [o["metadata"].get("namespace", ""), o["metadata"]["name"]] > after]
         if limit and len(items) > limit:
             last = items[limit - 1]["metadata"]
@@ -187,7 +223,12 @@ class Ops:
             list_meta["continue"] = base64.urlsafe_b64encode(token).decode()
             list_meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
-        return {"apiVersion": kind.api_version, "kind": kind.kind + "List", "metadata": list_meta, "items": items}
+        return {
+            "apiVersion": kind.api_version,
+            "kind": kind.kind + "List",
+            "metadata": list_meta,
+            "items": items,
+        }
 
     def replace(self, kind: Kind, ns: str | None, name: str, body: bytes | dict[str, Any], *, user: str,
                 dry_run: bool = False, field_validation: str = "Warn", manager: str = "unknown"
@@ -229,13 +270,30 @@ class Ops:
         if len(body) > MAX_REQUEST_BYTES:
             raise meta.too_large(f"Request entity too large: limit is {MAX_REQUEST_BYTES}")
         if ctype == "application/apply-patch+yaml":
-            return self._apply(kind, ns, name, body, user=user, dry_run=dry_run, field_validation=field_validation,
-                               manager=manager, force=bool(force))
+            return self._apply(
+                kind,
+                ns,
+                name,
+                body,
+                user=user,
+                dry_run=dry_run,
+                field_validation=field_validation,
+                manager=manager,
+                force=bool(force),
+            )
         if force is not None:
-            raise ApiError(meta.status(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may '
-                                       "not be specified for non-apply patch"))
+            raise ApiError(
+                meta.status(
+                    422,
+                    "Invalid",
+                    'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may '
+                    "not be specified for non-apply patch",
+                )
+            )
         smp = ctype == "application/strategic-merge-patch+json"
-        if ctype not in ("application/merge-patch+json", "application/json-patch+json") and not (smp and not kind.group):
+        if ctype not in ("application/merge-patch+json", "application/json-patch+json") and not (
+            smp and not kind.group
+        ):
             raise meta.unsupported_media_type(ctype)
         try:
             patch = json.loads(body or b"null")
@@ -245,7 +303,11 @@ class Ops:
             old = self.store.get(kind, ns, name)
             if old is None:
                 raise not_found(kind, name)
-            new = meta.json_patch(old, patch) if ctype == "application/json-patch+json" else meta.merge_patch(old, patch)
+            new = (
+                meta.json_patch(old, patch)
+                if ctype == "application/json-patch+json"
+                else meta.merge_patch(old, patch)
+            )
             if not isinstance(new, dict):
                 raise bad_request("the patch did not produce an object")
             new = strip_nulls(new)
@@ -258,8 +320,19 @@ class Ops:
             self._size(new)
             return self._write(kind, old, new, manager or "unknown", "Update", dry_run), warnings, False
 
-    def _apply(self, kind: Kind, ns: str | None, name: str, body: bytes, *, user: str, dry_run: bool,
-               field_validation: str, manager: str | None, force: bool) -> tuple[dict[str, Any], list[str], bool]:
+    def _apply(
+        self,
+        kind: Kind,
+        ns: str | None,
+        name: str,
+        body: bytes,
+        *,
+        user: str,
+        dry_run: bool,
+        field_validation: str,
+        manager: str | None,
+        force: bool,
+    ) -> tuple[dict[str, Any], list[str], bool]:
         """Server-side apply without managedFields conflicts: this manager owns what it sends."""
         if not manager:
             raise invalid(Kind("meta.k8s.io", "v1", "patchoptions", "PatchOptions"), "", [meta.cause(
@@ -283,7 +356,9 @@ class Ops:
                 self.store.applied.setdefault(key, {})[manager] = owned
                 self.d.created(created)
                 return created, warnings, True
-            before = self.store.applied.get(key, {}).get(manager, {"fields": [], "labels": [], "annotations": []})
+            before = self.store.applied.get(key, {}).get(
+                manager, {"fields": [], "labels": [], "annotations": []}
+            )
             new = copy(old)
             for field in before["fields"]:
                 new.pop(field, None)
@@ -312,17 +387,30 @@ class Ops:
         options = options or {}
         policy = options.get("propagationPolicy")
         if policy not in (None, "Orphan", "Background", "Foreground"):
-            raise invalid(Kind("meta.k8s.io", "v1", "deleteoptions", "DeleteOptions"), "", [meta.cause(
-                "FieldValueNotSupported", "propagationPolicy",
-                f'Unsupported value: "{policy}": supported values: "Foreground", "Background", "Orphan", "nil"')])
+            raise invalid(
+                Kind("meta.k8s.io", "v1", "deleteoptions", "DeleteOptions"),
+                "",
+                [
+                    meta.cause(
+                        "FieldValueNotSupported",
+                        "propagationPolicy",
+                        f'Unsupported value: "{policy}": supported values: "Foreground", "Background", '
+                        '"Orphan", "nil"',
+                    )
+                ],
+            )
         with self.store.cond:
             old = self.store.get(kind, ns, name)
             if old is None:
                 raise not_found(kind, name)
             pre = options.get("preconditions") or {}
             if pre.get("uid") and pre["uid"] != old["metadata"]["uid"]:
-                raise meta.conflict(kind, name, f"Precondition failed: UID in precondition: {pre['uid']}, UID in "
-                                    f"object meta: {old['metadata']['uid']}")
+                raise meta.conflict(
+                    kind,
+                    name,
+                    f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: "
+                    f"{old['metadata']['uid']}",
+                )
             if pre.get("resourceVersion") and pre["resourceVersion"] != old["metadata"]["resourceVersion"]:
                 raise meta.conflict(kind, name, f"Precondition failed: ResourceVersion in precondition: "
                                     f"{pre['resourceVersion']}, ResourceVersion in object meta: "
@@ -354,8 +442,12 @@ class Ops:
     def _events(self, kind: Kind, ns: str | None, labels: Any, fields: Any, rv: str | None, deadline: float,
                 bookmarks: bool) -> Iterator[dict[str, Any]]:
         def match(obj: dict[str, Any] | None) -> bool:
-            return obj is not None and (ns is None or not kind.namespaced or obj["metadata"].get("namespace") == ns) \
-                and meta.labels_match(labels, obj["metadata"].get("labels") or {}) and meta.fields_match(fields, obj)
+            return (
+                obj is not None
+                and (ns is None or not kind.namespaced or obj["metadata"].get("namespace") == ns)
+                and meta.labels_match(labels, obj["metadata"].get("labels") or {})
+                and meta.fields_match(fields, obj)
+            )
 
         store = self.store
         with store.cond:
@@ -387,9 +479,13 @@ class Ops:
                 if event.kind != kind:
                     continue
                 was, now_ = match(event.old), match(event.new)
-                type_ = {("ADDED", True): "ADDED", ("DELETED", True): "DELETED"}.get((event.type, now_ or was))
+                type_ = {("ADDED", True): "ADDED", ("DELETED", True): "DELETED"}.get(
+                    (event.type, now_ or was)
+                )
                 if event.type == "MODIFIED":
-                    type_ = {(True, True): "MODIFIED", (False, True): "ADDED", (True, False): "DELETED"}.get((was, now_))
+                    type_ = {(True, True): "MODIFIED", (False, True): "ADDED", (True, False): "DELETED"}.get(
+                        (was, now_)
+                    )
                 if type_:
                     yield {"type": type_, "object": copy(event.new)}
 

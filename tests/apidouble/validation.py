@@ -23,7 +23,9 @@ from typing import Any
 from .meta import ARGO, DNS1123_SUBDOMAIN, LABEL_NAME, LABEL_VALUE, Kind, cause
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SCHEMA = Path(os.environ.get("POLYFLOW_SHARED", ROOT.parent / "shared")) / "argo" / "argo-workflows.schema.json"
+DEFAULT_SCHEMA = (
+    Path(os.environ.get("POLYFLOW_SHARED", ROOT.parent / "shared")) / "argo" / "argo-workflows.schema.json"
+)
 DEFINITIONS = {
     "Workflow": "io.argoproj.workflow.v1alpha1.Workflow",
     "CronWorkflow": "io.argoproj.workflow.v1alpha1.CronWorkflow",
@@ -32,19 +34,38 @@ DEFINITIONS = {
 }
 NAME_PATTERN = "^[a-zA-Z0-9][-a-zA-Z0-9]*$"
 PARAM_PATTERN = "^[-a-zA-Z0-9_]+$"
-TEMPLATE_TYPES = ("container", "script", "dag", "steps", "resource", "suspend", "containerSet", "data", "http", "plugin")
+TEMPLATE_TYPES = (
+    "container",
+    "script",
+    "dag",
+    "steps",
+    "resource",
+    "suspend",
+    "containerSet",
+    "data",
+    "http",
+    "plugin",
+)
 CONFIGMAP_FIELDS = {"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}
-SUBDOMAIN_RULE = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-                  "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
-                  "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
-LABEL_KEY_RULE = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                  "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation "
-                  "is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
-LABEL_VALUE_RULE = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-                    "and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or "
-                    "'12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
-CONFIG_KEY_RULE = ("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  "
-                   "or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
+SUBDOMAIN_RULE = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+    "must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+LABEL_KEY_RULE = (
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+LABEL_VALUE_RULE = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used "
+    "for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
+CONFIG_KEY_RULE = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
+    "'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+)
 Path_ = list[str | int]
 Cause = tuple[Path_, str, str]  # path, reason, message
 
@@ -99,7 +120,9 @@ class Validator:
             if key not in _SCHEMAS:  # shared by every double of the session (read-only once patched)
                 raw = json.loads(path.read_text())
                 # the CRD declares IntOrString as x-kubernetes-int-or-string; the JSON Schema says string
-                raw["definitions"]["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["integer", "string"]}
+                raw["definitions"]["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {
+                    "type": ["integer", "string"]
+                }
                 _SCHEMAS[key] = (raw["definitions"], raw.get("$schema"), {})
             self.definitions, self._schema_uri, self._validators = _SCHEMAS[key]
             self.source = f"schema:{path}"
@@ -114,7 +137,9 @@ class Validator:
         causes: list[Cause] = self.metadata(obj)
         unknown: list[Path_] = []
         if kind.group == ARGO and kind.kind in DEFINITIONS:
-            found, unknown = self._schema(kind, obj) if self.definitions is not None else self._hera(kind, obj)
+            found, unknown = (
+                self._schema(kind, obj) if self.definitions is not None else self._hera(kind, obj)
+            )
             causes += found + crd_rules(kind, obj)
         elif kind.kind == "ConfigMap":
             causes += _configmap(obj)
@@ -138,16 +163,30 @@ class Validator:
         out: list[Cause] = []
         name = meta.get("name", "")
         if not name:
-            out.append((["metadata", "name"], "FieldValueRequired", "Required value: name or generateName is required"))
+            out.append(
+                (
+                    ["metadata", "name"],
+                    "FieldValueRequired",
+                    "Required value: name or generateName is required",
+                )
+            )
         elif len(name) > 253:
             out.append((["metadata", "name"], "FieldValueInvalid",
                         f'Invalid value: "{name}": must be no more than 253 characters'))
         elif not DNS1123_SUBDOMAIN.match(name):
-            out.append((["metadata", "name"], "FieldValueInvalid", f'Invalid value: "{name}": {SUBDOMAIN_RULE}'))
+            out.append(
+                (["metadata", "name"], "FieldValueInvalid", f'Invalid value: "{name}": {SUBDOMAIN_RULE}')
+            )
         for key, value in (meta.get("labels") or {}).items():
             prefix, _, short = key.rpartition("/")
-            if not LABEL_NAME.match(short) or len(short) > 63 or (prefix and not DNS1123_SUBDOMAIN.match(prefix)):
-                out.append((["metadata", "labels"], "FieldValueInvalid", f'Invalid value: "{key}": {LABEL_KEY_RULE}'))
+            if (
+                not LABEL_NAME.match(short)
+                or len(short) > 63
+                or (prefix and not DNS1123_SUBDOMAIN.match(prefix))
+            ):
+                out.append(
+                    (["metadata", "labels"], "FieldValueInvalid", f'Invalid value: "{key}": {LABEL_KEY_RULE}')
+                )
             if not isinstance(value, str):
                 out.append((["metadata", "labels", key], "FieldValueTypeInvalid",
                             f'Invalid value: "{_json_type(value)}": must be of type string'))
@@ -155,10 +194,18 @@ class Validator:
                 out.append((["metadata", "labels"], "FieldValueInvalid",
                             f'Invalid value: "{value}": must be no more than 63 characters'))
             elif not LABEL_VALUE.match(value):
-                out.append((["metadata", "labels"], "FieldValueInvalid", f'Invalid value: "{value}": {LABEL_VALUE_RULE}'))
+                out.append(
+                    (
+                        ["metadata", "labels"],
+                        "FieldValueInvalid",
+                        f'Invalid value: "{value}": {LABEL_VALUE_RULE}',
+                    )
+                )
         annotations = meta.get("annotations") or {}
         if sum(len(k) + len(str(v)) for k, v in annotations.items()) > 262144:
-            out.append((["metadata", "annotations"], "FieldValueTooLong", "Too long: must have at most 262144 bytes"))
+            out.append(
+                (["metadata", "annotations"], "FieldValueTooLong", "Too long: must have at most 262144 bytes")
+            )
         return out
 
     # ------------------------------------------------------------ Argo's JSON Schema
@@ -176,11 +223,20 @@ class Validator:
         definition = DEFINITIONS[kind.kind]
         if definition not in self._validators:
             self._validators[definition] = Draft202012Validator(
-                {"$schema": self._schema_uri, "$ref": "#/definitions/" + definition, "definitions": self.definitions})
+                {
+                    "$schema": self._schema_uri,
+                    "$ref": "#/definitions/" + definition,
+                    "definitions": self.definitions,
+                }
+            )
         causes = []
         for error in self._validators[definition].iter_errors(obj):
             path: Path_ = list(error.absolute_path)
-            causes.append(_cause_from_schema(error.validator, error.validator_value, error.instance, path, error.message))
+            causes.append(
+                _cause_from_schema(
+                    error.validator, error.validator_value, error.instance, path, error.message
+                )
+            )
         unknown: list[Path_] = []
         self._unknown(obj, self.definitions[definition], [], unknown)
         return causes, unknown
@@ -228,7 +284,13 @@ class Validator:
                     causes.append((path, "FieldValueRequired", "Required value"))
                 else:
                     shown = json.dumps(err.get("input"))[:80]
-                    causes.append((path, "FieldValueInvalid", f"Invalid value: {shown}: {render(path)} in body {err['msg']}"))
+                    causes.append(
+                        (
+                            path,
+                            "FieldValueInvalid",
+                            f"Invalid value: {shown}: {render(path)} in body {err['msg']}",
+                        )
+                    )
             return causes, []
         back = parsed.model_dump(by_alias=True, exclude_none=True, mode="json")
         unknown: list[Path_] = []
@@ -246,7 +308,7 @@ def _diff(a: Any, b: Any, path: Path_, out: list[Path_]) -> None:
             else:
                 _diff(value, b[key], path + [key], out)
     elif isinstance(a, list) and isinstance(b, list):
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             _diff(x, y, path + [i], out)
 
 
@@ -262,10 +324,18 @@ def _cause_from_schema(validator: str, expected: Any, instance: Any, path: Path_
                 f'Invalid value: "{actual}": {field} in body must be of type {wanted}: "{actual}"')
     if validator in ("enum", "const"):
         values = expected if isinstance(expected, list) else [expected]
-        return (path, "FieldValueNotSupported", f"Unsupported value: {json.dumps(instance)}: supported values: "
-                + ", ".join(json.dumps(v) for v in values))
+        return (
+            path,
+            "FieldValueNotSupported",
+            f"Unsupported value: {json.dumps(instance)}: supported values: "
+            + ", ".join(json.dumps(v) for v in values),
+        )
     if validator == "pattern":
-        return (path, "FieldValueInvalid", f'Invalid value: "{instance}": {field} in body should match \'{expected}\'')
+        return (
+            path,
+            "FieldValueInvalid",
+            f"Invalid value: \"{instance}\": {field} in body should match '{expected}'",
+        )
     if validator == "maxItems":
         return (path, "FieldValueTooMany", f"Too many: {len(instance)}: must have at most {expected} items")
     if validator == "maxLength":
@@ -297,7 +367,13 @@ def crd_rules(kind: Kind, obj: dict[str, Any]) -> list[Cause]:
         out.append((where, "FieldValueTooMany", f"Too many: {len(templates)}: must have at most 200 items"))
     tmpls = [t for t in templates if isinstance(t, dict)]
     if any(sum(k in t for k in TEMPLATE_TYPES) > 1 for t in tmpls):
-        out.append((where, "FieldValueInvalid", 'Invalid value: "array": template must have at most one template type'))
+        out.append(
+            (
+                where,
+                "FieldValueInvalid",
+                'Invalid value: "array": template must have at most one template type',
+            )
+        )
     if any(t.get("timeout") and ("steps" in t or "dag" in t) for t in tmpls):
         out.append((where, "FieldValueInvalid",
                     'Invalid value: "array": timeout cannot be applied to steps or dag templates'))
@@ -321,7 +397,13 @@ def _name(path: Path_, holder: Any, pattern: str, max_len: int | None) -> list[C
     if max_len is not None and len(name) > max_len:
         return [(path, "FieldValueTooLong", f"Too long: may not be more than {max_len} bytes")]
     if not re.match(pattern, name):
-        return [(path, "FieldValueInvalid", f'Invalid value: "{name}": {render(path)} in body should match \'{pattern}\'')]
+        return [
+            (
+                path,
+                "FieldValueInvalid",
+                f"Invalid value: \"{name}\": {render(path)} in body should match '{pattern}'",
+            )
+        ]
     return []
 
 
@@ -341,7 +423,13 @@ def _template(path: Path_, tmpl: dict[str, Any]) -> list[Cause]:
     if not isinstance(tasks, list):
         return out + [(where, "FieldValueRequired", "Required value")]
     if not tasks:
-        out.append((where, "FieldValueInvalid", f"Invalid value: 0: {render(where)} in body should have at least 1 items"))
+        out.append(
+            (
+                where,
+                "FieldValueInvalid",
+                f"Invalid value: 0: {render(where)} in body should have at least 1 items",
+            )
+        )
     if len(tasks) > 200:
         out.append((where, "FieldValueTooMany", f"Too many: {len(tasks)}: must have at most 200 items"))
     for i, task in enumerate(tasks):

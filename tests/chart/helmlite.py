@@ -171,44 +171,49 @@ def _parse(tokens: list[str | _Action], defines: dict[str, list[Any]], where: st
                 raise Unsupported(f"{tok.where}: variable assignment outside range: {tok.body!r}")
             cur.append(_Print(tok.body, tok.where))
             continue
-        kw, rest = m.group(1), m.group(2).strip()
-        if kw == "if":
-            branch = _If(rest, tok.where)
-            cur.append(branch)
-            stack.append((branch, cur))
-            cur = branch.then
-        elif kw == "else":
-            if rest:
-                raise Unsupported(f"{tok.where}: `else {rest}` is not supported (only a plain else)")
-            if not stack or not isinstance(stack[-1][0], _If) or cur is not stack[-1][0].then:
-                raise Unsupported(f"{tok.where}: else outside if (range/else is not supported)")
-            cur = stack[-1][0].orelse
-        elif kw == "range":
-            vm = _RANGE_VARS.match(rest)
-            names = [n for n in (vm.group(1), vm.group(2)) if n] if vm else []
-            loop = _Range(names, vm.group(3) if vm else rest, tok.where)
-            cur.append(loop)
-            stack.append((loop, cur))
-            cur = loop.body
-        elif kw == "define":
-            if stack:
-                raise RenderError(f"{tok.where}: define must be at the top level")
-            dm = re.fullmatch(r'"([^"\\]+)"', rest)
-            if not dm:
-                raise Unsupported(f"{tok.where}: define needs one quoted name")
-            body: list[Any] = []
-            stack.append((("define", dm.group(1)), cur))
-            cur = body
-            defines[dm.group(1)] = body
-        elif kw == "end":
-            if not stack:
-                raise RenderError(f"{tok.where}: end without an open block")
-            _, cur = stack.pop()
-        else:
-            raise Unsupported(f"{tok.where}: `{kw}` is not supported")
+        cur = _keyword(m.group(1), m.group(2).strip(), tok.where, cur, stack, defines)
     if stack:
         raise RenderError(f"{where}: unclosed block opened at {getattr(stack[-1][0], 'where', 'define')}")
     return root
+
+
+def _keyword(kw: str, rest: str, where: str, cur: list[Any], stack: list[tuple[Any, list[Any]]],
+             defines: dict[str, list[Any]]) -> list[Any]:
+    """Apply one keyword action (if, else, range, define, end) to the block stack; the list to fill next."""
+    if kw == "if":
+        branch = _If(rest, where)
+        cur.append(branch)
+        stack.append((branch, cur))
+        return branch.then
+    if kw == "else":
+        if rest:
+            raise Unsupported(f"{where}: `else {rest}` is not supported (only a plain else)")
+        if not stack or not isinstance(stack[-1][0], _If) or cur is not stack[-1][0].then:
+            raise Unsupported(f"{where}: else outside if (range/else is not supported)")
+        open_if: _If = stack[-1][0]
+        return open_if.orelse
+    if kw == "range":
+        vm = _RANGE_VARS.match(rest)
+        names = [n for n in (vm.group(1), vm.group(2)) if n] if vm else []
+        loop = _Range(names, vm.group(3) if vm else rest, where)
+        cur.append(loop)
+        stack.append((loop, cur))
+        return loop.body
+    if kw == "define":
+        if stack:
+            raise RenderError(f"{where}: define must be at the top level")
+        dm = re.fullmatch(r'"([^"\\]+)"', rest)
+        if not dm:
+            raise Unsupported(f"{where}: define needs one quoted name")
+        body: list[Any] = []
+        stack.append((("define", dm.group(1)), cur))
+        defines[dm.group(1)] = body
+        return body
+    if kw == "end":
+        if not stack:
+            raise RenderError(f"{where}: end without an open block")
+        return stack.pop()[1]
+    raise Unsupported(f"{where}: `{kw}` is not supported")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,7 +246,9 @@ class _Files:
     def Glob(self, pattern: str) -> dict[str, str]:
         if any(c in pattern for c in "[{}]") or "**" in pattern:
             raise Unsupported(f"Files.Glob: only * and ? are supported, not {pattern!r}")
-        rx = re.compile("".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in pattern) + r"\Z")
+        rx = re.compile(
+            "".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in pattern) + r"\Z"
+        )
         return {p: self.Get(p) for p in self._all() if rx.match(p)}
 
     def Get(self, path: str) -> str:
@@ -264,7 +271,9 @@ def _printable(value: Any, where: str) -> str:
         return str(value)
     if isinstance(value, str):
         return value
-    raise RenderError(f"{where}: cannot print {type(value).__name__} {value!r} (use toYaml, or fix the value)")
+    raise RenderError(
+        f"{where}: cannot print {type(value).__name__} {value!r} (use toYaml, or fix the value)"
+    )
 
 
 def _quote(value: Any, where: str) -> str:
@@ -356,7 +365,9 @@ class _Renderer:
             value = self._command(_tokens(command, where), scope, where, value, first=i == 0)
         return value
 
-    def _command(self, toks: list[tuple[str, str]], scope: _Scope, where: str, piped: Any, first: bool) -> Any:
+    def _command(
+        self, toks: list[tuple[str, str]], scope: _Scope, where: str, piped: Any, first: bool
+    ) -> Any:
         if not toks:
             raise RenderError(f"{where}: empty command")
         kind, text = toks[0]
@@ -516,7 +527,13 @@ def render_chart(chart: Path, overrides: dict[str, Any] | None = None, release: 
             trees[rel] = _parse(_lex(path.read_text(), rel), defines, rel)
     root = {
         "Values": values,
-        "Release": {"Name": release, "Namespace": namespace, "Service": "Helm", "IsInstall": True, "IsUpgrade": False},
+        "Release": {
+            "Name": release,
+            "Namespace": namespace,
+            "Service": "Helm",
+            "IsInstall": True,
+            "IsUpgrade": False,
+        },
         "Chart": {"Name": meta["name"], "Version": meta["version"], "AppVersion": meta["appVersion"]},
         "Files": _Files(chart),
     }

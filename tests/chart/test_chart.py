@@ -53,8 +53,12 @@ def _registry(cluster_scope: bool) -> list[dict[str, Any]]:
 def _everything_values() -> dict[str, Any]:
     """Values that turn every option on (the registry templates are built from examples/registry)."""
     return {
-        "workflow": {"serviceAccount": {"annotations": {"iam.gke.io/gcp-service-account": "wf@p.iam.gserviceaccount.com"}},
-                     "rbac": {"trainingJobs": True}},
+        "workflow": {
+            "serviceAccount": {
+                "annotations": {"iam.gke.io/gcp-service-account": "wf@p.iam.gserviceaccount.com"}
+            },
+            "rbac": {"trainingJobs": True},
+        },
         "submitter": {
             "serviceAccount": {"annotations": {"polyflow.io/owner": "ci"}},
             "rbac": {"clusterScope": True, "publishRegistry": True},
@@ -63,9 +67,18 @@ def _everything_values() -> dict[str, Any]:
                 {"kind": "ServiceAccount", "name": "ci", "namespace": "ci"},
             ],
         },
-        "plugin": {"image": {"repository": "registry.example.com/polyflow/plugin", "tag": "ci", "pullPolicy": "Never"},
-                   "port": 4356, "s3Secret": "s3-credentials", "kubeEvents": True,
-                   "kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES, "kubeEventsRules": KUBE_EVENTS_RULES},
+        "plugin": {
+            "image": {
+                "repository": "registry.example.com/polyflow/plugin",
+                "tag": "ci",
+                "pullPolicy": "Never",
+            },
+            "port": 4356,
+            "s3Secret": "s3-credentials",
+            "kubeEvents": True,
+            "kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES,
+            "kubeEventsRules": KUBE_EVENTS_RULES,
+        },
         "registry": {"templates": _registry(False) + _registry(True)},
     }
 
@@ -89,15 +102,22 @@ WORKFLOW_RULES = {
 }
 # workflow.rbac.trainingJobs: Argo's resource template (action: create) runs `kubectl create -f` then polls
 # the job with a plain GET (workflow/executor/resource.go); no list, watch, patch or delete.
-TRAINING_JOB_RULES = {("kubeflow.org", r, v) for r in ("tfjobs", "pytorchjobs", "mpijobs") for v in ("create", "get")}
+TRAINING_JOB_RULES = {
+    ("kubeflow.org", r, v) for r in ("tfjobs", "pytorchjobs", "mpijobs") for v in ("create", "get")
+}
 # plugin.kubeEvents: the plugin sidecar's own account (docs/plugin.md, "Credentials and RBAC for k8s and
 # pipeline"): pipeline events get a Workflow by name or list them by label; k8s events only get.
 PLUGIN_RULES = {
     ("argoproj.io", "workflows", "get"),  # pipeline event with `name`
     ("argoproj.io", "workflows", "list"),  # pipeline event with `pipeline` (by label)
 }
-PLUGIN_USER_RULES = {("batch", "jobs", "get"), ("", "configmaps", "get"), ("", "deployments/status", "get"),
-                     ("apps", "configmaps", "get"), ("apps", "deployments/status", "get")}  # KUBE_EVENTS_RULES
+PLUGIN_USER_RULES = {
+    ("batch", "jobs", "get"),
+    ("", "configmaps", "get"),
+    ("", "deployments/status", "get"),
+    ("apps", "configmaps", "get"),
+    ("apps", "deployments/status", "get"),
+}  # KUBE_EVENTS_RULES
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "*"}
 SUBMITTER_RULES = {
     ("argoproj.io", "workflows", "create"),  # submit, create --dry-run=server
@@ -113,7 +133,9 @@ SUBMITTER_RULES = {
     ("", "pods/log", "get"),
 }
 PUBLISH_RULES = {("argoproj.io", "workflowtemplates", v) for v in ("create", "get", "list", "patch")}
-CLUSTER_PUBLISH_RULES = {("argoproj.io", "clusterworkflowtemplates", v) for v in ("create", "get", "list", "patch")}
+CLUSTER_PUBLISH_RULES = {
+    ("argoproj.io", "clusterworkflowtemplates", v) for v in ("create", "get", "list", "patch")
+}
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +159,13 @@ def _one(rendered: Rendered, kind: str) -> dict[str, Any]:
 
 
 def _rules(role: dict[str, Any]) -> set[tuple[str, str, str]]:
-    return {(g, r, v) for rule in role["rules"] for g in rule["apiGroups"] for r in rule["resources"] for v in rule["verbs"]}
+    return {
+        (g, r, v)
+        for rule in role["rules"]
+        for g in rule["apiGroups"]
+        for r in rule["resources"]
+        for v in rule["verbs"]
+    }
 
 
 # --- values and schema -----------------------------------------------------------------------
@@ -153,51 +181,121 @@ def test_values_yaml_matches_the_schema() -> None:
 BAD_VALUES = [
     ("wrong-type", {"plugin": {"port": "4355"}}, "plugin.port: '4355' is not of type 'integer'"),
     ("wrong-type-bool", {"plugin": {"enabled": "yes"}}, "plugin.enabled: 'yes' is not of type 'boolean'"),
-    ("unknown-top-key", {"plugins": {}},
-     "(root): Additional properties are not allowed ('plugins' was unexpected)"),
-    ("unknown-nested-key", {"plugin": {"image": {"digest": "sha256:0"}}},
-     "plugin.image: Additional properties are not allowed ('digest' was unexpected)"),
-    ("bad-enum", {"plugin": {"image": {"pullPolicy": "Sometimes"}}},
-     "plugin.image.pullPolicy: 'Sometimes' is not one of ['', 'Always', 'IfNotPresent', 'Never']"),
-    ("bad-pattern-cpu", {"plugin": {"resources": {"limits": {"cpu": "lots"}}}},
-     "plugin.resources.limits.cpu: 'lots' does not match '^([0-9]+m|[0-9]+(\\\\.[0-9]{1,3})?)$'"),
+    (
+        "unknown-top-key",
+        {"plugins": {}},
+        "(root): Additional properties are not allowed ('plugins' was unexpected)",
+    ),
+    (
+        "unknown-nested-key",
+        {"plugin": {"image": {"digest": "sha256:0"}}},
+        "plugin.image: Additional properties are not allowed ('digest' was unexpected)",
+    ),
+    (
+        "bad-enum",
+        {"plugin": {"image": {"pullPolicy": "Sometimes"}}},
+        "plugin.image.pullPolicy: 'Sometimes' is not one of ['', 'Always', 'IfNotPresent', 'Never']",
+    ),
+    (
+        "bad-pattern-cpu",
+        {"plugin": {"resources": {"limits": {"cpu": "lots"}}}},
+        "plugin.resources.limits.cpu: 'lots' does not match '^([0-9]+m|[0-9]+(\\\\.[0-9]{1,3})?)$'",
+    ),
     ("privileged-port", {"plugin": {"port": 80}}, "plugin.port: 80 is less than the minimum of 1024"),
-    ("missing-limits", {"plugin": {"resources": {"limits": None}}},
-     "plugin.resources: 'limits' is a required property"),
-    ("bad-sa-name", {"workflow": {"serviceAccount": {"name": "Polyflow_Workflow"}}},
-     "workflow.serviceAccount.name: 'Polyflow_Workflow' does not match"),
-    ("empty-workflow-sa", {"workflow": {"serviceAccount": {"name": ""}}},
-     "workflow.serviceAccount.name: '' does not match"),
-    ("subject-kind", {"submitter": {"extraSubjects": [{"kind": "Robot", "name": "r2"}]}},
-     "submitter.extraSubjects.0.kind: 'Robot' is not one of ['User', 'Group', 'ServiceAccount']"),
-    ("sa-subject-without-namespace", {"submitter": {"extraSubjects": [{"kind": "ServiceAccount", "name": "ci"}]}},
-     "submitter.extraSubjects.0: 'namespace' is a required property"),
-    ("registry-kind", {"registry": {"templates": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-                                                     "metadata": {"name": "x"}, "spec": {"templates": []}}]}},
-     "registry.templates.0.kind: 'Workflow' is not one of ['WorkflowTemplate', 'ClusterWorkflowTemplate']"),
-    ("training-jobs-type", {"workflow": {"rbac": {"trainingJobs": "yes"}}},
-     "workflow.rbac.trainingJobs: 'yes' is not of type 'boolean'"),
+    (
+        "missing-limits",
+        {"plugin": {"resources": {"limits": None}}},
+        "plugin.resources: 'limits' is a required property",
+    ),
+    (
+        "bad-sa-name",
+        {"workflow": {"serviceAccount": {"name": "Polyflow_Workflow"}}},
+        "workflow.serviceAccount.name: 'Polyflow_Workflow' does not match",
+    ),
+    (
+        "empty-workflow-sa",
+        {"workflow": {"serviceAccount": {"name": ""}}},
+        "workflow.serviceAccount.name: '' does not match",
+    ),
+    (
+        "subject-kind",
+        {"submitter": {"extraSubjects": [{"kind": "Robot", "name": "r2"}]}},
+        "submitter.extraSubjects.0.kind: 'Robot' is not one of ['User', 'Group', 'ServiceAccount']",
+    ),
+    (
+        "sa-subject-without-namespace",
+        {"submitter": {"extraSubjects": [{"kind": "ServiceAccount", "name": "ci"}]}},
+        "submitter.extraSubjects.0: 'namespace' is a required property",
+    ),
+    (
+        "registry-kind",
+        {
+            "registry": {
+                "templates": [
+                    {
+                        "apiVersion": "argoproj.io/v1alpha1",
+                        "kind": "Workflow",
+                        "metadata": {"name": "x"},
+                        "spec": {"templates": []},
+                    }
+                ]
+            }
+        },
+        "registry.templates.0.kind: 'Workflow' is not one of ['WorkflowTemplate', 'ClusterWorkflowTemplate']",
+    ),
+    (
+        "training-jobs-type",
+        {"workflow": {"rbac": {"trainingJobs": "yes"}}},
+        "workflow.rbac.trainingJobs: 'yes' is not of type 'boolean'",
+    ),
     ("s3-secret-name", {"plugin": {"s3Secret": "S3_Creds"}}, "plugin.s3Secret: 'S3_Creds' does not match"),
     ("s3-secret-type", {"plugin": {"s3Secret": False}}, "plugin.s3Secret: False is not of type 'string'"),
-    ("kube-events-type", {"plugin": {"kubeEvents": "true"}}, "plugin.kubeEvents: 'true' is not of type 'boolean'"),
-    ("kube-events-namespace", {"plugin": {"kubeEventsNamespaces": ["ML"]}},
-     "plugin.kubeEventsNamespaces.0: 'ML' does not match"),
-    ("kube-events-namespace-twice", {"plugin": {"kubeEventsNamespaces": ["ml", "ml"]}},
-     "plugin.kubeEventsNamespaces: ['ml', 'ml'] has non-unique elements"),
-    ("kube-events-rule-verbs", {"plugin": {"kubeEventsRules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}]}},
-     "plugin.kubeEventsRules.0: Additional properties are not allowed ('verbs' was unexpected)"),
-    ("kube-events-rule-wildcard", {"plugin": {"kubeEventsRules": [{"apiGroups": ["*"], "resources": ["jobs"]}]}},
-     "plugin.kubeEventsRules.0.apiGroups.0: '*' does not match"),
-    ("kube-events-rule-all-resources", {"plugin": {"kubeEventsRules": [{"apiGroups": ["batch"], "resources": ["*"]}]}},
-     "plugin.kubeEventsRules.0.resources.0: '*' does not match"),
-    ("kube-events-rule-empty", {"plugin": {"kubeEventsRules": [{"apiGroups": ["batch"], "resources": []}]}},
-     "plugin.kubeEventsRules.0.resources: [] should be non-empty"),
-    ("kube-events-rule-missing", {"plugin": {"kubeEventsRules": [{"resources": ["jobs"]}]}},
-     "plugin.kubeEventsRules.0: 'apiGroups' is a required property"),
+    (
+        "kube-events-type",
+        {"plugin": {"kubeEvents": "true"}},
+        "plugin.kubeEvents: 'true' is not of type 'boolean'",
+    ),
+    (
+        "kube-events-namespace",
+        {"plugin": {"kubeEventsNamespaces": ["ML"]}},
+        "plugin.kubeEventsNamespaces.0: 'ML' does not match",
+    ),
+    (
+        "kube-events-namespace-twice",
+        {"plugin": {"kubeEventsNamespaces": ["ml", "ml"]}},
+        "plugin.kubeEventsNamespaces: ['ml', 'ml'] has non-unique elements",
+    ),
+    (
+        "kube-events-rule-verbs",
+        {"plugin": {"kubeEventsRules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["delete"]}]}},
+        "plugin.kubeEventsRules.0: Additional properties are not allowed ('verbs' was unexpected)",
+    ),
+    (
+        "kube-events-rule-wildcard",
+        {"plugin": {"kubeEventsRules": [{"apiGroups": ["*"], "resources": ["jobs"]}]}},
+        "plugin.kubeEventsRules.0.apiGroups.0: '*' does not match",
+    ),
+    (
+        "kube-events-rule-all-resources",
+        {"plugin": {"kubeEventsRules": [{"apiGroups": ["batch"], "resources": ["*"]}]}},
+        "plugin.kubeEventsRules.0.resources.0: '*' does not match",
+    ),
+    (
+        "kube-events-rule-empty",
+        {"plugin": {"kubeEventsRules": [{"apiGroups": ["batch"], "resources": []}]}},
+        "plugin.kubeEventsRules.0.resources: [] should be non-empty",
+    ),
+    (
+        "kube-events-rule-missing",
+        {"plugin": {"kubeEventsRules": [{"resources": ["jobs"]}]}},
+        "plugin.kubeEventsRules.0: 'apiGroups' is a required property",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("override", "expected"), [(o, e) for _, o, e in BAD_VALUES], ids=[i for i, _, _ in BAD_VALUES])
+@pytest.mark.parametrize(
+    ("override", "expected"), [(o, e) for _, o, e in BAD_VALUES], ids=[i for i, _, _ in BAD_VALUES]
+)
 def test_schema_rejects_bad_values(override: dict[str, Any], expected: str) -> None:
     values = coalesce(yaml.safe_load((CHART / "values.yaml").read_text()), override)
     errors = schema_errors(CHART, values)
@@ -225,7 +323,11 @@ def test_schema_covers_every_value_and_forbids_unknown_keys() -> None:
     assert _schema_leaves(schema) == _leaves(values)
 
     def closed(node: dict[str, Any], path: str) -> None:
-        if node.get("type") == "object" and "properties" in node and path not in ("registry.templates.metadata", "registry.templates.spec"):
+        if (
+            node.get("type") == "object"
+            and "properties" in node
+            and path not in ("registry.templates.metadata", "registry.templates.spec")
+        ):
             assert node.get("additionalProperties") is False, path
         for key, sub in node.get("properties", {}).items():
             closed(sub, f"{path}.{key}".lstrip("."))
@@ -247,7 +349,9 @@ def test_chart_readme_lists_every_value() -> None:
 
 def test_chart_metadata_follows_pyproject() -> None:
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
-    version = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)  # no tomllib on 3.10
+    version = re.search(
+        r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.MULTILINE
+    )  # no tomllib on 3.10
     assert version is not None
     assert (chart["apiVersion"], chart["type"], chart["name"]) == ("v2", "application", "polyflow-argo")
     assert chart["appVersion"] == version.group(1)
@@ -278,13 +382,22 @@ def test_default_render_is_exactly_these_objects(default: Rendered) -> None:
 
 def _located(rendered: Rendered) -> list[tuple[str, str, str]]:
     """(kind, namespace or "", name) of every object, sorted, repeats kept."""
-    return sorted((d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in rendered.manifests())
+    return sorted(
+        (d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]) for d in rendered.manifests()
+    )
 
 
 def _plugin_account_names(namespaces: list[str]) -> list[tuple[str, str, str]]:
-    return [(kind, ns, name) for ns in namespaces for kind, name in (
-        ("ServiceAccount", "polyflow-executor-plugin"), ("Secret", "polyflow-executor-plugin.service-account-token"),
-        ("Role", "polyflow-executor-plugin"), ("RoleBinding", "polyflow-executor-plugin"))]
+    return [
+        (kind, ns, name)
+        for ns in namespaces
+        for kind, name in (
+            ("ServiceAccount", "polyflow-executor-plugin"),
+            ("Secret", "polyflow-executor-plugin.service-account-token"),
+            ("Role", "polyflow-executor-plugin"),
+            ("RoleBinding", "polyflow-executor-plugin"),
+        )
+    ]
 
 
 def test_everything_render(everything: Rendered) -> None:
@@ -317,7 +430,10 @@ def test_everything_render(everything: Rendered) -> None:
     rendered = [d for d in everything.manifests() if d["kind"] in ARGO_KINDS]
     assert rendered == _everything_values()["registry"]["templates"]  # installed exactly as built
     sa = {d["metadata"]["name"]: d for d in _by_kind(everything, "ServiceAccount")}
-    assert sa["polyflow-workflow"]["metadata"]["annotations"] == _everything_values()["workflow"]["serviceAccount"]["annotations"]
+    assert (
+        sa["polyflow-workflow"]["metadata"]["annotations"]
+        == _everything_values()["workflow"]["serviceAccount"]["annotations"]
+    )
 
 
 def test_everything_off_renders_nothing() -> None:
@@ -329,7 +445,9 @@ def test_everything_off_renders_nothing() -> None:
 
 
 def _validate_k8s(docs: list[dict[str, Any]]) -> None:
-    kv = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate is not installed (test extra)")
+    kv = pytest.importorskip(
+        "kubernetes_validate", reason="kubernetes-validate is not installed (test extra)"
+    )
     for doc in docs:
         kv.validate(doc, K8S_VERSION, strict=True)  # raises kubernetes_validate.ValidationError
 
@@ -343,7 +461,9 @@ def test_kubernetes_objects_validate(which: str, count: int, request: pytest.Fix
 
 
 def test_kubernetes_validate_catches_a_bad_object() -> None:
-    kv = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate is not installed (test extra)")
+    kv = pytest.importorskip(
+        "kubernetes_validate", reason="kubernetes-validate is not installed (test extra)"
+    )
     bad = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "x"},
            "rules": [{"apiGroups": [""], "resources": ["pods"], "verb": ["get"]}]}
     with pytest.raises(kv.ValidationError):
@@ -360,8 +480,13 @@ def test_argo_objects_validate(everything: Rendered, argo_schema: Path, tmp_path
     docs = [d for r in (everything, from_files) for d in r.manifests() if d["kind"] in ARGO_KINDS]
     assert len(docs) == 9
     for doc in docs:
-        validator = Draft202012Validator({"$schema": schema["$schema"], "definitions": schema["definitions"],
-                                          "$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{doc['kind']}"})
+        validator = Draft202012Validator(
+            {
+                "$schema": schema["$schema"],
+                "definitions": schema["definitions"],
+                "$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{doc['kind']}",
+            }
+        )
         assert [e.message for e in validator.iter_errors(doc)] == [], doc["metadata"]["name"]
 
 
@@ -396,8 +521,13 @@ def _assert_same_configmap(rendered: dict[str, Any], expected: dict[str, Any]) -
     assert {k: v for k, v in rendered["metadata"].items() if k != "labels"} == \
         {k: v for k, v in expected["metadata"].items() if k != "labels"}
     assert rendered["data"].keys() == expected["data"].keys()
-    assert rendered["data"]["sidecar.automountServiceAccountToken"] == expected["data"]["sidecar.automountServiceAccountToken"]
-    assert yaml.safe_load(rendered["data"]["sidecar.container"]) == yaml.safe_load(expected["data"]["sidecar.container"])
+    assert (
+        rendered["data"]["sidecar.automountServiceAccountToken"]
+        == expected["data"]["sidecar.automountServiceAccountToken"]
+    )
+    assert yaml.safe_load(rendered["data"]["sidecar.container"]) == yaml.safe_load(
+        expected["data"]["sidecar.container"]
+    )
 
 
 def test_plugin_configmap_is_what_plugin_manifest_prints(default: Rendered) -> None:
@@ -410,14 +540,23 @@ def test_plugin_configmap_is_what_plugin_manifest_prints(default: Rendered) -> N
 MANIFEST_OPTIONS = [
     ("s3-secret", {"s3Secret": "s3-credentials"}, ["--s3-secret", "s3-credentials"]),
     ("kube-events", {"kubeEvents": True}, ["--kube-events"]),
-    ("both", {"s3Secret": "minio.creds", "kubeEvents": True}, ["--s3-secret", "minio.creds", "--kube-events"]),
+    (
+        "both",
+        {"s3Secret": "minio.creds", "kubeEvents": True},
+        ["--s3-secret", "minio.creds", "--kube-events"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("plugin", "flags"), [(p, f) for _, p, f in MANIFEST_OPTIONS], ids=[i for i, *_ in MANIFEST_OPTIONS])
-def test_plugin_configmap_options_are_what_plugin_manifest_prints(plugin: dict[str, Any], flags: list[str],
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    rendered = _one(render_chart(CHART, {"plugin": plugin}, release=RELEASE, namespace=NAMESPACE), "ConfigMap")
+@pytest.mark.parametrize(
+    ("plugin", "flags"), [(p, f) for _, p, f in MANIFEST_OPTIONS], ids=[i for i, *_ in MANIFEST_OPTIONS]
+)
+def test_plugin_configmap_options_are_what_plugin_manifest_prints(
+    plugin: dict[str, Any], flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rendered = _one(
+        render_chart(CHART, {"plugin": plugin}, release=RELEASE, namespace=NAMESPACE), "ConfigMap"
+    )
     # the CLI's own output, `polyflow-argo plugin manifest -n NS FLAGS`, parsed
     capsys.readouterr()
     assert cli_main(["plugin", "manifest", "-n", NAMESPACE, *flags]) == 0
@@ -429,15 +568,22 @@ def test_plugin_configmap_options_are_what_plugin_manifest_prints(plugin: dict[s
     container = yaml.safe_load(rendered["data"]["sidecar.container"])
     if "s3Secret" in plugin:
         assert [e["name"] for e in container["env"]] == list(S3_SECRET_KEYS)
-        assert all(e["valueFrom"] == {"secretKeyRef": {"name": plugin["s3Secret"], "key": e["name"], "optional": True}}
-                   for e in container["env"])
+        assert all(
+            e["valueFrom"]
+            == {"secretKeyRef": {"name": plugin["s3Secret"], "key": e["name"], "optional": True}}
+            for e in container["env"]
+        )
     else:
         assert "env" not in container
-    assert rendered["data"]["sidecar.automountServiceAccountToken"] == ("true" if plugin.get("kubeEvents") else "false")
+    assert rendered["data"]["sidecar.automountServiceAccountToken"] == (
+        "true" if plugin.get("kubeEvents") else "false"
+    )
 
 
 def test_s3_secret_adds_nothing_else(default: Rendered) -> None:
-    rendered = render_chart(CHART, {"plugin": {"s3Secret": "s3-credentials"}}, release=RELEASE, namespace=NAMESPACE)
+    rendered = render_chart(
+        CHART, {"plugin": {"s3Secret": "s3-credentials"}}, release=RELEASE, namespace=NAMESPACE
+    )
     assert _located(rendered) == _located(default)  # the chart never creates the credentials Secret
     assert [d for d in rendered.manifests() if d["kind"] != "ConfigMap"] == \
         [d for d in default.manifests() if d["kind"] != "ConfigMap"]
@@ -445,8 +591,16 @@ def test_s3_secret_adds_nothing_else(default: Rendered) -> None:
 
 def test_plugin_configmap_takes_image_port_and_resources_from_values() -> None:
     resources = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "1", "memory": "256Mi"}}
-    rendered = render_chart(CHART, {"plugin": {"image": {"repository": "localhost/plugin", "tag": "dev", "pullPolicy": "Never"},
-                                               "port": 5000, "resources": resources}})
+    rendered = render_chart(
+        CHART,
+        {
+            "plugin": {
+                "image": {"repository": "localhost/plugin", "tag": "dev", "pullPolicy": "Never"},
+                "port": 5000,
+                "resources": resources,
+            }
+        },
+    )
     container = yaml.safe_load(_one(rendered, "ConfigMap")["data"]["sidecar.container"])
     expected = yaml.safe_load(plugin_configmap("localhost/plugin:dev")["data"]["sidecar.container"])
     expected.update(imagePullPolicy="Never", ports=[{"containerPort": 5000}], resources=resources)
@@ -460,9 +614,17 @@ def test_plugin_configmap_takes_image_port_and_resources_from_values() -> None:
 def test_workflow_role_is_the_least_set(default: Rendered) -> None:
     roles = {d["metadata"]["name"]: d for d in _by_kind(default, "Role")}
     assert _rules(roles["polyflow-workflow"]) == WORKFLOW_RULES
-    binding = next(d for d in _by_kind(default, "RoleBinding") if d["metadata"]["name"] == "polyflow-workflow")
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "polyflow-workflow"}
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "polyflow-workflow", "namespace": NAMESPACE}]
+    binding = next(
+        d for d in _by_kind(default, "RoleBinding") if d["metadata"]["name"] == "polyflow-workflow"
+    )
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "polyflow-workflow",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "polyflow-workflow", "namespace": NAMESPACE}
+    ]
 
 
 def test_training_jobs_default_off(default: Rendered) -> None:
@@ -471,17 +633,23 @@ def test_training_jobs_default_off(default: Rendered) -> None:
 
 
 def test_training_jobs_add_exactly_create_and_get(default: Rendered) -> None:
-    rendered = render_chart(CHART, {"workflow": {"rbac": {"trainingJobs": True}}}, release=RELEASE, namespace=NAMESPACE)
+    rendered = render_chart(
+        CHART, {"workflow": {"rbac": {"trainingJobs": True}}}, release=RELEASE, namespace=NAMESPACE
+    )
     assert _located(rendered) == _located(default)  # the same objects, one more rule
     role = next(d for d in _by_kind(rendered, "Role") if d["metadata"]["name"] == "polyflow-workflow")
     assert _rules(role) == WORKFLOW_RULES | TRAINING_JOB_RULES
-    assert role["rules"][-1] == {"apiGroups": ["kubeflow.org"], "resources": ["tfjobs", "pytorchjobs", "mpijobs"],
-                                 "verbs": ["create", "get"]}
+    assert role["rules"][-1] == {
+        "apiGroups": ["kubeflow.org"],
+        "resources": ["tfjobs", "pytorchjobs", "mpijobs"],
+        "verbs": ["create", "get"],
+    }
     _validate_k8s([role])
 
 
 def test_training_job_kinds_are_the_ones_distributed_emits() -> None:
-    """The resources are the plurals Argo derives from the kinds docs/distributed.md emits (lower-case + s)."""
+    """The resources are the plurals Argo derives from the kinds docs/distributed.md emits (lower-case
+    + s)."""
     text = (ROOT / "docs" / "distributed.md").read_text()
     kinds = [k for k in ("TFJob", "PyTorchJob", "MPIJob") if f"`{k}`" in text]
     assert kinds == ["TFJob", "PyTorchJob", "MPIJob"] and "kubeflow.org/v1" in text
@@ -492,33 +660,60 @@ def _plugin_account_objects(namespace: str, extra_rules: list[dict[str, Any]]) -
     labels = {**STANDARD_LABELS, "app.kubernetes.io/component": "executor-plugin"}
     name = f"{RELEASE}-executor-plugin"
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace, "labels": labels}},
-        {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
-         "metadata": {"name": f"{SERVICE_ACCOUNT}.service-account-token", "namespace": namespace, "labels": labels,
-                      "annotations": {"kubernetes.io/service-account.name": SERVICE_ACCOUNT}}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-         "metadata": {"name": name, "namespace": namespace, "labels": labels},
-         "rules": [{"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list"]},
-                   *({**rule, "verbs": ["get"]} for rule in extra_rules)]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-         "metadata": {"name": name, "namespace": namespace, "labels": labels},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-         "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}]},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace, "labels": labels},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/service-account-token",
+            "metadata": {
+                "name": f"{SERVICE_ACCOUNT}.service-account-token",
+                "namespace": namespace,
+                "labels": labels,
+                "annotations": {"kubernetes.io/service-account.name": SERVICE_ACCOUNT},
+            },
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "rules": [
+                {"apiGroups": ["argoproj.io"], "resources": ["workflows"], "verbs": ["get", "list"]},
+                *({**rule, "verbs": ["get"]} for rule in extra_rules),
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}],
+        },
     ]
 
 
 def _plugin_accounts(rendered: Rendered) -> list[dict[str, Any]]:
-    return [d for d in rendered.manifests()
-            if d["metadata"]["labels"].get("app.kubernetes.io/component") == "executor-plugin" and d["kind"] != "ConfigMap"]
+    return [
+        d
+        for d in rendered.manifests()
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == "executor-plugin"
+        and d["kind"] != "ConfigMap"
+    ]
 
 
 def test_kube_events_default_off(default: Rendered) -> None:
     assert _plugin_accounts(default) == []
     assert default.files["templates/plugin-kube-events.yaml"].strip() == ""
     # rules and namespaces alone change nothing while kubeEvents is false
-    rendered = render_chart(CHART, {"plugin": {"kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES,
-                                               "kubeEventsRules": KUBE_EVENTS_RULES}}, release=RELEASE, namespace=NAMESPACE)
+    rendered = render_chart(
+        CHART,
+        {"plugin": {"kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES, "kubeEventsRules": KUBE_EVENTS_RULES}},
+        release=RELEASE,
+        namespace=NAMESPACE,
+    )
     assert rendered.manifests() == default.manifests()
 
 
@@ -533,68 +728,121 @@ def test_kube_events_release_namespace_objects(default: Rendered) -> None:
 
 
 def test_kube_events_namespaces_and_rules() -> None:
-    rendered = render_chart(CHART, {"plugin": {"kubeEvents": True, "kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES,
-                                               "kubeEventsRules": KUBE_EVENTS_RULES}}, release=RELEASE, namespace=NAMESPACE)
+    rendered = render_chart(
+        CHART,
+        {
+            "plugin": {
+                "kubeEvents": True,
+                "kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES,
+                "kubeEventsRules": KUBE_EVENTS_RULES,
+            }
+        },
+        release=RELEASE,
+        namespace=NAMESPACE,
+    )
     accounts = _plugin_accounts(rendered)
-    assert accounts == [d for ns in (NAMESPACE, *KUBE_EVENTS_NAMESPACES) for d in _plugin_account_objects(ns, KUBE_EVENTS_RULES)]
+    assert accounts == [
+        d
+        for ns in (NAMESPACE, *KUBE_EVENTS_NAMESPACES)
+        for d in _plugin_account_objects(ns, KUBE_EVENTS_RULES)
+    ]
     for role in _by_kind(rendered, "Role"):
         if role["metadata"]["name"] == "polyflow-executor-plugin":
             assert _rules(role) == PLUGIN_RULES | PLUGIN_USER_RULES
-            assert not any(v in WRITE_VERBS | {"watch"} for _, _, v in _rules(role))  # read only: get and list
+            assert not any(
+                v in WRITE_VERBS | {"watch"} for _, _, v in _rules(role)
+            )  # read only: get and list
     _validate_k8s(accounts)
 
 
 def test_kube_events_namespaces_are_not_repeated() -> None:
     """The release namespace, also listed in kubeEventsNamespaces, gets its objects once (`uniq`)."""
-    rendered = render_chart(CHART, {"plugin": {"kubeEvents": True, "kubeEventsNamespaces": ["ml-a", NAMESPACE]}},
-                            release=RELEASE, namespace=NAMESPACE)
+    rendered = render_chart(
+        CHART,
+        {"plugin": {"kubeEvents": True, "kubeEventsNamespaces": ["ml-a", NAMESPACE]}},
+        release=RELEASE,
+        namespace=NAMESPACE,
+    )
     assert [(d["kind"], d["metadata"]["namespace"]) for d in _plugin_accounts(rendered)] == \
         [(k, ns) for k, ns, _ in _plugin_account_names([NAMESPACE, "ml-a"])]
 
 
 def test_kube_events_without_the_configmap() -> None:
-    """plugin.enabled false (the ConfigMap lives in the controller's namespace): the account is still made here."""
-    rendered = render_chart(CHART, {"plugin": {"enabled": False, "kubeEvents": True}}, release=RELEASE, namespace="ml")
+    """plugin.enabled false (the ConfigMap lives in the controller's namespace): the account is still made
+    here."""
+    rendered = render_chart(
+        CHART, {"plugin": {"enabled": False, "kubeEvents": True}}, release=RELEASE, namespace="ml"
+    )
     assert _by_kind(rendered, "ConfigMap") == []
     assert [(d["kind"], d["metadata"]["namespace"]) for d in _plugin_accounts(rendered)] == \
         [("ServiceAccount", "ml"), ("Secret", "ml"), ("Role", "ml"), ("RoleBinding", "ml")]
 
 
-@pytest.mark.parametrize(("rbac", "kind", "expected"), [
-    ({}, "Role", SUBMITTER_RULES),
-    ({"publishRegistry": True}, "Role", SUBMITTER_RULES | PUBLISH_RULES),
-    ({"clusterScope": True}, "ClusterRole", SUBMITTER_RULES),
-    ({"clusterScope": True, "publishRegistry": True}, "ClusterRole", SUBMITTER_RULES | PUBLISH_RULES | CLUSTER_PUBLISH_RULES),
-], ids=["namespace", "namespace-publish", "cluster", "cluster-publish"])
-def test_submitter_role_is_the_least_set(rbac: dict[str, bool], kind: str, expected: set[tuple[str, str, str]]) -> None:
+@pytest.mark.parametrize(
+    ("rbac", "kind", "expected"),
+    [
+        ({}, "Role", SUBMITTER_RULES),
+        ({"publishRegistry": True}, "Role", SUBMITTER_RULES | PUBLISH_RULES),
+        ({"clusterScope": True}, "ClusterRole", SUBMITTER_RULES),
+        (
+            {"clusterScope": True, "publishRegistry": True},
+            "ClusterRole",
+            SUBMITTER_RULES | PUBLISH_RULES | CLUSTER_PUBLISH_RULES,
+        ),
+    ],
+    ids=["namespace", "namespace-publish", "cluster", "cluster-publish"],
+)
+def test_submitter_role_is_the_least_set(
+    rbac: dict[str, bool], kind: str, expected: set[tuple[str, str, str]]
+) -> None:
     rendered = render_chart(CHART, {"submitter": {"rbac": rbac}}, release=RELEASE, namespace=NAMESPACE)
-    role = next(d for d in _by_kind(rendered, kind) if d["metadata"]["labels"]["app.kubernetes.io/component"] == "submitter")
+    role = next(
+        d
+        for d in _by_kind(rendered, kind)
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == "submitter"
+    )
     assert _rules(role) == expected
     assert not any(v in {"delete", "deletecollection", "update", "*"} for _, _, v in _rules(role))
     binding = _one(rendered, kind + "Binding") if kind == "ClusterRole" else next(
         d for d in _by_kind(rendered, "RoleBinding") if d["metadata"]["name"] == "polyflow-submitter")
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role["metadata"]["name"]}
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": kind,
+        "name": role["metadata"]["name"],
+    }
     assert ("namespace" in role["metadata"]) == (kind == "Role")
 
 
 def test_existing_service_accounts_are_bound_not_created() -> None:
-    rendered = render_chart(CHART, {
-        "workflow": {"serviceAccount": {"create": False, "name": "default"}},
-        "submitter": {"serviceAccount": {"create": False, "name": ""},
-                      "extraSubjects": [{"kind": "User", "name": "alice@example.com", "apiGroup": "rbac.authorization.k8s.io"}]},
-    }, namespace="ml")
+    rendered = render_chart(
+        CHART,
+        {
+            "workflow": {"serviceAccount": {"create": False, "name": "default"}},
+            "submitter": {
+                "serviceAccount": {"create": False, "name": ""},
+                "extraSubjects": [
+                    {"kind": "User", "name": "alice@example.com", "apiGroup": "rbac.authorization.k8s.io"}
+                ],
+            },
+        },
+        namespace="ml",
+    )
     assert _by_kind(rendered, "ServiceAccount") == []
     bindings = {d["metadata"]["name"]: d["subjects"] for d in _by_kind(rendered, "RoleBinding")}
     assert bindings == {
         "polyflow-workflow": [{"kind": "ServiceAccount", "name": "default", "namespace": "ml"}],
-        "polyflow-submitter": [{"kind": "User", "name": "alice@example.com", "apiGroup": "rbac.authorization.k8s.io"}],
+        "polyflow-submitter": [
+            {"kind": "User", "name": "alice@example.com", "apiGroup": "rbac.authorization.k8s.io"}
+        ],
     }
 
 
 def test_everything_binds_every_subject(everything: Rendered) -> None:
     binding = _one(everything, "ClusterRoleBinding")
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "polyflow-submitter", "namespace": NAMESPACE},
-                                   *_everything_values()["submitter"]["extraSubjects"]]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "polyflow-submitter", "namespace": NAMESPACE},
+        *_everything_values()["submitter"]["extraSubjects"],
+    ]
 
 
 # --- NOTES.txt ------------------------------------------------------------------------------------

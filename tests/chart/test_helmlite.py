@@ -9,9 +9,21 @@ import pytest
 
 from tests.chart.helmlite import RenderError, Unsupported, coalesce, render_string
 
-VALUES = {"n": 3, "s": "a b", "on": True, "off": False, "empty": "", "m": {"b": 2, "a": [1, "x"]},
-          "l": ["p", "q"], "el": [], "none": None, "f": 1.5, "big": 1000000, "dup": ["ns", "p", "ns", "q", "p"],
-          "mixed": [1, True, 1]}
+VALUES = {
+    "n": 3,
+    "s": "a b",
+    "on": True,
+    "off": False,
+    "empty": "",
+    "m": {"b": 2, "a": [1, "x"]},
+    "l": ["p", "q"],
+    "el": [],
+    "none": None,
+    "f": 1.5,
+    "big": 1000000,
+    "dup": ["ns", "p", "ns", "q", "p"],
+    "mixed": [1, True, 1],
+}
 
 RENDERS = [
     ("field", "x: {{ .Values.n }}", "x: 3"),
@@ -35,7 +47,11 @@ RENDERS = [
     ("prepend-empty", "{{ range .Values.s | prepend .Values.el }}[{{ . }}]{{ end }}", "[a b]"),
     ("uniq-keeps-first", "{{ range uniq .Values.dup }}[{{ . }}]{{ end }}", "[ns][p][q]"),
     ("uniq-deep-equal", "{{ range uniq .Values.mixed }}[{{ . }}]{{ end }}", "[1][true]"),
-    ("namespaces", "{{ range $ns := .Release.Namespace | prepend .Values.dup | uniq }}{{ $ns }};{{ end }}", "ns;p;q;"),
+    (
+        "namespaces",
+        "{{ range $ns := .Release.Namespace | prepend .Values.dup | uniq }}{{ $ns }};{{ end }}",
+        "ns;p;q;",
+    ),
     ("range-var-root", "{{ range $v := uniq .Values.l }}{{ $v }}{{ $.Release.Name }}{{ end }}", "prqr"),
 ]
 
@@ -50,7 +66,12 @@ REFUSED: list[tuple[str, str, type[Exception], str]] = [
     ("default", '{{ .Values.s | default "x" }}', Unsupported, "function 'default'"),
     ("tpl", "{{ tpl .Values.s . }}", Unsupported, "function 'tpl'"),
     ("eq", '{{ if eq .Values.s "a" }}{{ end }}', Unsupported, "function 'eq'"),
-    ("else-if", "{{ if .Values.on }}{{ else if .Values.off }}{{ end }}", Unsupported, "`else if .Values.off` is not supported"),
+    (
+        "else-if",
+        "{{ if .Values.on }}{{ else if .Values.off }}{{ end }}",
+        Unsupported,
+        "`else if .Values.off` is not supported",
+    ),
     ("range-string", "{{ range .Values.s }}{{ end }}", RenderError, "range over str"),
     ("with", "{{ with .Values.m }}{{ end }}", Unsupported, "`with`"),
     ("template", '{{ template "t" . }}', Unsupported, "`template`"),
@@ -70,14 +91,21 @@ REFUSED: list[tuple[str, str, type[Exception], str]] = [
     ("arity", "{{ nindent .Values.s }}", RenderError, "nindent takes 2 arguments"),
     ("field-after-pipe", "{{ .Values.s | .Values.n }}", Unsupported, "only functions may follow a pipe"),
     ("prepend-string", "{{ range .Values.n | prepend .Values.s }}{{ end }}", RenderError, "prepend of str"),
-    ("prepend-null", "{{ range .Values.n | prepend .Values.none }}{{ end }}", RenderError, "prepend of NoneType"),
+    (
+        "prepend-null",
+        "{{ range .Values.n | prepend .Values.none }}{{ end }}",
+        RenderError,
+        "prepend of NoneType",
+    ),
     ("uniq-map", "{{ range uniq .Values.m }}{{ end }}", RenderError, "uniq of dict"),
     ("print-list", "{{ uniq .Values.l }}", RenderError, "cannot print list"),
     ("prepend-arity", "{{ prepend .Values.l }}", RenderError, "prepend takes 2 arguments"),
 ]
 
 
-@pytest.mark.parametrize(("src", "error", "fragment"), [(s, e, f) for _, s, e, f in REFUSED], ids=[i for i, *_ in REFUSED])
+@pytest.mark.parametrize(
+    ("src", "error", "fragment"), [(s, e, f) for _, s, e, f in REFUSED], ids=[i for i, *_ in REFUSED]
+)
 def test_refuses(src: str, error: type[Exception], fragment: str) -> None:
     with pytest.raises(error) as info:
         render_string(src, VALUES)

@@ -1,4 +1,5 @@
-"""The CLI as a user runs it: `python -m polyflow_argo ...` in a subprocess (exit codes, output, no traceback)."""
+"""The CLI as a user runs it: `python -m polyflow_argo ...` in a subprocess (exit codes, output, no
+traceback)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_lint_clean_example_exits_0() -> None:
@@ -45,7 +48,10 @@ def test_lint_did_you_mean(tmp_path: Path) -> None:
     )
     res = run("lint", str(bad))
     assert res.returncode == 1
-    assert f"{bad}:4:45: error: invalid value 'all_secceded' for `trigger` (did you mean 'all_succeeded'?)" in res.stderr
+    assert (
+        f"{bad}:4:45: error: invalid value 'all_secceded' for `trigger` (did you mean 'all_succeeded'?)"
+        in res.stderr
+    )
 
 
 def test_lint_missing_file_is_a_clean_error() -> None:
@@ -78,14 +84,20 @@ def test_compile_out_dir_writes_files(tmp_path: Path) -> None:
     res = run("compile", "--out", str(tmp_path), "examples/diamond.yaml")
     assert res.returncode == 0, res.stderr
     files = list(tmp_path.iterdir())
-    assert len(files) == 1 and files[0].name.startswith("workflow-") and not any(f.name.startswith(".") for f in files)
+    assert (
+        len(files) == 1
+        and files[0].name.startswith("workflow-")
+        and not any(f.name.startswith(".") for f in files)
+    )
 
 
 def test_compile_error_exits_1_without_traceback() -> None:
     res = run("compile", "--project", "tests/fixtures/projects/empty/polyflow.yaml", "examples/seed.yaml")
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    assert ("examples/seed.yaml:23:12: error: op 'job1' builds its image, but no build context and no registry "
-            "is configured") in res.stderr
+    assert (
+        "examples/seed.yaml:23:12: error: op 'job1' builds its image, but no build context and no registry "
+        "is configured"
+    ) in res.stderr
 
 
 def test_usage_error_exits_2() -> None:

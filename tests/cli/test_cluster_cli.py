@@ -58,8 +58,14 @@ def cli(*args: str, kubeconfig: Path | None = None, env: dict[str, str] | None =
 
 
 def popen(*args: str, kubeconfig: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, env=_env(kubeconfig, None),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "polyflow_argo", *args],
+        cwd=ROOT,
+        env=_env(kubeconfig, None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15) -> Any:
@@ -79,8 +85,9 @@ def watching(double: ApiDouble) -> bool:
 def error_of(res: subprocess.CompletedProcess[str], code: int = 3) -> str:
     assert res.returncode == code, (res.returncode, res.stdout, res.stderr)
     lines = res.stderr.splitlines()
-    assert lines and lines[-1].startswith("error: ") and all(x.startswith(("note: ", "error: ")) for x in lines), \
-        res.stderr
+    assert (
+        lines and lines[-1].startswith("error: ") and all(x.startswith(("note: ", "error: ")) for x in lines)
+    ), res.stderr
     return res.stderr
 
 
@@ -119,8 +126,19 @@ def test_submit_creates_one_labelled_workflow(api_double: ApiDouble, kubeconfig:
 
 def test_submit_takes_compile_options(api_double: ApiDouble, kubeconfig: Path, flaky: Path) -> None:
     api_double.add_namespace("team")
-    res = cli("submit", str(flaky), "-n", "team", "--name", "flaky-one", "--argo-version", "3.6", "-o", "json",
-              kubeconfig=kubeconfig)
+    res = cli(
+        "submit",
+        str(flaky),
+        "-n",
+        "team",
+        "--name",
+        "flaky-one",
+        "--argo-version",
+        "3.6",
+        "-o",
+        "json",
+        kubeconfig=kubeconfig,
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["metadata"]["name"] == "flaky-one"
     assert api_double.get("workflows", "team", "flaky-one") is not None
@@ -129,7 +147,9 @@ def test_submit_takes_compile_options(api_double: ApiDouble, kubeconfig: Path, f
 def test_submit_dry_run_server_and_client(api_double: ApiDouble, kubeconfig: Path, flaky: Path) -> None:
     res = cli("submit", str(flaky), "--dry-run", "server", kubeconfig=kubeconfig)
     assert res.returncode == 0 and res.stdout.endswith(" created (server dry run)\n")
-    assert api_double.requests_to("POST", "/workflows$")[0].param("dryRun") == "All" and stored(api_double) == []
+    assert (
+        api_double.requests_to("POST", "/workflows$")[0].param("dryRun") == "All" and stored(api_double) == []
+    )
     res = cli("submit", str(flaky), "--dry-run", "client", "-o", "yaml", env={"KUBECONFIG": "/nonexistent"})
     assert res.returncode == 0 and yaml.safe_load(res.stdout)["metadata"]["generateName"] == "flaky-"
     assert len(api_double.requests) == 1  # the client dry run contacted nothing
@@ -149,16 +169,31 @@ def test_submit_an_invalid_pipeline_exits_1(kubeconfig: Path, tmp_path: Path) ->
 
 def test_submit_watch_follows_the_run_and_exits_0_on_success(api_double: ApiDouble, kubeconfig: Path,
                                                              flaky: Path) -> None:
-    api_double.on_create("workflows", [
-        (0.5, {"phase": "Running", "startedAt": "2026-03-01T10:00:00Z"}),
-        (0.1, lambda d, ns, name: d.set_node(ns, name, "prepare", phase="Succeeded", boundaryID=name,
-                                             startedAt="2026-03-01T10:00:01Z", finishedAt="2026-03-01T10:00:02Z")),
-        (0.1, {"phase": "Succeeded", "finishedAt": "2026-03-01T10:00:09Z"}),
-    ])
+    api_double.on_create(
+        "workflows",
+        [
+            (0.5, {"phase": "Running", "startedAt": "2026-03-01T10:00:00Z"}),
+            (
+                0.1,
+                lambda d, ns, name: d.set_node(
+                    ns,
+                    name,
+                    "prepare",
+                    phase="Succeeded",
+                    boundaryID=name,
+                    startedAt="2026-03-01T10:00:01Z",
+                    finishedAt="2026-03-01T10:00:02Z",
+                ),
+            ),
+            (0.1, {"phase": "Succeeded", "finishedAt": "2026-03-01T10:00:09Z"}),
+        ],
+    )
     res = cli("submit", str(flaky), "--watch", kubeconfig=kubeconfig)
     lines = res.stdout.splitlines()
     assert res.returncode == 0, res.stderr
-    assert lines[0].startswith("workflow.argoproj.io/flaky-") and lines[1].startswith("watching workflow ml/flaky-")
+    assert lines[0].startswith("workflow.argoproj.io/flaky-") and lines[1].startswith(
+        "watching workflow ml/flaky-"
+    )
     assert "prepare      Succeeded  1s" in res.stdout and lines[-1].endswith("Succeeded  9s")
 
 
@@ -182,7 +217,10 @@ def test_watch_a_finished_run_exits_at_once_with_its_result(api_double: ApiDoubl
     api_double.set_status(NS, "flaky-done", {"phase": "Error", "startedAt": "2026-03-01T10:00:00Z",
                                              "finishedAt": "2026-03-01T10:00:04Z", "message": "pod deleted"})
     res = cli("watch", "flaky-done", kubeconfig=kubeconfig)
-    assert res.returncode == 1 and res.stdout.splitlines()[-1] == "10:00:04  flaky-done   Error      4s  pod deleted"
+    assert (
+        res.returncode == 1
+        and res.stdout.splitlines()[-1] == "10:00:04  flaky-done   Error      4s  pod deleted"
+    )
 
 
 def test_ctrl_c_stops_watching_not_the_run(api_double: ApiDouble, kubeconfig: Path) -> None:
@@ -198,8 +236,9 @@ def test_ctrl_c_stops_watching_not_the_run(api_double: ApiDouble, kubeconfig: Pa
     assert "shutdown" not in api_double.get("workflows", NS, "flaky-long")["spec"]
 
 
-def test_resubmit_after_a_dropped_connection_creates_exactly_one_workflow(api_double: ApiDouble,
-                                                                          kubeconfig: Path, flaky: Path) -> None:
+def test_resubmit_after_a_dropped_connection_creates_exactly_one_workflow(
+    api_double: ApiDouble, kubeconfig: Path, flaky: Path
+) -> None:
     api_double.drop_after_next("POST", r"/namespaces/ml/workflows$")
     res = cli("submit", str(flaky), kubeconfig=kubeconfig)
     assert res.returncode == 0, res.stderr
@@ -224,8 +263,12 @@ def test_5xx_that_persist_are_reported_after_bounded_retries(api_double: ApiDoub
                                                               flaky: Path) -> None:
     api_double.fail_next("POST", "/workflows$", 503, times=99)
     err = error_of(cli("submit", str(flaky), kubeconfig=kubeconfig))
-    assert "the server kept failing (503 The server is currently unable to handle the request) after 5 attempt(s)" \
-        in err and "try again in a minute" in err
+    assert (
+        "the server kept failing (503 The server is currently unable to handle the request) after 5 "
+        "attempt(s)"
+        in err
+        and "try again in a minute" in err
+    )
     assert len(api_double.requests_to("POST", "/workflows$")) == 5 and stored(api_double) == []
 
 
@@ -277,7 +320,9 @@ def test_missing_namespace(kubeconfig: Path, flaky: Path) -> None:
 def test_already_exists_suggests_generate_name(api_double: ApiDouble, kubeconfig: Path, flaky: Path) -> None:
     assert cli("submit", str(flaky), "--name", "flaky-1", kubeconfig=kubeconfig).returncode == 0
     err = error_of(cli("submit", str(flaky), "--name", "flaky-1", kubeconfig=kubeconfig))
-    assert 'create Workflow "flaky-1" in namespace "ml": it already exists' in err and "--generate-name" in err
+    assert (
+        'create Workflow "flaky-1" in namespace "ml": it already exists' in err and "--generate-name" in err
+    )
 
 
 def test_invalid_shows_the_field_path(api_double: ApiDouble, kubeconfig: Path, tmp_path: Path) -> None:
@@ -305,7 +350,9 @@ def test_object_too_large(api_double: ApiDouble, kubeconfig: Path, tmp_path: Pat
     path = tmp_path / "big.json"
     path.write_text(json.dumps(doc))
     err = error_of(cli("apply", str(path), kubeconfig=kubeconfig))
-    assert "the object is too large for the cluster (1,600," in err and "etcdserver: request is too large" in err
+    assert (
+        "the object is too large for the cluster (1,600," in err and "etcdserver: request is too large" in err
+    )
     assert "registry" in err
 
 
@@ -319,8 +366,14 @@ def test_get_text_yaml_and_not_found(api_double: ApiDouble, kubeconfig: Path) ->
                         startedAt="2026-03-01T10:00:01Z", finishedAt="2026-03-01T10:00:03Z")
     text = cli("get", "flaky-g", kubeconfig=kubeconfig).stdout.splitlines()
     assert text[0].startswith("ml/flaky-g  pipeline flaky  Running")
-    assert text[2].split() == ["prepare", "Succeeded", "10:00:01", "2s", "0"] and text[3].split() == ["Train_Model", "-"]
-    assert yaml.safe_load(cli("get", "flaky-g", "-o", "yaml", kubeconfig=kubeconfig).stdout)["kind"] == "Workflow"
+    assert text[2].split() == ["prepare", "Succeeded", "10:00:01", "2s", "0"] and text[3].split() == [
+        "Train_Model",
+        "-",
+    ]
+    assert (
+        yaml.safe_load(cli("get", "flaky-g", "-o", "yaml", kubeconfig=kubeconfig).stdout)["kind"]
+        == "Workflow"
+    )
     err = error_of(cli("get", "nope", "-o", "wide", kubeconfig=kubeconfig))
     assert 'Workflow "nope" not found in namespace "ml"' in err and "polyflow-argo list -n ml" in err
 
@@ -391,7 +444,10 @@ def test_resubmit_creates_a_new_run_of_the_same_spec(api_double: ApiDouble, kube
     res = cli("resubmit", "flaky-r", kubeconfig=kubeconfig)
     new = [w for w in stored(api_double) if w["metadata"]["name"] != "flaky-r"]
     assert res.returncode == 0 and len(new) == 1
-    assert res.stdout == f"workflow.argoproj.io/{new[0]['metadata']['name']} created (resubmitted from flaky-r)\n"
+    assert (
+        res.stdout
+        == f"workflow.argoproj.io/{new[0]['metadata']['name']} created (resubmitted from flaky-r)\n"
+    )
     labels = new[0]["metadata"]["labels"]
     assert labels["workflows.argoproj.io/resubmitted-from-workflow"] == "flaky-r"
     assert "workflows.argoproj.io/phase" not in labels and new[0]["spec"] == old["spec"]
@@ -402,7 +458,9 @@ def test_approve_resumes_the_waiting_approval(api_double: ApiDouble, kubeconfig:
     api_double.set_phase(NS, "flaky-p", "Running")
     err = error_of(cli("approve", "flaky-p", kubeconfig=kubeconfig))
     assert 'nothing waits for an approval in workflow "flaky-p"' in err
-    gate = api_double.set_node(NS, "flaky-p", "sign-off", type="Suspend", phase="Running", boundaryID="flaky-p")
+    gate = api_double.set_node(
+        NS, "flaky-p", "sign-off", type="Suspend", phase="Running", boundaryID="flaky-p"
+    )
     err = error_of(cli("approve", "flaky-p", "--op", "sign-of", kubeconfig=kubeconfig))
     assert "did you mean 'sign-off'?" in err
     res = cli("approve", "flaky-p", "--op", "sign-off", kubeconfig=kubeconfig)
@@ -452,7 +510,9 @@ def test_registry_push_applies_templates_idempotently(api_double: ApiDouble, kub
     (tmp_path / "reg" / "notify.yaml").write_text(ACTION)
     first = cli("registry", "push", str(tmp_path / "reg"), kubeconfig=kubeconfig)
     again = cli("registry", "push", str(tmp_path / "reg"), kubeconfig=kubeconfig)
-    assert first.stdout == "workflowtemplate.argoproj.io/polyflow-action-notify-v1-0-0 created\n", first.stderr
+    assert first.stdout == "workflowtemplate.argoproj.io/polyflow-action-notify-v1-0-0 created\n", (
+        first.stderr
+    )
     assert again.stdout == "workflowtemplate.argoproj.io/polyflow-action-notify-v1-0-0 unchanged\n"
     assert [t["metadata"]["name"] for t in stored(api_double, "workflowtemplates")] == [
         "polyflow-action-notify-v1-0-0"]
@@ -464,10 +524,20 @@ def test_registry_push_applies_templates_idempotently(api_double: ApiDouble, kub
 
 def test_backfill_submit_creates_the_runs_in_order_once(api_double: ApiDouble, kubeconfig: Path,
                                                         scheduled: Path) -> None:
-    args = ("backfill", str(scheduled), "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-03T00:00:00Z", "--submit")
+    args = (
+        "backfill",
+        str(scheduled),
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-01-03T00:00:00Z",
+        "--submit",
+    )
     first = cli(*args, kubeconfig=kubeconfig)
     names = [f"nightly-{int(t)}" for t in (1767232800, 1767319200)]
-    assert first.returncode == 0 and first.stdout.splitlines() == [f"workflow.argoproj.io/{n} created" for n in names]
+    assert first.returncode == 0 and first.stdout.splitlines() == [
+        f"workflow.argoproj.io/{n} created" for n in names
+    ]
     assert [r.json()["metadata"]["name"] for r in api_double.requests_to("POST", "/workflows$")] == names
     again = cli(*args, kubeconfig=kubeconfig)
     assert again.stdout.splitlines() == [f"workflow.argoproj.io/{n} exists (skipped)" for n in names]
@@ -507,7 +577,9 @@ def test_argo_server_submit_watch_logs_approve(api_double: ApiDouble, flaky: Pat
 def test_argo_server_apply_and_schedule_clear(api_double: ApiDouble, scheduled: Path) -> None:
     argo = ("--argo-server", api_double.argo_url, "-n", NS)
     token = {"ARGO_TOKEN": "Bearer argo-token"}
-    assert cli("apply", str(scheduled), *argo, env=token).stdout == "cronworkflow.argoproj.io/nightly created\n"
+    assert (
+        cli("apply", str(scheduled), *argo, env=token).stdout == "cronworkflow.argoproj.io/nightly created\n"
+    )
     api_double.patch("cronworkflows", NS, "nightly", {"status": {"phase": "Stopped", "failed": 2}})
     assert cli("schedule", "clear", "nightly", *argo, env=token).returncode == 0
     assert api_double.get("cronworkflows", NS, "nightly")["status"]["failed"] == 0

@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "polyflow_argo", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_registry_build_writes_templates(tmp_path: Path) -> None:
@@ -32,7 +37,9 @@ def test_registry_build_writes_templates(tmp_path: Path) -> None:
 
 
 def test_registry_build_reports_every_bad_entry(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text("kind: action\nname: Bad_Name\nversion: one\ntemplate: {kind: job, runn: 1}\n")
+    (tmp_path / "a.yaml").write_text(
+        "kind: action\nname: Bad_Name\nversion: one\ntemplate: {kind: job, runn: 1}\n"
+    )
     (tmp_path / "b.yaml").write_text("kind: action\nname: ok\nversion: 1.0.0\n"
                                      "template: {kind: job, build: {dockerfile: {image: x}}}\n")
     res = run("registry", "build", str(tmp_path))
@@ -48,7 +55,9 @@ def test_registry_list_and_show_use_the_environment() -> None:
     res = run("registry", "list", "-o", "json", env=env)
     assert res.returncode == 0, res.stderr
     rows = {r["name"]: r for r in json.loads(res.stdout)}
-    assert rows["notify-slack"]["versions"] == ["1.0.0", "1.1.0"] and rows["wait-for-object"]["kind"] == "event"
+    assert (
+        rows["notify-slack"]["versions"] == ["1.0.0", "1.1.0"] and rows["wait-for-object"]["kind"] == "event"
+    )
     res = run("registry", "show", "notify-slack", env=env)
     assert res.returncode == 0
     assert "templateRef {name: polyflow-action-notify-slack-v1-1-0, template: main}" in res.stdout

@@ -24,7 +24,9 @@ templates:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, capture_output=True, text=True
+    )
 
 
 def test_schedule_next_lists_spec_and_argo_instants() -> None:
@@ -44,7 +46,9 @@ def test_schedule_next_shows_the_dst_gap_in_local_time(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     # 02:30 does not exist in Paris on 29 March 2026: no run that day, on Argo as in the spec.
-    assert out["spec"] == out["argo"] == ["2026-03-27T01:30:00Z", "2026-03-28T01:30:00Z", "2026-03-30T00:30:00Z"]
+    assert (
+        out["spec"] == out["argo"] == ["2026-03-27T01:30:00Z", "2026-03-28T01:30:00Z", "2026-03-30T00:30:00Z"]
+    )
     assert out["same"] is True and out["timezone"] == "Europe/Paris"
     text = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "-n", "3").stdout
     assert "2026-03-30T02:30:00+02:00" in text
@@ -54,11 +58,17 @@ def test_schedule_next_flags_drift(tmp_path: Path) -> None:
     path = tmp_path / "drift.yaml"
     path.write_text(PARIS.replace("{kind: cron, cron: '30 2 * * *', timezone: Europe/Paris}",
                                   "{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:00Z'}"))
-    res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z", "-n", "2", "--allow-every-drift")
+    res = run(
+        "schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z", "-n", "2", "--allow-every-drift"
+    )
     assert res.returncode == 1
     assert "(drifts: @every)" in res.stdout and "cannot be predicted" in res.stdout
     res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
-    assert res.returncode == 1 and "PF462" not in res.stderr and "90 s is not a whole number of minutes" in res.stderr
+    assert (
+        res.returncode == 1
+        and "PF462" not in res.stderr
+        and "90 s is not a whole number of minutes" in res.stderr
+    )
 
 
 def test_schedule_next_bad_date_is_a_usage_error() -> None:
@@ -67,14 +77,24 @@ def test_schedule_next_bad_date_is_a_usage_error() -> None:
 
 
 def test_backfill_emits_one_named_workflow_per_instant(tmp_path: Path) -> None:
-    res = run("backfill", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T00:20:00Z",
-              "--out", str(tmp_path))
+    res = run(
+        "backfill",
+        "examples/interval.yaml",
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-01-01T00:20:00Z",
+        "--out",
+        str(tmp_path),
+    )
     assert res.returncode == 0, res.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [f"workflow-every-ten-minutes-{t}.yaml" for t in (1767225600, 1767226200, 1767226800)]
     first, second = (yaml.safe_load((tmp_path / n).read_text()) for n in names[:2])
     assert first["metadata"]["annotations"]["workflows.argoproj.io/scheduled-time"] == "2026-01-01T00:00:00Z"
-    assert first["spec"]["arguments"]["parameters"] == [{"name": "scheduled-time", "value": "2026-01-01T00:00:00Z"}]
+    assert first["spec"]["arguments"]["parameters"] == [
+        {"name": "scheduled-time", "value": "2026-01-01T00:00:00Z"}
+    ]
     # depends_on_past: the first run starts at once; each later one waits for the previous run.
     tasks = second["spec"]["templates"][0]["dag"]["tasks"]
     assert tasks[0] == {"name": "polyflow-previous-run", "template": "polyflow-wait-previous-run"}

@@ -20,7 +20,9 @@ from tests.apidouble import ApiDouble, node_id
 
 G, V, NS = "argoproj.io", "v1alpha1", "ml"
 APPLY = "application/apply-patch+yaml"
-HERA = pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")  # Hera calls req.json()
+HERA = pytest.mark.filterwarnings(
+    "ignore::pydantic.warnings.PydanticDeprecatedSince20"
+)  # Hera calls req.json()
 
 
 def workflow(name: str | None = None, *, generate: str = "hello-", labels: dict[str, str] | None = None,
@@ -51,7 +53,9 @@ def core(kube_client: Any) -> client.CoreV1Api:
     return client.CoreV1Api(kube_client)
 
 
-def create(co: client.CustomObjectsApi, obj: dict[str, Any], plural: str = "workflows", **kw: Any) -> dict[str, Any]:
+def create(
+    co: client.CustomObjectsApi, obj: dict[str, Any], plural: str = "workflows", **kw: Any
+) -> dict[str, Any]:
     out: dict[str, Any] = co.create_namespaced_custom_object(G, V, NS, plural, obj, **kw)
     return out
 
@@ -63,7 +67,13 @@ def test_discovery_and_version(kube_client: Any, co: client.CustomObjectsApi) ->
     groups = client.ApisApi(kube_client).get_api_versions()
     assert {g.name for g in groups.groups} >= {"argoproj.io", "authorization.k8s.io"}
     resources = {r.name: r for r in co.get_api_resources(G, V).resources}
-    assert {"workflows", "cronworkflows", "workflowtemplates", "clusterworkflowtemplates", "workflowtasksets"} <= set(resources)
+    assert {
+        "workflows",
+        "cronworkflows",
+        "workflowtemplates",
+        "clusterworkflowtemplates",
+        "workflowtasksets",
+    } <= set(resources)
     assert client.VersionApi(kube_client).get_code().git_version == "v1.33.0"
 
 
@@ -73,8 +83,11 @@ def test_without_argo_crds_argoproj_routes_are_404(api_double: ApiDouble, kube_c
     with pytest.raises(ApiException) as err:
         create(co, workflow())
     body = status_of(err.value)
-    assert (err.value.status, body["reason"], body["message"]) == (404, "NotFound",
-                                                                     "the server could not find the requested resource")
+    assert (err.value.status, body["reason"], body["message"]) == (
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
     assert "argoproj.io" not in {g.name for g in client.ApisApi(kube_client).get_api_versions().groups}
 
 
@@ -96,8 +109,10 @@ def test_rbac_deny_gives_the_apiservers_403_and_access_reviews(api_double: ApiDo
     with pytest.raises(ApiException) as err:
         create(co, workflow("w1"))
     body = status_of(err.value)
-    assert body["message"] == ('workflows.argoproj.io is forbidden: User "system:serviceaccount:argo:polyflow" '
-                               'cannot create resource "workflows" in API group "argoproj.io" in the namespace "ml"')
+    assert body["message"] == (
+        'workflows.argoproj.io is forbidden: User "system:serviceaccount:argo:polyflow" cannot create '
+        'resource "workflows" in API group "argoproj.io" in the namespace "ml"'
+    )
     assert (body["reason"], body["details"]) == ("Forbidden", {"group": "argoproj.io", "kind": "workflows"})
     authz = client.AuthorizationV1Api(kube_client)
 
@@ -115,7 +130,9 @@ def test_rbac_deny_gives_the_apiservers_403_and_access_reviews(api_double: ApiDo
 # ---------------------------------------------------------------- create, validation, errors
 
 
-def test_dry_run_strict_validates_and_stores_nothing(api_double: ApiDouble, co: client.CustomObjectsApi) -> None:
+def test_dry_run_strict_validates_and_stores_nothing(
+    api_double: ApiDouble, co: client.CustomObjectsApi
+) -> None:
     out = create(co, workflow(), dry_run="All", field_validation="Strict")
     assert re.fullmatch(r"hello-[bcdfghjklmnpqrstvwxz2456789]{5}", out["metadata"]["name"])
     assert out["metadata"]["uid"] and out["metadata"]["generation"] == 1
@@ -133,7 +150,9 @@ def test_create_fills_server_metadata(co: client.CustomObjectsApi) -> None:
     assert co.get_namespaced_custom_object(G, V, NS, "workflows", meta["name"]) == out
 
 
-def test_unknown_fields_strict_rejects_warn_prunes(api_double: ApiDouble, co: client.CustomObjectsApi) -> None:
+def test_unknown_fields_strict_rejects_warn_prunes(
+    api_double: ApiDouble, co: client.CustomObjectsApi
+) -> None:
     bad = workflow("typo", maxRetry=3)
     with pytest.raises(ApiException) as err:
         create(co, bad, field_validation="Strict")
@@ -205,7 +224,9 @@ def test_metadata_name_rules(co: client.CustomObjectsApi, name: str, why: str) -
     with pytest.raises(ApiException) as err:
         create(co, workflow(name))
     cause = status_of(err.value)["details"]["causes"][0]
-    assert (cause["field"], cause["reason"]) == ("metadata.name", "FieldValueInvalid") and why in cause["message"]
+    assert (cause["field"], cause["reason"]) == ("metadata.name", "FieldValueInvalid") and why in cause[
+        "message"
+    ]
 
 
 def test_already_exists_not_found_and_missing_namespace(co: client.CustomObjectsApi) -> None:
@@ -213,8 +234,11 @@ def test_already_exists_not_found_and_missing_namespace(co: client.CustomObjects
     with pytest.raises(ApiException) as err:
         create(co, workflow("dup"))
     body = status_of(err.value)
-    assert (err.value.status, body["reason"], body["message"]) == (409, "AlreadyExists",
-                                                                     'workflows.argoproj.io "dup" already exists')
+    assert (err.value.status, body["reason"], body["message"]) == (
+        409,
+        "AlreadyExists",
+        'workflows.argoproj.io "dup" already exists',
+    )
     assert body["details"] == {"name": "dup", "group": "argoproj.io", "kind": "workflows"}
     with pytest.raises(ApiException) as err:
         co.get_namespaced_custom_object(G, V, NS, "workflows", "nope")
@@ -228,7 +252,10 @@ def test_request_and_object_size_limits(co: client.CustomObjectsApi) -> None:
     huge = workflow("huge", arguments={"parameters": [{"name": "p", "value": "x" * 3_200_000}]})
     with pytest.raises(ApiException) as err:
         create(co, huge)
-    assert (err.value.status, status_of(err.value)["message"]) == (413, "Request entity too large: limit is 3145728")
+    assert (err.value.status, status_of(err.value)["message"]) == (
+        413,
+        "Request entity too large: limit is 3145728",
+    )
     big = workflow("big", arguments={"parameters": [{"name": "p", "value": "x" * 1_600_000}]})
     with pytest.raises(ApiException) as err:
         create(co, big)
@@ -245,7 +272,10 @@ def test_list_label_and_field_selectors(co: client.CustomObjectsApi) -> None:
         create(co, workflow(name, labels=labels))
 
     def names(**kw: Any) -> list[str]:
-        return [o["metadata"]["name"] for o in co.list_namespaced_custom_object(G, V, NS, "workflows", **kw)["items"]]
+        return [
+            o["metadata"]["name"]
+            for o in co.list_namespaced_custom_object(G, V, NS, "workflows", **kw)["items"]
+        ]
 
     assert names(label_selector="app=x") == ["a"]
     assert names(label_selector="app!=x") == ["b", "c"]
@@ -262,12 +292,25 @@ def test_list_label_and_field_selectors(co: client.CustomObjectsApi) -> None:
 
 
 def test_apply_creates_then_is_idempotent(api_double: ApiDouble, co: client.CustomObjectsApi) -> None:
-    tmpl = {"apiVersion": f"{G}/{V}", "kind": "WorkflowTemplate", "metadata": {"name": "t", "labels": {"a": "1"}},
-            "spec": {"templates": [{"name": "leaf", "container": {"image": "busybox"}}]}}
+    tmpl = {
+        "apiVersion": f"{G}/{V}",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "t", "labels": {"a": "1"}},
+        "spec": {"templates": [{"name": "leaf", "container": {"image": "busybox"}}]},
+    }
 
     def apply(body: dict[str, Any]) -> tuple[Any, int]:
         data, code, _ = co.patch_namespaced_custom_object_with_http_info(
-            G, V, NS, "workflowtemplates", "t", body, field_manager="polyflow-argo", force=True, _content_type=APPLY)
+            G,
+            V,
+            NS,
+            "workflowtemplates",
+            "t",
+            body,
+            field_manager="polyflow-argo",
+            force=True,
+            _content_type=APPLY,
+        )
         return data, code
 
     first, code = apply(tmpl)
@@ -283,8 +326,11 @@ def test_apply_creates_then_is_idempotent(api_double: ApiDouble, co: client.Cust
     assert out["metadata"]["generation"] == 2 and "labels" not in out["metadata"]
     assert int(out["metadata"]["resourceVersion"]) > int(stored["metadata"]["resourceVersion"])
     sent = api_double.requests_to("PATCH", "/workflowtemplates/t$")[0]
-    assert (sent.header("Content-Type"), sent.param("fieldManager"), sent.param("force")) == (APPLY, "polyflow-argo",
-                                                                                              "true")
+    assert (sent.header("Content-Type"), sent.param("fieldManager"), sent.param("force")) == (
+        APPLY,
+        "polyflow-argo",
+        "true",
+    )
     with pytest.raises(ApiException) as err:
         co.patch_namespaced_custom_object(G, V, NS, "workflowtemplates", "t", tmpl, _content_type=APPLY)
     assert err.value.status == 422 and "fieldManager: Required value" in status_of(err.value)["message"]
@@ -294,8 +340,10 @@ def test_merge_json_and_strategic_patches(co: client.CustomObjectsApi) -> None:
     create(co, workflow("p"))
     out = co.patch_namespaced_custom_object(G, V, NS, "workflows", "p", {"spec": {"shutdown": "Stop"}})
     assert out["spec"]["shutdown"] == "Stop" and out["metadata"]["generation"] == 2
-    ops = [{"op": "replace", "path": "/spec/shutdown", "value": "Terminate"}, {"op": "add", "path": "/metadata/labels",
-                                                                                 "value": {"k": "v"}}]
+    ops = [
+        {"op": "replace", "path": "/spec/shutdown", "value": "Terminate"},
+        {"op": "add", "path": "/metadata/labels", "value": {"k": "v"}},
+    ]
     out = co.patch_namespaced_custom_object(G, V, NS, "workflows", "p", ops,
                                             _content_type="application/json-patch+json")
     assert (out["spec"]["shutdown"], out["metadata"]["labels"]) == ("Terminate", {"k": "v"})
@@ -311,15 +359,19 @@ def test_replace_needs_a_current_resource_version(co: client.CustomObjectsApi) -
     with pytest.raises(ApiException) as err:
         co.replace_namespaced_custom_object(G, V, NS, "workflows", "r", old)
     assert err.value.status == 409 and status_of(err.value)["message"] == (
-        'Operation cannot be fulfilled on workflows.argoproj.io "r": the object has been modified; please apply '
-        "your changes to the latest version and try again")
+        'Operation cannot be fulfilled on workflows.argoproj.io "r": the object has been modified; please '
+        'apply '
+        "your changes to the latest version and try again"
+    )
     del old["metadata"]["resourceVersion"]
     with pytest.raises(ApiException) as err:
         co.replace_namespaced_custom_object(G, V, NS, "workflows", "r", old)
     assert err.value.status == 422
     current = co.get_namespaced_custom_object(G, V, NS, "workflows", "r")
     current["spec"]["suspend"] = False
-    assert co.replace_namespaced_custom_object(G, V, NS, "workflows", "r", current)["spec"]["suspend"] is False
+    assert (
+        co.replace_namespaced_custom_object(G, V, NS, "workflows", "r", current)["spec"]["suspend"] is False
+    )
 
 
 def test_delete_propagation_and_finalizers(api_double: ApiDouble, co: client.CustomObjectsApi) -> None:
@@ -343,7 +395,9 @@ def test_configmaps_namespaces_and_pods(api_double: ApiDouble, core: client.Core
     body = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="cm", labels={"app": "pf"}), data={"k": "v"})
     assert core.create_namespaced_config_map(NS, body).metadata.uid
     assert core.patch_namespaced_config_map("cm", NS, {"data": {"k2": "v2"}}).data == {"k": "v", "k2": "v2"}
-    assert [c.metadata.name for c in core.list_namespaced_config_map(NS, label_selector="app=pf").items] == ["cm"]
+    assert [c.metadata.name for c in core.list_namespaced_config_map(NS, label_selector="app=pf").items] == [
+        "cm"
+    ]
     core.delete_namespaced_config_map("cm", NS)
     with pytest.raises(ApiException) as err:
         core.read_namespaced_config_map("cm", NS)
@@ -379,14 +433,20 @@ def test_watch_streams_controller_updates(api_double: ApiDouble, co: client.Cust
         if seen[-1][1] == "Succeeded":
             w.stop()
     timeline.join(5)
-    assert [s[:2] for s in seen] == [("MODIFIED", "Running"), ("MODIFIED", "Running"), ("MODIFIED", "Succeeded")]
+    assert [s[:2] for s in seen] == [
+        ("MODIFIED", "Running"),
+        ("MODIFIED", "Running"),
+        ("MODIFIED", "Succeeded"),
+    ]
     assert int(rv) < seen[0][2] < seen[1][2] < seen[2][2]
     final = api_double.get("workflows", NS, name)
     assert final["metadata"]["labels"]["workflows.argoproj.io/completed"] == "true"
     assert final["status"]["nodes"][node_id(name, f"{name}.a")]["displayName"] == "a"
 
 
-def test_watch_from_a_resource_version_selectors_and_410(api_double: ApiDouble, co: client.CustomObjectsApi) -> None:
+def test_watch_from_a_resource_version_selectors_and_410(
+    api_double: ApiDouble, co: client.CustomObjectsApi
+) -> None:
     create(co, workflow("old", labels={"app": "x"}))
     rv = co.list_namespaced_custom_object(G, V, NS, "workflows")["metadata"]["resourceVersion"]
     create(co, workflow("new", labels={"app": "x"}))
@@ -400,8 +460,17 @@ def test_watch_from_a_resource_version_selectors_and_410(api_double: ApiDouble, 
     assert events == [("ADDED", "new"), ("DELETED", "old")]  # "old" stopped matching the selector
     api_double.expire_history()
     with pytest.raises(ApiException) as err:
-        list(watch.Watch().stream(co.list_namespaced_custom_object, G, V, NS, "workflows", resource_version=rv,
-                                  timeout_seconds=1))
+        list(
+            watch.Watch().stream(
+                co.list_namespaced_custom_object,
+                G,
+                V,
+                NS,
+                "workflows",
+                resource_version=rv,
+                timeout_seconds=1,
+            )
+        )
     assert err.value.status == 410 and "too old resource version" in err.value.reason
 
 
@@ -420,7 +489,10 @@ def test_pod_log_rules_tail_and_timestamps(api_double: ApiDouble, core: client.C
     api_double.append_log(NS, "p1", "one", "two", "three")
     with pytest.raises(ApiException) as err:
         core.read_namespaced_pod_log("p1", NS)
-    assert status_of(err.value)["message"] == "a container name must be specified for pod p1, choose one of: [wait main]"
+    assert (
+        status_of(err.value)["message"]
+        == "a container name must be specified for pod p1, choose one of: [wait main]"
+    )
     assert core.read_namespaced_pod_log("p1", NS, container="main", tail_lines=2) == "two\nthree\n"
     stamped = core.read_namespaced_pod_log("p1", NS, container="main", timestamps=True).splitlines()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z one", stamped[0])
@@ -430,7 +502,9 @@ def test_pod_log_rules_tail_and_timestamps(api_double: ApiDouble, core: client.C
     assert "is waiting to start: ContainerCreating" in status_of(err.value)["message"]
 
 
-def test_pod_log_follow_streams_until_the_container_finishes(api_double: ApiDouble, core: client.CoreV1Api) -> None:
+def test_pod_log_follow_streams_until_the_container_finishes(
+    api_double: ApiDouble, core: client.CoreV1Api
+) -> None:
     api_double.add_pod(NS, "p", workflow="wf")
     api_double.append_log(NS, "p", "first")
     timeline = api_double.timeline(NS, "p", [
@@ -472,7 +546,9 @@ def test_injected_failures_then_success(api_double: ApiDouble, co: client.Custom
     assert create(co, workflow("f"))["metadata"]["name"] == "f"
 
 
-def test_dropped_connection_after_create_stores_the_object(api_double: ApiDouble, co: client.CustomObjectsApi) -> None:
+def test_dropped_connection_after_create_stores_the_object(
+    api_double: ApiDouble, co: client.CustomObjectsApi
+) -> None:
     api_double.drop_after_next("POST", r"/namespaces/ml/workflows$")
     with pytest.raises((urllib3.exceptions.ProtocolError, urllib3.exceptions.MaxRetryError)):
         create(co, workflow("once"))
@@ -492,11 +568,15 @@ def test_hera_create_get_list_delete_share_the_store(api_double: ApiDouble, argo
     from hera.exceptions import NotFound
     from hera.workflows import models as m
 
-    made = argo_service.create_workflow(m.WorkflowCreateRequest(workflow=m.Workflow(**workflow(labels={"app": "x"}))))
+    made = argo_service.create_workflow(
+        m.WorkflowCreateRequest(workflow=m.Workflow(**workflow(labels={"app": "x"})))
+    )
     name = made.metadata.name
     assert made.kind is None and made.metadata.labels == {"app": "x", "workflows.argoproj.io/creator":
                                                           "system-serviceaccount-argo-polyflow"}
-    assert co.get_namespaced_custom_object(G, V, NS, "workflows", name)["metadata"]["uid"] == made.metadata.uid
+    assert (
+        co.get_namespaced_custom_object(G, V, NS, "workflows", name)["metadata"]["uid"] == made.metadata.uid
+    )
     create(co, workflow("via-kube"))
     assert argo_service.get_workflow("via-kube").spec.entrypoint == "main"
     listed = argo_service.list_workflows(label_selector="app=x").items
@@ -505,7 +585,10 @@ def test_hera_create_get_list_delete_share_the_store(api_double: ApiDouble, argo
     with pytest.raises(NotFound, match=f'workflows.argoproj.io "{name}" not found'):
         argo_service.get_workflow(name)
     sent = api_double.requests_to("GET", "/api/v1/workflows/ml$", server="argo")[0]
-    assert sent.param("listOptions.labelSelector") == "app=x" and sent.header("Authorization") == "Bearer argo-token"
+    assert (
+        sent.param("listOptions.labelSelector") == "app=x"
+        and sent.header("Authorization") == "Bearer argo-token"
+    )
 
 
 @HERA
@@ -525,7 +608,10 @@ def test_hera_dry_runs_and_argo_validation(api_double: ApiDouble, argo_service: 
     with pytest.raises(BadRequest, match=r'workflow name "a{64}" must not be more than 63 characters long'):
         argo_service.create_workflow(m.WorkflowCreateRequest(workflow=m.Workflow(**workflow("a" * 64))))
     ref = workflow("r")
-    ref["spec"]["templates"][0]["dag"]["tasks"][0] = {"name": "a", "templateRef": {"name": "lib", "template": "x"}}
+    ref["spec"]["templates"][0]["dag"]["tasks"][0] = {
+        "name": "a",
+        "templateRef": {"name": "lib", "template": "x"},
+    }
     with pytest.raises(BadRequest, match="templates.main.tasks.a template reference lib.x not found"):
         argo_service.create_workflow(m.WorkflowCreateRequest(workflow=m.Workflow(**ref)))
 
@@ -552,7 +638,10 @@ def test_hera_error_codes(api_double: ApiDouble, argo_service: Any) -> None:
         argo_service.get_workflow("e")
     raw = argo_service.session.get(f"{api_double.argo_url}/api/v1/workflows/ml/missing",
                                    headers={"Authorization": "Bearer argo-token"}, timeout=5)
-    assert (raw.status_code, raw.json()) == (404, {"code": 5, "message": 'workflows.argoproj.io "missing" not found'})
+    assert (raw.status_code, raw.json()) == (
+        404,
+        {"code": 5, "message": 'workflows.argoproj.io "missing" not found'},
+    )
 
 
 @HERA
@@ -560,10 +649,14 @@ def test_hera_stop_terminate_resume_resubmit(api_double: ApiDouble, argo_service
     from hera.exceptions import InternalServerError
     from hera.workflows import models as m
 
-    argo_service.create_workflow(m.WorkflowCreateRequest(workflow=m.Workflow(**workflow("s", labels={"app": "x"}))))
+    argo_service.create_workflow(
+        m.WorkflowCreateRequest(workflow=m.Workflow(**workflow("s", labels={"app": "x"})))
+    )
     api_double.set_phase(NS, "s", "Running")
     api_double.set_node(NS, "s", "approve", type="Suspend", phase="Running")
-    resumed = argo_service.resume_workflow("s", m.WorkflowResumeRequest(node_field_selector="displayName=approve"))
+    resumed = argo_service.resume_workflow(
+        "s", m.WorkflowResumeRequest(node_field_selector="displayName=approve")
+    )
     assert resumed.status.nodes[node_id("s", "s.approve")].phase == "Succeeded"
     with pytest.raises(InternalServerError, match="no suspend nodes matching nodeFieldSelector"):
         argo_service.resume_workflow("s", m.WorkflowResumeRequest(node_field_selector="displayName=approve"))
@@ -591,8 +684,12 @@ def test_hera_cron_workflows_and_templates(api_double: ApiDouble, argo_service: 
     assert made.spec.schedules == ["0 2 * * *"]
     current = argo_service.get_cron_workflow("nightly")
     current.spec.suspend = True
-    assert argo_service.update_cron_workflow("nightly", m.UpdateCronWorkflowRequest(cron_workflow=current)).spec.suspend
-    with pytest.raises(AlreadyExists, match="the object has been modified"):  # 409 Conflict: stale resourceVersion
+    assert argo_service.update_cron_workflow(
+        "nightly", m.UpdateCronWorkflowRequest(cron_workflow=current)
+    ).spec.suspend
+    with pytest.raises(
+        AlreadyExists, match="the object has been modified"
+    ):  # 409 Conflict: stale resourceVersion
         argo_service.update_cron_workflow("nightly", m.UpdateCronWorkflowRequest(cron_workflow=current))
     assert [c.metadata.name for c in argo_service.list_cron_workflows().items] == ["nightly"]
     long = m.CronWorkflow(metadata=m.ObjectMeta(name="c" * 53), spec=made.spec)
@@ -600,7 +697,9 @@ def test_hera_cron_workflows_and_templates(api_double: ApiDouble, argo_service: 
         argo_service.create_cron_workflow(m.CreateCronWorkflowRequest(cron_workflow=long))
     argo_service.delete_cron_workflow("nightly")
     assert api_double.objects("cronworkflows", NS) == []
-    tmpl = m.WorkflowTemplate(metadata=m.ObjectMeta(name="lib"), spec=m.WorkflowSpec(templates=spec["templates"]))
+    tmpl = m.WorkflowTemplate(
+        metadata=m.ObjectMeta(name="lib"), spec=m.WorkflowSpec(templates=spec["templates"])
+    )
     argo_service.create_workflow_template(m.WorkflowTemplateCreateRequest(template=tmpl))
     assert argo_service.get_workflow_template("lib").spec.templates[1].name == "leaf"
     cluster = m.ClusterWorkflowTemplate(metadata=m.ObjectMeta(name="lib"), spec=tmpl.spec)
@@ -609,8 +708,14 @@ def test_hera_cron_workflows_and_templates(api_double: ApiDouble, argo_service: 
         argo_service.create_cluster_workflow_template(m.ClusterWorkflowTemplateCreateRequest(template=cluster))
     assert [t.metadata.name for t in argo_service.list_cluster_workflow_templates().items] == ["lib"]
     ref = workflow("uses-lib")
-    ref["spec"]["templates"][0]["dag"]["tasks"][0] = {"name": "a", "templateRef": {"name": "lib", "template": "leaf"}}
-    assert argo_service.create_workflow(m.WorkflowCreateRequest(workflow=m.Workflow(**ref))).metadata.name == "uses-lib"
+    ref["spec"]["templates"][0]["dag"]["tasks"][0] = {
+        "name": "a",
+        "templateRef": {"name": "lib", "template": "leaf"},
+    }
+    assert (
+        argo_service.create_workflow(m.WorkflowCreateRequest(workflow=m.Workflow(**ref))).metadata.name
+        == "uses-lib"
+    )
 
 
 def _lines(response: Any) -> Iterator[dict[str, Any]]:
@@ -637,13 +742,23 @@ def test_argo_log_stream_follows_every_pod_until_the_workflow_completes(api_doub
     timeline = api_double.timeline(NS, "lg", [(0.1, lambda d, ns, n: d.append_log(ns, "lg-b-2", "b says hi")),
                                               (0.1, finish)])
     url = f"{api_double.argo_url}/api/v1/workflows/{NS}/lg/log"
-    with argo_service.session.get(url, params={"logOptions.container": "main", "logOptions.follow": True},
-                                  headers={"Authorization": argo_service.token}, stream=True, timeout=5) as resp:
+    with argo_service.session.get(
+        url,
+        params={"logOptions.container": "main", "logOptions.follow": True},
+        headers={"Authorization": argo_service.token},
+        stream=True,
+        timeout=5,
+    ) as resp:
         entries = [e["result"] for e in _lines(resp)]
     timeline.join(5)
-    assert entries == [{"content": "a says hi", "podName": "lg-a-1"}, {"content": "b says hi", "podName": "lg-b-2"}]
+    assert entries == [
+        {"content": "a says hi", "podName": "lg-a-1"},
+        {"content": "b says hi", "podName": "lg-b-2"},
+    ]
     sent = api_double.requests_to("GET", "/lg/log$", server="argo")[-1]
-    assert sent.param("logOptions.follow") == "True"  # requests sends Python booleans; Argo's ParseBool accepts
+    assert (
+        sent.param("logOptions.follow") == "True"
+    )  # requests sends Python booleans; Argo's ParseBool accepts
 
 
 @HERA
@@ -656,18 +771,23 @@ def test_argo_watch_stream_and_stream_errors(api_double: ApiDouble, argo_service
     params = {"listOptions.fieldSelector": "metadata.name=ev", "listOptions.resourceVersion": rv}
     with argo_service.session.get(url, params=params, headers=auth, stream=True, timeout=5) as resp:
         for event in _lines(resp):
-            phases.append((event["result"]["type"], (event["result"]["object"].get("status") or {}).get("phase")))
+            phases.append(
+                (event["result"]["type"], (event["result"]["object"].get("status") or {}).get("phase"))
+            )
             assert "kind" not in event["result"]["object"]
             if phases[-1][1] == "Succeeded":
                 break
     timeline.join(5)
     assert phases == [("MODIFIED", "Running"), ("MODIFIED", "Succeeded")]
-    with argo_service.session.get(url, params={"listOptions.fieldSelector": "metadata.name=absent"}, headers=auth,
-                                  timeout=5) as resp:
+    with argo_service.session.get(
+        url, params={"listOptions.fieldSelector": "metadata.name=absent"}, headers=auth, timeout=5
+    ) as resp:
         assert resp.status_code == 404 and resp.json() == {"error": {
             "grpc_code": 5, "http_code": 404, "message": 'workflows.argoproj.io "absent" not found',
             "http_status": "Not Found"}}
-    with argo_service.session.get(url, params={"listOptions.timeoutSeconds": 1}, headers=auth, timeout=5) as resp:
+    with argo_service.session.get(
+        url, params={"listOptions.timeoutSeconds": 1}, headers=auth, timeout=5
+    ) as resp:
         last = list(_lines(resp))[-1]
     assert last["error"]["message"] == "EOF" and last["error"]["grpc_code"] == 8
 
@@ -675,7 +795,9 @@ def test_argo_watch_stream_and_stream_errors(api_double: ApiDouble, argo_service
 # ---------------------------------------------------------------- the double itself
 
 
-def test_on_create_scripts_the_controller_for_client_creates(api_double: ApiDouble, co: client.CustomObjectsApi) -> None:
+def test_on_create_scripts_the_controller_for_client_creates(
+    api_double: ApiDouble, co: client.CustomObjectsApi
+) -> None:
     api_double.on_create("workflows", [(0.05, {"phase": "Running"}), (0.05, {"phase": "Succeeded"})])
     name = create(co, workflow())["metadata"]["name"]
     create(co, workflow(), dry_run="All")  # dry runs are not scripted
@@ -698,7 +820,11 @@ def test_stop_ends_open_streams_and_idle_connections(tmp_path: Path) -> None:
 
     def watcher() -> None:
         try:
-            list(watch.Watch().stream(co.list_namespaced_custom_object, G, V, NS, "workflows", timeout_seconds=60))
+            list(
+                watch.Watch().stream(
+                    co.list_namespaced_custom_object, G, V, NS, "workflows", timeout_seconds=60
+                )
+            )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

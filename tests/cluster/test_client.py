@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 import polyflow_argo
-from polyflow_argo.cluster.client import SUBMISSION, Client
+from polyflow_argo.client import Client
+from polyflow_argo.cluster.client import SUBMISSION
 from polyflow_argo.cluster.errors import ApiFailure, Failure
 from polyflow_argo.cluster.retry import RetryPolicy
 from polyflow_argo.errors import ClusterError
@@ -42,10 +43,17 @@ def test_client_is_exported_lazily() -> None:
     assert "Client" in polyflow_argo.__all__ and polyflow_argo.Client is Client
 
 
-def test_submit_compiles_and_creates_strictly_with_a_submission_label(api_double: ApiDouble, client: Client) -> None:
+def test_submit_compiles_and_creates_strictly_with_a_submission_label(
+    api_double: ApiDouble, client: Client
+) -> None:
     [run] = client.submit(FLAKY)
     [stored] = workflows(api_double)
-    assert (run.kind, run.name, run.namespace, run.action) == ("Workflow", stored["metadata"]["name"], NS, "created")
+    assert (run.kind, run.name, run.namespace, run.action) == (
+        "Workflow",
+        stored["metadata"]["name"],
+        NS,
+        "created",
+    )
     assert len(stored["metadata"]["labels"][SUBMISSION]) == 32
     [post] = api_double.requests_to("POST", "/namespaces/ml/workflows$")
     assert post.param("fieldValidation") == "Strict" and post.param("dryRun") is None
@@ -64,7 +72,9 @@ def test_client_dry_run_never_connects(api_double: ApiDouble) -> None:
     assert c._transport is None and api_double.requests == []
 
 
-def test_a_dropped_create_is_found_by_its_label_not_created_twice(api_double: ApiDouble, kubeconfig: Path) -> None:
+def test_a_dropped_create_is_found_by_its_label_not_created_twice(
+    api_double: ApiDouble, kubeconfig: Path
+) -> None:
     notes: list[str] = []
     api_double.drop_after_next("POST", "/namespaces/ml/workflows$")
     with Client(kubeconfig=str(kubeconfig), retry=FAST, sleep=Sleeps(), notify=notes.append) as c:
@@ -93,7 +103,9 @@ def test_429_waits_as_long_as_retry_after_says(api_double: ApiDouble, kubeconfig
     assert sleeps == [3.0] and len(workflows(api_double)) == 1
 
 
-def test_transient_failures_are_retried_a_bounded_number_of_times(api_double: ApiDouble, client: Client) -> None:
+def test_transient_failures_are_retried_a_bounded_number_of_times(
+    api_double: ApiDouble, client: Client
+) -> None:
     api_double.fail_next("POST", "/workflows$", 503, times=10)
     with pytest.raises(ClusterError) as err:
         client.submit(FLAKY)
@@ -128,7 +140,10 @@ def test_backoff_grows_and_is_capped() -> None:
 def test_logs_name_lines_by_op_and_attempt(api_double: ApiDouble, client: Client) -> None:
     wf = api_double.create(flaky_workflow(), namespace=NS)
     name = wf["metadata"]["name"]
-    for pod, node in (("flaky-x7k2p-step-1", f"{name}.prepare"), ("flaky-x7k2p-step-2", f"{name}.train-model(1)")):
+    for pod, node in (
+        ("flaky-x7k2p-step-1", f"{name}.prepare"),
+        ("flaky-x7k2p-step-2", f"{name}.train-model(1)"),
+    ):
         api_double.add_pod(NS, pod, workflow=name, node_name=node)
         api_double.set_node(NS, name, node.split(".", 1)[1], phase="Running")
     api_double.append_log(NS, "flaky-x7k2p-step-1", "preparing")
@@ -154,7 +169,9 @@ def test_argo_server_transport_submits_gets_lists_and_stops(api_double: ApiDoubl
 @HERA
 def test_argo_server_apply_is_idempotent_and_errors_are_explained(api_double: ApiDouble) -> None:
     [cron] = polyflow_argo.compile(SCHEDULED)
-    with Client(NS, argo_server=api_double.argo_url, token="Bearer argo-token", retry=FAST, sleep=Sleeps()) as c:
+    with Client(
+        NS, argo_server=api_double.argo_url, token="Bearer argo-token", retry=FAST, sleep=Sleeps()
+    ) as c:
         assert [r.action for r in c.apply([cron])] == ["created"]
         assert [r.action for r in c.apply([cron])] == ["unchanged"]
         cron["spec"]["suspend"] = True
@@ -240,31 +257,77 @@ _RBAC = ('workflows.argoproj.io is forbidden: User "u" cannot create resource "w
          '"argoproj.io" in the namespace "ml"')
 
 
-@pytest.mark.parametrize(("failure", "code", "fragments"), [
-    (Failure(None, "SSLError: CERTIFICATE_VERIFY_FAILED", network="tls"), "PF602", ["--ca-file"]),
-    (Failure(None, "NameResolutionError: Name or service not known", network="dns"), "PF601", ["unknown"]),
-    (Failure(None, "ConnectionRefusedError", network="refused"), "PF601", ["cannot reach", "kubectl cluster-info"]),
-    (Failure(None, "RemoteDisconnected", network="dropped"), "PF612", ["kept dropping"]),
-    (Failure(401, "Unauthorized"), "PF603", ["create token"]),
-    (Failure(401, "token not valid", transport="argo"), "PF603", ["ARGO_TOKEN"]),
-    (Failure(403, _RBAC), "PF604", ["u may not `create` workflows.argoproj.io in namespace \"ml\"", "submitter"]),
-    (Failure(403, 'Permission denied, you are not allowed to list workflows in namespace "ml".', transport="argo"),
-     "PF604", ["may not `list` workflows.argoproj.io in namespace \"ml\""]),
-    (Failure(404, "the server could not find the requested resource"), "PF605", ["install.yaml"]),
-    (Failure(404, "Not Found", transport="argo"), "PF605", ["--argo-server"]),
-    (Failure(404, 'namespaces "x" not found', details={"name": "x", "kind": "namespaces"}), "PF606", ["-n"]),
-    (Failure(404, 'workflows.argoproj.io "w" not found', details={"name": "w"}), "PF607", ["polyflow-argo list"]),
-    (Failure(409, 'workflows.argoproj.io "w" already exists', reason="AlreadyExists"), "PF608", ["--generate-name"]),
-    (Failure(409, "Operation cannot be fulfilled: the object has been modified", reason="Conflict"), "PF613",
-     ["run the command again"]),
-    (Failure(400, 'Workflow.argoproj.io "w" is invalid: [spec.a: Invalid value: 1, spec.b[0].c: Required value]',
-             transport="argo"), "PF609", ["invalid spec.a: Invalid value: 1"]),
-    (Failure(400, "strict decoding error: unknown field \"spec.x\""), "PF610", ["--argo-version"]),
-    (Failure(413, "Request entity too large: limit is 3145728"), "PF611", ["registry push"]),
-    (Failure(500, "etcdserver: request is too large"), "PF611", ["split the pipeline"]),
-    (Failure(503, "unavailable"), "PF612", ["try again in a minute"]),
-    (Failure(418, "teapot"), "PF614", ["--debug"]),
-], ids=lambda v: v if isinstance(v, str) and v.startswith("PF") else None)
+@pytest.mark.parametrize(
+    ("failure", "code", "fragments"),
+    [
+        (Failure(None, "SSLError: CERTIFICATE_VERIFY_FAILED", network="tls"), "PF602", ["--ca-file"]),
+        (
+            Failure(None, "NameResolutionError: Name or service not known", network="dns"),
+            "PF601",
+            ["unknown"],
+        ),
+        (
+            Failure(None, "ConnectionRefusedError", network="refused"),
+            "PF601",
+            ["cannot reach", "kubectl cluster-info"],
+        ),
+        (Failure(None, "RemoteDisconnected", network="dropped"), "PF612", ["kept dropping"]),
+        (Failure(401, "Unauthorized"), "PF603", ["create token"]),
+        (Failure(401, "token not valid", transport="argo"), "PF603", ["ARGO_TOKEN"]),
+        (
+            Failure(403, _RBAC),
+            "PF604",
+            ['u may not `create` workflows.argoproj.io in namespace "ml"', "submitter"],
+        ),
+        (
+            Failure(
+                403,
+                'Permission denied, you are not allowed to list workflows in namespace "ml".',
+                transport="argo",
+            ),
+            "PF604",
+            ['may not `list` workflows.argoproj.io in namespace "ml"'],
+        ),
+        (Failure(404, "the server could not find the requested resource"), "PF605", ["install.yaml"]),
+        (Failure(404, "Not Found", transport="argo"), "PF605", ["--argo-server"]),
+        (
+            Failure(404, 'namespaces "x" not found', details={"name": "x", "kind": "namespaces"}),
+            "PF606",
+            ["-n"],
+        ),
+        (
+            Failure(404, 'workflows.argoproj.io "w" not found', details={"name": "w"}),
+            "PF607",
+            ["polyflow-argo list"],
+        ),
+        (
+            Failure(409, 'workflows.argoproj.io "w" already exists', reason="AlreadyExists"),
+            "PF608",
+            ["--generate-name"],
+        ),
+        (
+            Failure(409, "Operation cannot be fulfilled: the object has been modified", reason="Conflict"),
+            "PF613",
+            ["run the command again"],
+        ),
+        (
+            Failure(
+                400,
+                'Workflow.argoproj.io "w" is invalid: [spec.a: Invalid value: 1, spec.b[0].c: Required '
+                'value]',
+                transport="argo",
+            ),
+            "PF609",
+            ["invalid spec.a: Invalid value: 1"],
+        ),
+        (Failure(400, 'strict decoding error: unknown field "spec.x"'), "PF610", ["--argo-version"]),
+        (Failure(413, "Request entity too large: limit is 3145728"), "PF611", ["registry push"]),
+        (Failure(500, "etcdserver: request is too large"), "PF611", ["split the pipeline"]),
+        (Failure(503, "unavailable"), "PF612", ["try again in a minute"]),
+        (Failure(418, "teapot"), "PF614", ["--debug"]),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.startswith("PF") else None,
+)
 def test_every_failure_is_explained_with_a_hint(failure: Failure, code: str, fragments: list[str]) -> None:
     from polyflow_argo.cluster.errors import Context, to_error
 
@@ -280,13 +343,17 @@ def test_invalid_lists_one_diagnostic_per_cause() -> None:
 
     causes = [{"field": "spec.templates[0].name", "message": "Invalid value: \"Bad\""},
               {"field": "spec.entrypoint", "message": "Required value"}]
-    err = to_error(Failure(422, "is invalid", reason="Invalid", details={"causes": causes}), Context("create"))
+    err = to_error(
+        Failure(422, "is invalid", reason="Invalid", details={"causes": causes}), Context("create")
+    )
     assert [d.message.split(": invalid ", 1)[1] for d in err.diagnostics] == [
         'spec.templates[0].name: Invalid value: "Bad"', 'spec.entrypoint: Required value']
 
 
-@pytest.mark.parametrize("failure", [Failure(500, "etcdserver: request is too large"), Failure(None, "x", network="tls"),
-                                     Failure(403, "no")])
+@pytest.mark.parametrize(
+    "failure",
+    [Failure(500, "etcdserver: request is too large"), Failure(None, "x", network="tls"), Failure(403, "no")],
+)
 def test_what_is_not_transient(failure: Failure) -> None:
     assert not failure.transient
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import polyflow_argo
-from polyflow_argo.cluster import Client
+from polyflow_argo import Client
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.errors import PolyflowError
 from tests.apidouble import ApiDouble
@@ -53,14 +53,21 @@ ops:
 
 def test_a_template_without_its_definition_is_a_warning(pushed: ApiDouble) -> None:
     for t in pushed.objects("workflowtemplates", "ml"):  # as published by a version that did not store it
-        pushed.patch("workflowtemplates", "ml", t["metadata"]["name"], {"metadata": {"annotations": {"polyflow.io/definition": None}}})
+        pushed.patch(
+            "workflowtemplates",
+            "ml",
+            t["metadata"]["name"],
+            {"metadata": {"annotations": {"polyflow.io/definition": None}}},
+        )
     with pytest.raises(PolyflowError) as err:
         compile_with_warnings([str(PIPELINE)], polyflow_argo.CompileOptions(registries=("cluster:ml",)))
     codes = [d.code for d in err.value.diagnostics]
     assert "PF364" in codes  # said why the published entries were not used
 
 
-def test_an_unreachable_cluster_is_reported_with_the_registry_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_cluster_is_reported_with_the_registry_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
     with pytest.raises(PolyflowError) as err:
         polyflow_argo.compile(str(PIPELINE), registries=("cluster:ml",))
@@ -73,9 +80,19 @@ def test_registry_list_reads_the_cluster_too(pushed: ApiDouble, kubeconfig: Path
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "POLYFLOW_")) and "proxy" not in k.lower()}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KUBE", "POLYFLOW_")) and "proxy" not in k.lower()
+    }
     env["KUBECONFIG"] = str(kubeconfig)
-    res = subprocess.run([sys.executable, "-m", "polyflow_argo", "registry", "list", "--registry", "cluster:ml"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "polyflow_argo", "registry", "list", "--registry", "cluster:ml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     assert "notify-slack" in res.stdout and "wait-for-object" in res.stdout

@@ -1,7 +1,7 @@
 """cluster/watch.py: a Workflow's status → rows, change lines and the live table (pure, no cluster).
 
-``FLAKY``, ``SCHEDULED``, :func:`flaky_workflow`, :func:`story` and :func:`transcript` are shared with the CLI test
-(tests/cli/test_cluster_cli.py), which replays the same story through the API double.
+``FLAKY``, ``SCHEDULED``, :func:`flaky_workflow`, :func:`story` and :func:`transcript` are shared with the
+CLI test (tests/cli/test_cluster_cli.py), which replays the same story through the API double.
 """
 
 from __future__ import annotations
@@ -80,27 +80,83 @@ def story(wf: str) -> list[dict[str, Any]]:
     """Status patches (JSON merge) of a run whose Train_Model op fails three times: a retried failure."""
     t = "2026-03-01T10:00:{:02d}Z".format
     attempt = [node_id(wf, f"{wf}.train-model({i})") for i in range(3)]
-    root = {wf: {"id": wf, "name": wf, "displayName": wf, "type": "DAG", "phase": "Running", "startedAt": t(0)}}
+    root = {
+        wf: {"id": wf, "name": wf, "displayName": wf, "type": "DAG", "phase": "Running", "startedAt": t(0)}
+    }
     return [
         {"phase": "Running", "startedAt": t(0), "nodes": root},
         {"nodes": _node(wf, "prepare", phase="Running", startedAt=t(1))},
         {"nodes": _node(wf, "prepare", phase="Succeeded", startedAt=t(1), finishedAt=t(3))},
-        {"nodes": {**_node(wf, "train-model", type="Retry", phase="Running", startedAt=t(3), children=attempt[:1]),
-                   **_node(wf, "train-model(0)", phase="Running", startedAt=t(3))}},
-        {"nodes": _node(wf, "train-model(0)", phase="Failed", startedAt=t(3), finishedAt=t(5),
-                        message="Error (exit code 1)")},
-        {"nodes": {**_node(wf, "train-model", type="Retry", phase="Running", startedAt=t(3), children=attempt[:2]),
-                   **_node(wf, "train-model(1)", phase="Running", startedAt=t(15))}},
-        {"nodes": _node(wf, "train-model(1)", phase="Failed", startedAt=t(15), finishedAt=t(17),
-                        message="Error (exit code 1)")},
-        {"nodes": {**_node(wf, "train-model", type="Retry", phase="Running", startedAt=t(3), children=attempt),
-                   **_node(wf, "train-model(2)", phase="Running", startedAt=t(27))}},
-        {"nodes": {**_node(wf, "train-model(2)", phase="Failed", startedAt=t(27), finishedAt=t(29),
-                           message="Error (exit code 2)"),
-                   **_node(wf, "train-model", type="Retry", phase="Failed", startedAt=t(3), finishedAt=t(29),
-                           children=attempt, message="No more retries left")}},
-        {"phase": "Failed", "finishedAt": t(30), "message": "child 'train-model' failed",
-         "nodes": {wf: {**root[wf], "phase": "Failed", "finishedAt": t(30)}}},
+        {
+            "nodes": {
+                **_node(
+                    wf, "train-model", type="Retry", phase="Running", startedAt=t(3), children=attempt[:1]
+                ),
+                **_node(wf, "train-model(0)", phase="Running", startedAt=t(3)),
+            }
+        },
+        {
+            "nodes": _node(
+                wf,
+                "train-model(0)",
+                phase="Failed",
+                startedAt=t(3),
+                finishedAt=t(5),
+                message="Error (exit code 1)",
+            )
+        },
+        {
+            "nodes": {
+                **_node(
+                    wf, "train-model", type="Retry", phase="Running", startedAt=t(3), children=attempt[:2]
+                ),
+                **_node(wf, "train-model(1)", phase="Running", startedAt=t(15)),
+            }
+        },
+        {
+            "nodes": _node(
+                wf,
+                "train-model(1)",
+                phase="Failed",
+                startedAt=t(15),
+                finishedAt=t(17),
+                message="Error (exit code 1)",
+            )
+        },
+        {
+            "nodes": {
+                **_node(wf, "train-model", type="Retry", phase="Running", startedAt=t(3), children=attempt),
+                **_node(wf, "train-model(2)", phase="Running", startedAt=t(27)),
+            }
+        },
+        {
+            "nodes": {
+                **_node(
+                    wf,
+                    "train-model(2)",
+                    phase="Failed",
+                    startedAt=t(27),
+                    finishedAt=t(29),
+                    message="Error (exit code 2)",
+                ),
+                **_node(
+                    wf,
+                    "train-model",
+                    type="Retry",
+                    phase="Failed",
+                    startedAt=t(3),
+                    finishedAt=t(29),
+                    children=attempt,
+                    message="No more retries left",
+                ),
+            }
+        },
+        {
+            "phase": "Failed",
+            "finishedAt": t(30),
+            "message": "child 'train-model' failed",
+            "nodes": {wf: {**root[wf], "phase": "Failed", "finishedAt": t(30)}},
+        },
     ]
 
 
@@ -168,7 +224,12 @@ def test_rows_name_ops_as_written_in_dag_order_and_fold_attempts() -> None:
     assert [r.op for r in got] == ["prepare", "Train_Model", "sign-off"]
     prepare, train, sign = got
     assert (prepare.phase, prepare.retries, prepare.node_type) == ("Succeeded", 0, "Pod")
-    assert (train.phase, train.retries, train.message, train.node_type) == ("Failed", 2, "No more retries left", "Retry")
+    assert (train.phase, train.retries, train.message, train.node_type) == (
+        "Failed",
+        2,
+        "No more retries left",
+        "Retry",
+    )
     assert sign.phase == ""  # never started: shown as "-" in the table, no line in the transcript
     assert op_names(final) == {"train-model": "Train_Model"}
 

@@ -37,8 +37,12 @@ DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopbac
 
 
 def call(base: str, body: dict[str, Any]) -> dict[str, Any]:
-    req = urllib.request.Request(base + PATH, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        base + PATH,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
     with DIRECT.open(req, timeout=30) as resp:
         assert resp.status == 200
         reply: dict[str, Any] = json.loads(resp.read())
@@ -98,8 +102,10 @@ def _moto_python(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         except (OSError, subprocess.SubprocessError) as exc:
             detail = (getattr(exc, "stderr", None) or str(exc)).strip().splitlines()[-1:]
             subprocess.run(["rm", "-rf", str(building)], check=False)
-            pytest.skip(f"moto's S3 server could not be installed in a separate venv ({' '.join(step[:3])}: "
-                        f"{' '.join(detail) or type(exc).__name__}); the s3 event tests need it (PyPI access)")
+            pytest.skip(
+                f"moto's S3 server could not be installed in a separate venv ({' '.join(step[:3])}: "
+                f"{' '.join(detail) or type(exc).__name__}); the s3 event tests need it (PyPI access)"
+            )
     (building / ".ready").write_text("moto[server]\n")
     if venv.exists():  # another run finished first: use the one there
         subprocess.run(["rm", "-rf", str(building)], check=False)
@@ -149,7 +155,13 @@ def moto_s3(minio_installed: None, request: pytest.FixtureRequest,
 @pytest.fixture
 def s3(moto_s3: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
     """(endpoint, bucket): a new empty bucket; the sidecar's AWS_* variables hold test credentials."""
-    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"):
+    for var in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_SESSION_TOKEN",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -195,7 +207,11 @@ def test_s3_bucket_and_key_with_endpoint_and_region_from_the_environment(
         plugin: str, s3: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     endpoint, bucket = s3
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)  # what `plugin manifest --s3-secret` can set
-    spec = {"kind": "s3", "bucket": bucket, "key": "ready.flag"}  # no region: minio asks the bucket's location
+    spec = {
+        "kind": "s3",
+        "bucket": bucket,
+        "key": "ready.flag",
+    }  # no region: minio asks the bucket's location
     assert node(plugin, spec)["phase"] == "Running"
     put(endpoint, bucket, "ready.flag", b"1")
     result = node(plugin, spec)
@@ -211,7 +227,9 @@ def test_s3_missing_bucket_waits_and_times_out_with_the_message(plugin: str, s3:
     clock.now += 61
     result = node(plugin, spec)
     assert result["phase"] == "Failed"
-    assert result["message"].startswith("s3 event timed out after 60 s: s3://no-such-bucket-here/x does not exist yet")
+    assert result["message"].startswith(
+        "s3 event timed out after 60 s: s3://no-such-bucket-here/x does not exist yet"
+    )
 
 
 def test_s3_anonymous_requests_say_access_denied(plugin: str, s3: tuple[str, str],
@@ -245,22 +263,43 @@ def test_s3_without_minio_says_how_to_install_it(plugin: str, monkeypatch: pytes
 def test_s3_invalid_params(plugin: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-    assert_invalid(plugin, [
-        ({"kind": "s3"}, "s3 event: an s3 event needs `url` (s3://bucket/key) or both `bucket` and `key`"),
-        ({"kind": "s3", "url": "https://bucket/key"}, "`url` must look like s3://bucket/key"),
-        ({"kind": "s3", "url": "s3://bucket"}, "`url` must look like s3://bucket/key"),
-        ({"kind": "s3", "url": "s3://b/k", "bucket": "b"}, "give either `url` (s3://bucket/key) or `bucket` and `key`"),
-        ({"kind": "s3", "bucket": "b"}, "or both `bucket` and `key`"),
-        ({"kind": "s3", "bucket": "Not_A_Bucket", "key": "k"}, "'Not_A_Bucket' is not a valid bucket name"),
-        ({"kind": "s3", "url": "s3://bucket/k", "endpoint": "ftp://minio:9000"}, "`endpoint` must be http(s)://host[:port]"),
-        ({"kind": "s3", "url": "s3://bucket/k", "endpoint": "http://minio:9000/path"}, "without a path"),
-        ({"kind": "s3", "url": "s3://bucket/k", "min_size": "-1"}, "`min_size` must be at least 0"),
-        ({"kind": "s3", "url": "s3://bucket/k", "min_size": "big"}, "`min_size` must be a number"),
-        ({"kind": "s3", "url": "s3://bucket/k", "request_timeout": "0"}, "`request_timeout` must be at least 1 s"),
-    ])
+    assert_invalid(
+        plugin,
+        [
+            (
+                {"kind": "s3"},
+                "s3 event: an s3 event needs `url` (s3://bucket/key) or both `bucket` and `key`",
+            ),
+            ({"kind": "s3", "url": "https://bucket/key"}, "`url` must look like s3://bucket/key"),
+            ({"kind": "s3", "url": "s3://bucket"}, "`url` must look like s3://bucket/key"),
+            (
+                {"kind": "s3", "url": "s3://b/k", "bucket": "b"},
+                "give either `url` (s3://bucket/key) or `bucket` and `key`",
+            ),
+            ({"kind": "s3", "bucket": "b"}, "or both `bucket` and `key`"),
+            (
+                {"kind": "s3", "bucket": "Not_A_Bucket", "key": "k"},
+                "'Not_A_Bucket' is not a valid bucket name",
+            ),
+            (
+                {"kind": "s3", "url": "s3://bucket/k", "endpoint": "ftp://minio:9000"},
+                "`endpoint` must be http(s)://host[:port]",
+            ),
+            ({"kind": "s3", "url": "s3://bucket/k", "endpoint": "http://minio:9000/path"}, "without a path"),
+            ({"kind": "s3", "url": "s3://bucket/k", "min_size": "-1"}, "`min_size` must be at least 0"),
+            ({"kind": "s3", "url": "s3://bucket/k", "min_size": "big"}, "`min_size` must be a number"),
+            (
+                {"kind": "s3", "url": "s3://bucket/k", "request_timeout": "0"},
+                "`request_timeout` must be at least 1 s",
+            ),
+        ],
+    )
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "only-the-id")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
-    assert_invalid(plugin, [({"kind": "s3", "url": "s3://bucket/k"}, "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")])
+    assert_invalid(
+        plugin,
+        [({"kind": "s3", "url": "s3://bucket/k"}, "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")],
+    )
 
 
 # ============================================================================ k8s and pipeline
@@ -291,13 +330,27 @@ def pod(name: str, conditions: list[dict[str, str]] | None = None) -> dict[str, 
 
 
 def test_k8s_condition_waits_requeues_then_succeeds(plugin: str, cluster: ApiDouble) -> None:
-    spec = {"kind": "k8s", "resource_kind": "Pod", "name": "server", "namespace": NS, "condition": "Ready=True",
-            "poll": "20"}
+    spec = {
+        "kind": "k8s",
+        "resource_kind": "Pod",
+        "name": "server",
+        "namespace": NS,
+        "condition": "Ready=True",
+        "poll": "20",
+    }
     reply = call(plugin, request(spec))
-    assert reply["requeue"] == "20s" and reply["node"] == {"phase": "Running", "message": "Pod ml/server does not exist yet"}
-    cluster.create(pod("server", [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]), namespace=NS)
+    assert reply["requeue"] == "20s" and reply["node"] == {
+        "phase": "Running",
+        "message": "Pod ml/server does not exist yet",
+    }
+    cluster.create(
+        pod("server", [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]), namespace=NS
+    )
     result = node(plugin, spec)
-    assert result == {"phase": "Running", "message": "Pod ml/server: condition Ready is False, waiting for True"}
+    assert result == {
+        "phase": "Running",
+        "message": "Pod ml/server: condition Ready is False, waiting for True",
+    }
     cluster.patch("pods", NS, "server", {"status": {"conditions": [
         {"type": "Ready", "status": "True", "message": "all containers ready"}]}})
     result = node(plugin, spec)
@@ -309,9 +362,19 @@ def test_k8s_field_test_with_jsonpath_and_equals(plugin: str, cluster: ApiDouble
     cluster.create({"apiVersion": "v1", "kind": "ConfigMap",
                     "metadata": {"name": "release", "labels": {"app.kubernetes.io/version": "1.2"}},
                     "data": {"state": "migrating"}}, namespace=NS)
-    spec = {"kind": "k8s", "api_version": "v1", "resource_kind": "ConfigMap", "name": "release", "namespace": NS,
-            "jsonpath": "{.data.state}", "equals": "done"}
-    assert node(plugin, spec)["message"] == "ConfigMap ml/release: {.data.state} is 'migrating', waiting for 'done'"
+    spec = {
+        "kind": "k8s",
+        "api_version": "v1",
+        "resource_kind": "ConfigMap",
+        "name": "release",
+        "namespace": NS,
+        "jsonpath": "{.data.state}",
+        "equals": "done",
+    }
+    assert (
+        node(plugin, spec)["message"]
+        == "ConfigMap ml/release: {.data.state} is 'migrating', waiting for 'done'"
+    )
     cluster.patch("configmaps", NS, "release", {"data": {"state": "done"}})
     assert outputs(node(plugin, spec))["value"] == "done"
     labels = {**spec, "jsonpath": "metadata.labels['app.kubernetes.io/version']", "equals": "1.2"}
@@ -331,30 +394,63 @@ def test_k8s_field_test_with_jsonpath_and_equals(plugin: str, cluster: ApiDouble
 
 def test_k8s_failure_condition_fails_the_node(plugin: str, cluster: ApiDouble) -> None:
     cluster.create(pod("worker", [{"type": "Ready", "status": "False"}]), namespace=NS)
-    spec = {"kind": "k8s", "resource_kind": "Pod", "name": "worker", "namespace": NS, "condition": "Ready=True",
-            "failure_condition": "DisruptionTarget=True"}
+    spec = {
+        "kind": "k8s",
+        "resource_kind": "Pod",
+        "name": "worker",
+        "namespace": NS,
+        "condition": "Ready=True",
+        "failure_condition": "DisruptionTarget=True",
+    }
     assert node(plugin, spec)["phase"] == "Running"
-    cluster.patch("pods", NS, "worker", {"status": {"conditions": [
-        {"type": "Ready", "status": "False"},
-        {"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI", "message": "evicted"}]}})
+    cluster.patch(
+        "pods",
+        NS,
+        "worker",
+        {
+            "status": {
+                "conditions": [
+                    {"type": "Ready", "status": "False"},
+                    {
+                        "type": "DisruptionTarget",
+                        "status": "True",
+                        "reason": "EvictionByEvictionAPI",
+                        "message": "evicted",
+                    },
+                ]
+            }
+        },
+    )
     assert node(plugin, spec) == {"phase": "Failed", "message": "Pod ml/worker has DisruptionTarget=True "
                                   "(failure_condition): EvictionByEvictionAPI: evicted"}
 
 
 def test_k8s_times_out_with_the_last_message(plugin: str, cluster: ApiDouble, clock: Clock) -> None:
-    spec = {"kind": "k8s", "resource_kind": "Pod", "name": "never", "namespace": NS, "condition": "Ready=True",
-            "timeout": "120", "poll": "30"}
+    spec = {
+        "kind": "k8s",
+        "resource_kind": "Pod",
+        "name": "never",
+        "namespace": NS,
+        "condition": "Ready=True",
+        "timeout": "120",
+        "poll": "30",
+    }
     assert node(plugin, spec)["phase"] == "Running"
     clock.now += 100
     assert call(plugin, request(spec))["requeue"] == "20s"  # never past the timeout
     clock.now += 21
-    assert node(plugin, spec) == {"phase": "Failed",
-                                  "message": "k8s event timed out after 120 s: Pod ml/never does not exist yet"}
+    assert node(plugin, spec) == {
+        "phase": "Failed",
+        "message": "k8s event timed out after 120 s: Pod ml/never does not exist yet",
+    }
 
 
 def test_k8s_forbidden_fails_with_the_rbac_to_grant(plugin: str, cluster: ApiDouble) -> None:
     cluster.deny("get", "pods")
-    result = node(plugin, {"kind": "k8s", "resource_kind": "Pod", "name": "p", "namespace": NS, "condition": "Ready=True"})
+    result = node(
+        plugin,
+        {"kind": "k8s", "resource_kind": "Pod", "name": "p", "namespace": NS, "condition": "Ready=True"},
+    )
     assert result["phase"] == "Failed"
     assert 'Pod ml/p: HTTP 403: pods "p" is forbidden' in result["message"]
     assert "grant the plugin's service account (polyflow-executor-plugin" in result["message"]
@@ -362,23 +458,49 @@ def test_k8s_forbidden_fails_with_the_rbac_to_grant(plugin: str, cluster: ApiDou
 
 def test_k8s_invalid_params(plugin: str, cluster: ApiDouble) -> None:
     base = {"kind": "k8s", "resource_kind": "Pod", "name": "p", "namespace": NS}
-    assert_invalid(plugin, [
-        ({"kind": "k8s", "name": "p", "namespace": NS, "condition": "Ready=True"}, "`kind` (the resource's kind"),
-        ({**base}, "needs `condition` (Type=Status) or `jsonpath`"),
-        ({**base, "condition": "Ready"}, "`condition` must be Type=Status (e.g. Ready=True"),
-        ({**base, "condition": "Ready=True", "failure_condition": "Failed"}, "`failure_condition` must be Type=Status"),
-        ({**base, "jsonpath": 'status.conditions[?(@.type=="Ready")].status'}, "is not a field path"),
-        ({**base, "jsonpath": "status..phase"}, "is not a field path"),
-        ({**base, "equals": "x", "condition": "Ready=True"}, "`equals` needs `jsonpath`"),
-        ({**base, "condition": "Ready=True", "api_version": "apps"}, "`api_version` is not a valid apiVersion"),
-        ({**base, "condition": "Ready=True", "resource_kind": "pods"}, "`resource_kind` is not a valid kind"),
-        ({**base, "condition": "Ready=True", "name": "../secrets"}, "`name` is not a valid resource name"),
-        ({**base, "condition": "Ready=True", "namespace": ""}, "`namespace` is required"),
-        ({**base, "condition": "Ready=True", "namespace": "Bad_NS"}, "`namespace` is not a valid namespace name"),
-        ({**base, "condition": "Ready=True", "resource_kind": "Deployment"}, "kind 'Deployment' is not a resource of v1"),
-        ({**base, "condition": "Ready=True", "api_version": "example.com/v1"},
-         "`api_version` 'example.com/v1' is not served by this cluster"),
-    ])
+    assert_invalid(
+        plugin,
+        [
+            (
+                {"kind": "k8s", "name": "p", "namespace": NS, "condition": "Ready=True"},
+                "`kind` (the resource's kind",
+            ),
+            ({**base}, "needs `condition` (Type=Status) or `jsonpath`"),
+            ({**base, "condition": "Ready"}, "`condition` must be Type=Status (e.g. Ready=True"),
+            (
+                {**base, "condition": "Ready=True", "failure_condition": "Failed"},
+                "`failure_condition` must be Type=Status",
+            ),
+            ({**base, "jsonpath": 'status.conditions[?(@.type=="Ready")].status'}, "is not a field path"),
+            ({**base, "jsonpath": "status..phase"}, "is not a field path"),
+            ({**base, "equals": "x", "condition": "Ready=True"}, "`equals` needs `jsonpath`"),
+            (
+                {**base, "condition": "Ready=True", "api_version": "apps"},
+                "`api_version` is not a valid apiVersion",
+            ),
+            (
+                {**base, "condition": "Ready=True", "resource_kind": "pods"},
+                "`resource_kind` is not a valid kind",
+            ),
+            (
+                {**base, "condition": "Ready=True", "name": "../secrets"},
+                "`name` is not a valid resource name",
+            ),
+            ({**base, "condition": "Ready=True", "namespace": ""}, "`namespace` is required"),
+            (
+                {**base, "condition": "Ready=True", "namespace": "Bad_NS"},
+                "`namespace` is not a valid namespace name",
+            ),
+            (
+                {**base, "condition": "Ready=True", "resource_kind": "Deployment"},
+                "kind 'Deployment' is not a resource of v1",
+            ),
+            (
+                {**base, "condition": "Ready=True", "api_version": "example.com/v1"},
+                "`api_version` 'example.com/v1' is not served by this cluster",
+            ),
+        ],
+    )
 
 
 def test_k8s_without_in_cluster_credentials_says_how_to_enable_them(
@@ -386,10 +508,14 @@ def test_k8s_without_in_cluster_credentials_says_how_to_enable_them(
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setattr(events, "_CACHE", {})
     monkeypatch.setattr(events.KUBE, "factory", events.incluster_client)
-    for spec in ({"kind": "k8s", "resource_kind": "Pod", "name": "p", "namespace": NS, "condition": "Ready=True"},
-                 {"kind": "pipeline", "name": "wf", "namespace": NS}):
+    for spec in (
+        {"kind": "k8s", "resource_kind": "Pod", "name": "p", "namespace": NS, "condition": "Ready=True"},
+        {"kind": "pipeline", "name": "wf", "namespace": NS},
+    ):
         result = node(plugin, spec)
-        assert result["phase"] == "Failed" and "polyflow-argo plugin manifest --kube-events" in result["message"]
+        assert (
+            result["phase"] == "Failed" and "polyflow-argo plugin manifest --kube-events" in result["message"]
+        )
 
 
 def workflow(name: str, pipeline: str, created: str | None = None) -> dict[str, Any]:
@@ -403,9 +529,14 @@ def workflow(name: str, pipeline: str, created: str | None = None) -> dict[str, 
 def test_pipeline_run_by_name_waits_then_succeeds(plugin: str, cluster: ApiDouble) -> None:
     spec = {"kind": "pipeline", "name": "training-x7k2p", "namespace": NS, "poll": "45"}
     reply = call(plugin, request(spec))
-    assert reply["requeue"] == "45s" and reply["node"]["message"] == "workflow ml/training-x7k2p does not exist yet"
+    assert (
+        reply["requeue"] == "45s"
+        and reply["node"]["message"] == "workflow ml/training-x7k2p does not exist yet"
+    )
     cluster.create(workflow("training-x7k2p", "training"), namespace=NS)
-    assert node(plugin, spec)["message"] == "workflow ml/training-x7k2p: run training-x7k2p is not started yet"
+    assert (
+        node(plugin, spec)["message"] == "workflow ml/training-x7k2p: run training-x7k2p is not started yet"
+    )
     cluster.set_phase(NS, "training-x7k2p", "Running")
     assert node(plugin, spec)["message"] == "workflow ml/training-x7k2p: run training-x7k2p is Running"
     cluster.set_phase(NS, "training-x7k2p", "Succeeded")
@@ -416,19 +547,30 @@ def test_pipeline_run_by_name_waits_then_succeeds(plugin: str, cluster: ApiDoubl
     assert out["finished_at"] == cluster.get("workflows", NS, "training-x7k2p")["status"]["finishedAt"]  # type: ignore[index]
 
 
-def test_pipeline_latest_run_created_after_the_event_started(plugin: str, cluster: ApiDouble, clock: Clock) -> None:
+def test_pipeline_latest_run_created_after_the_event_started(
+    plugin: str, cluster: ApiDouble, clock: Clock
+) -> None:
     clock.now = time.time()
-    cluster.create(workflow("nightly-training-old", "nightly-training", created="2026-01-01T00:00:00Z"), namespace=NS)
+    cluster.create(
+        workflow("nightly-training-old", "nightly-training", created="2026-01-01T00:00:00Z"), namespace=NS
+    )
     cluster.set_phase(NS, "nightly-training-old", "Succeeded")
     cluster.create(workflow("other-abcde", "other"), namespace=NS)
     cluster.set_phase(NS, "other-abcde", "Succeeded")
-    spec = {"kind": "pipeline", "pipeline": "nightly training", "namespace": NS}  # label value: nightly-training
+    spec = {
+        "kind": "pipeline",
+        "pipeline": "nightly training",
+        "namespace": NS,
+    }  # label value: nightly-training
     result = node(plugin, spec)
     assert result["phase"] == "Running"
     assert result["message"].startswith("no run of pipeline 'nightly training' in ml created since ")
     cluster.create(workflow("nightly-training-new", "nightly-training"), namespace=NS)
     cluster.set_phase(NS, "nightly-training-new", "Running")
-    assert node(plugin, spec)["message"] == "pipeline 'nightly training' in ml: run nightly-training-new is Running"
+    assert (
+        node(plugin, spec)["message"]
+        == "pipeline 'nightly training' in ml: run nightly-training-new is Running"
+    )
     cluster.set_phase(NS, "nightly-training-new", "Succeeded")
     result = node(plugin, spec)
     assert result["phase"] == "Succeeded" and outputs(result)["name"] == "nightly-training-new"
@@ -438,7 +580,10 @@ def test_pipeline_failed_run_fails_unless_any_outcome_is_accepted(plugin: str, c
     cluster.create(workflow("etl-1", "etl"), namespace=NS)
     cluster.set_phase(NS, "etl-1", "Failed", message="child 'load' failed")
     strict = {"kind": "pipeline", "name": "etl-1", "namespace": NS}
-    assert node(plugin, strict) == {"phase": "Failed", "message": "workflow ml/etl-1: run etl-1 ended Failed: child 'load' failed"}
+    assert node(plugin, strict) == {
+        "phase": "Failed",
+        "message": "workflow ml/etl-1: run etl-1 ended Failed: child 'load' failed",
+    }
     lenient = {**strict, "succeeded_only": "false"}
     result = node(plugin, lenient)
     assert result["phase"] == "Succeeded" and outputs(result)["phase"] == "Failed"
@@ -450,25 +595,39 @@ def test_pipeline_times_out_with_the_last_message(plugin: str, cluster: ApiDoubl
     spec = {"kind": "pipeline", "name": "slow", "namespace": NS, "timeout": "600"}
     assert node(plugin, spec)["phase"] == "Running"
     clock.now += 600
-    assert node(plugin, spec) == {"phase": "Failed",
-                                  "message": "pipeline event timed out after 600 s: workflow ml/slow: run slow is Running"}
+    assert node(plugin, spec) == {
+        "phase": "Failed",
+        "message": "pipeline event timed out after 600 s: workflow ml/slow: run slow is Running",
+    }
 
 
 def test_pipeline_invalid_params(plugin: str, cluster: ApiDouble) -> None:
-    assert_invalid(plugin, [
-        ({"kind": "pipeline", "namespace": NS}, "needs exactly one of `name` (a Workflow) or `pipeline`"),
-        ({"kind": "pipeline", "name": "a", "pipeline": "b", "namespace": NS}, "needs exactly one of"),
-        ({"kind": "pipeline", "name": "a b", "namespace": NS}, "`name` is not a valid workflow name"),
-        ({"kind": "pipeline", "name": "a"}, "`namespace` is required (a compiled op passes the workflow's namespace)"),
-        ({"kind": "pipeline", "name": "a", "namespace": NS, "succeeded_only": "maybe"},
-         "`succeeded_only` must be true or false, got 'maybe'"),
-    ])
+    assert_invalid(
+        plugin,
+        [
+            ({"kind": "pipeline", "namespace": NS}, "needs exactly one of `name` (a Workflow) or `pipeline`"),
+            ({"kind": "pipeline", "name": "a", "pipeline": "b", "namespace": NS}, "needs exactly one of"),
+            ({"kind": "pipeline", "name": "a b", "namespace": NS}, "`name` is not a valid workflow name"),
+            (
+                {"kind": "pipeline", "name": "a"},
+                "`namespace` is required (a compiled op passes the workflow's namespace)",
+            ),
+            (
+                {"kind": "pipeline", "name": "a", "namespace": NS, "succeeded_only": "maybe"},
+                "`succeeded_only` must be true or false, got 'maybe'",
+            ),
+        ],
+    )
 
 
 def test_pipeline_list_is_forbidden(plugin: str, cluster: ApiDouble) -> None:
     cluster.deny("list", "workflows", group="argoproj.io")
     result = node(plugin, {"kind": "pipeline", "pipeline": "etl", "namespace": NS})
-    assert result["phase"] == "Failed" and "HTTP 403" in result["message"] and "polyflow-executor-plugin" in result["message"]
+    assert (
+        result["phase"] == "Failed"
+        and "HTTP 403" in result["message"]
+        and "polyflow-executor-plugin" in result["message"]
+    )
 
 
 # ==================================================================== compiled ops, the manifest
@@ -499,7 +658,10 @@ def test_compiled_k8s_op_defaults_to_the_workflows_namespace(plugin: str, cluste
                                                       "jsonpath": "status.loadBalancer.ingress[0].ip"}
     # the double serves no Service: the discovery answer fails the node with a clear message
     reply = call(plugin, sent)
-    assert reply["node"] == {"phase": "Failed", "message": "k8s event: kind 'Service' is not a resource of v1 in this cluster"}
+    assert reply["node"] == {
+        "phase": "Failed",
+        "message": "k8s event: kind 'Service' is not a resource of v1 in this cluster",
+    }
 
 
 def test_compiled_pipeline_op_runs_in_the_plugin(plugin: str, cluster: ApiDouble, clock: Clock) -> None:
@@ -532,10 +694,17 @@ def test_manifest_options_s3_secret_and_kube_events() -> None:
     assert default["data"]["sidecar.automountServiceAccountToken"] == "false"
     cm = plugin_configmap(s3_secret="s3-credentials", kube_events=True)
     container = yaml.safe_load(cm["data"]["sidecar.container"])
-    assert [e["name"] for e in container["env"]] == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                                     "AWS_REGION", "AWS_ENDPOINT_URL"]
-    assert all(e["valueFrom"]["secretKeyRef"] == {"name": "s3-credentials", "key": e["name"], "optional": True}
-               for e in container["env"])
+    assert [e["name"] for e in container["env"]] == [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+    ]
+    assert all(
+        e["valueFrom"]["secretKeyRef"] == {"name": "s3-credentials", "key": e["name"], "optional": True}
+        for e in container["env"]
+    )
     assert cm["data"]["sidecar.automountServiceAccountToken"] == "true"
     with pytest.raises(ValueError, match="not a valid Secret name"):
         plugin_configmap(s3_secret="S3_Creds")
@@ -543,13 +712,21 @@ def test_manifest_options_s3_secret_and_kube_events() -> None:
 
 def test_plugin_manifest_cli_options() -> None:
     run = [sys.executable, "-m", "polyflow_argo", "plugin", "manifest"]
-    out = subprocess.run([*run, "--s3-secret", "minio-creds", "--kube-events"], check=False, capture_output=True, text=True,
-                         timeout=60, cwd=ROOT)
+    out = subprocess.run(
+        [*run, "--s3-secret", "minio-creds", "--kube-events"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert out.returncode == 0, out.stderr
     (cm,) = list(yaml.safe_load_all(out.stdout))
     assert cm["data"]["sidecar.automountServiceAccountToken"] == "true"
     assert "minio-creds" in cm["data"]["sidecar.container"]
-    bad = subprocess.run([*run, "--s3-secret", "Bad_Name"], check=False, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    bad = subprocess.run(
+        [*run, "--s3-secret", "Bad_Name"], check=False, capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
     assert bad.returncode == 2 and "not a valid Secret name" in bad.stderr
 
 

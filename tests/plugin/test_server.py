@@ -12,13 +12,18 @@ from pathlib import Path
 import pytest
 
 from polyflow_argo.plugin.server import MAX_BODY, PATH, Waits, execute
-from tests.plugin.harness import TOKEN, Clock
 from tests.loopback import responder, serving
+from tests.plugin.harness import TOKEN, Clock
+
 
 def call(base: str, body: object, token: str = TOKEN, raw: bytes | None = None) -> tuple[int, dict]:
     data = raw if raw is not None else json.dumps(body).encode()
-    req = urllib.request.Request(base + PATH, data=data, method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        base + PATH,
+        data=data,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, json.loads(resp.read())
@@ -177,5 +182,7 @@ def test_compiled_event_op_runs_in_the_plugin(plugin: str, site: tuple[str, dict
     assert reply["node"]["phase"] == "Running" and reply["requeue"] == "60s"
     state.update(status=200, body='{"ready": true}')
     assert call(plugin, request)[1]["node"]["phase"] == "Succeeded"
-    approval = templates[next(t["template"] for t in templates["pipeline"]["dag"]["tasks"] if t["name"] == "sign-off")]
+    approval = templates[
+        next(t["template"] for t in templates["pipeline"]["dag"]["tasks"] if t["name"] == "sign-off")
+    ]
     assert approval["suspend"] == {} and "plugin" not in approval

@@ -85,14 +85,33 @@ def pipeline_yaml(case: Case) -> str:
 
 
 CASES = [Case(f"{t}-skip{s}", x_trigger=t, x_skip=s) for t in TRIGGERS for s in (False, True)] + [
-    Case("cond-status-succeeded", x_trigger="all_done", x_condition={"kind": "status", "op": "u1", "trigger": "succeeded"}),
-    Case("cond-status-failed", x_trigger="all_done", x_condition={"kind": "status", "op": "u1", "trigger": "failed"}),
-    Case("cond-status-done-skip", x_trigger="one_done", x_skip=True,
-         x_condition={"kind": "status", "op": "u2", "trigger": "done"}),
-    Case("cond-outputs-eq", x_trigger="all_done",
-         x_condition={"kind": "outputs", "op": "u1", "exp": "eq", "params": [["flag", True]]}),
-    Case("cond-outputs-ne-skip", x_trigger="one_succeeded", x_skip=True,
-         x_condition={"kind": "outputs", "op": "u2", "exp": "ne", "params": [["flag", True]]}),
+    Case(
+        "cond-status-succeeded",
+        x_trigger="all_done",
+        x_condition={"kind": "status", "op": "u1", "trigger": "succeeded"},
+    ),
+    Case(
+        "cond-status-failed",
+        x_trigger="all_done",
+        x_condition={"kind": "status", "op": "u1", "trigger": "failed"},
+    ),
+    Case(
+        "cond-status-done-skip",
+        x_trigger="one_done",
+        x_skip=True,
+        x_condition={"kind": "status", "op": "u2", "trigger": "done"},
+    ),
+    Case(
+        "cond-outputs-eq",
+        x_trigger="all_done",
+        x_condition={"kind": "outputs", "op": "u1", "exp": "eq", "params": [["flag", True]]},
+    ),
+    Case(
+        "cond-outputs-ne-skip",
+        x_trigger="one_succeeded",
+        x_skip=True,
+        x_condition={"kind": "outputs", "op": "u2", "exp": "ne", "params": [["flag", True]]},
+    ),
     Case("y-one-failed-skip", x_trigger="all_done", y_trigger="one_failed", y_skip=True),
 ]
 
@@ -112,7 +131,11 @@ def expected(case: Case, outcomes: dict[str, str], flags: dict[str, str]) -> tup
         "a": ("all_succeeded", None, None),
         "b": ("all_succeeded", None, None),
         "u1": ("all_succeeded", None, None),
-        "u2": ("all_succeeded", None, {"kind": "outputs", "op": "b", "exp": "eq", "params": [["flag", True]]}),
+        "u2": (
+            "all_succeeded",
+            None,
+            {"kind": "outputs", "op": "b", "exp": "eq", "params": [["flag", True]]},
+        ),
         "x": (case.x_trigger, case.x_skip, case.x_condition),
         "y": (case.y_trigger, case.y_skip, None),
     }
@@ -175,11 +198,15 @@ def test_every_outcome_matches_the_rules(case: Case, argo_sim: Path) -> None:
     tasks = _dag(case)
     assert [t["name"] for t in tasks] == list(RUNNERS)
     reads_u = case.x_condition is not None and case.x_condition["kind"] == "outputs"
-    flag_pairs = (("true", "true"), ("false", "false"), ("true", "false")) if reads_u else (("true", ""), ("false", ""))
+    flag_pairs = (
+        (("true", "true"), ("false", "false"), ("true", "false"))
+        if reads_u
+        else (("true", ""), ("false", ""))
+    )
     runs = []
     for combo in itertools.product(PHASES, PHASES, PHASES, PHASES, PHASES, ("Succeeded", "Failed")):
         for flag_b, flag_u in flag_pairs:
-            outcomes = dict(zip(RUNNERS, combo))
+            outcomes = dict(zip(RUNNERS, combo, strict=True))
             flags = {"a": "", "b": flag_b, "u1": flag_u, "u2": flag_u, "x": "", "y": ""}
             runs.append((outcomes, flags) + expected(case, outcomes, flags))
 

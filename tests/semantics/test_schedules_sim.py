@@ -55,35 +55,57 @@ SCHEDULES = [
     ("cron-every-other-day", "{kind: cron, cron: '0 12 */2 * *'}"),
     ("cron-ny-office", "{kind: cron, cron: '15,45 8-18/2 * * MON-FRI', timezone: America/New_York}"),
     ("cron-paris-sunday-0300", "{kind: cron, cron: '0 3 * * SUN', timezone: Europe/Paris}"),
-    ("cron-bounded", "{kind: cron, cron: '0 0 * * *', start_at: '2026-03-05T00:00:00+00:00', "
-     "end_at: '2026-10-20T00:00:00+00:00'}"),
+    (
+        "cron-bounded",
+        "{kind: cron, cron: '0 0 * * *', start_at: '2026-03-05T00:00:00+00:00', end_at: "
+        "'2026-10-20T00:00:00+00:00'}",
+    ),
     ("cron-start-with-seconds", "{kind: cron, cron: '5 4 * * *', start_at: '2026-03-03T04:05:30+00:00'}"),
     ("cron-weekly", "{kind: cron, cron: '@weekly'}"),
     ("cron-paris-twice-monthly", "{kind: cron, cron: '0 0,12 1,15 * *', timezone: Europe/Paris}"),
     ("cron-end-mid-minute", "{kind: cron, cron: '*/5 * * * *', end_at: '2026-03-10T10:07:30Z'}"),
-    ("cron-naive-start-in-zone", "{kind: cron, cron: '0 8 * * *', timezone: America/New_York, "
-     "start_at: '2026-03-07T08:00:00', end_at: '2026-10-31T08:00:00'}"),
-    ("cron-depends-on-past", "{kind: cron, cron: '0 6 * * *', timezone: Europe/Paris, depends_on_past: true}"),
+    (
+        "cron-naive-start-in-zone",
+        "{kind: cron, cron: '0 8 * * *', timezone: America/New_York, start_at: '2026-03-07T08:00:00', "
+        "end_at: '2026-10-31T08:00:00'}",
+    ),
+    (
+        "cron-depends-on-past",
+        "{kind: cron, cron: '0 6 * * *', timezone: Europe/Paris, depends_on_past: true}",
+    ),
     ("interval-60s", "{kind: interval, frequency: 60, start_at: '2026-02-27T10:00:00+00:00'}"),
     ("interval-120s-odd-start", "{kind: interval, frequency: 120, start_at: '2019-06-24T21:21:07+00:00'}"),
-    ("interval-120s-fixture", "{kind: interval, frequency: 120, start_at: '2019-06-24T21:20:07+00:00', "
-     "depends_on_past: true}"),
+    (
+        "interval-120s-fixture",
+        "{kind: interval, frequency: 120, start_at: '2019-06-24T21:20:07+00:00', depends_on_past: true}",
+    ),
     ("interval-90min", "{kind: interval, frequency: 5400, start_at: '2026-03-02T21:20:00+00:00'}"),
     ("interval-45min-offset", "{kind: interval, frequency: 2700, start_at: '2026-01-01T09:10:00-05:00'}"),
     ("interval-7h", "{kind: interval, frequency: 25200, start_at: '2019-08-01T03:17:00+00:00'}"),
-    ("interval-7h-end", "{kind: interval, frequency: 25200, start_at: '2026-02-21T00:00:00Z', "
-     "end_at: '2026-10-15T13:00:00Z'}"),
+    (
+        "interval-7h-end",
+        "{kind: interval, frequency: 25200, start_at: '2026-02-21T00:00:00Z', end_at: "
+        "'2026-10-15T13:00:00Z'}",
+    ),
     ("interval-1d-offset", "{kind: interval, frequency: 86400, start_at: '2026-01-15T06:30:00+01:00'}"),
-    ("interval-1d-end", "{kind: interval, frequency: 86400, start_at: '2026-02-01T23:59:00Z', "
-     "end_at: '2026-10-20T23:59:00Z'}"),
-    ("interval-2d-end", "{kind: interval, frequency: 172800, start_at: '2026-03-03T12:00:00Z', "
-     "end_at: '2026-10-29T11:59:59Z'}"),
+    (
+        "interval-1d-end",
+        "{kind: interval, frequency: 86400, start_at: '2026-02-01T23:59:00Z', end_at: "
+        "'2026-10-20T23:59:00Z'}",
+    ),
+    (
+        "interval-2d-end",
+        "{kind: interval, frequency: 172800, start_at: '2026-03-03T12:00:00Z', end_at: "
+        "'2026-10-29T11:59:59Z'}",
+    ),
     ("interval-7d", "{kind: interval, frequency: 604800, start_at: '2026-01-06T22:00:00Z'}"),
     ("interval-30d", "{kind: interval, frequency: 2592000, start_at: '2025-12-20T00:00:00Z'}"),
     ("interval-13min", "{kind: interval, frequency: 780, start_at: '2026-02-20T00:05:00Z'}"),
     ("interval-25h", "{kind: interval, frequency: 90000, start_at: '2026-02-10T05:45:00Z'}"),
-    ("interval-600s-future-start", "{kind: interval, frequency: 600, start_at: '2026-03-15T12:03:00Z', "
-     "depends_on_past: true}"),
+    (
+        "interval-600s-future-start",
+        "{kind: interval, frequency: 600, start_at: '2026-03-15T12:03:00Z', depends_on_past: true}",
+    ),
 ]
 
 PIPELINE = """\
@@ -160,7 +182,10 @@ def test_windows_really_cross_dst(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(PIPELINE.format(schedule=dict(SCHEDULES)["cron-paris-0200-gap"]))
     rs = resolve_file(path).schedule
-    days = {t.date().isoformat() for t in spec_instants(rs, WINDOWS["spring"], until=WINDOWS["spring"] + timedelta(60))}
+    days = {
+        t.date().isoformat()
+        for t in spec_instants(rs, WINDOWS["spring"], until=WINDOWS["spring"] + timedelta(60))
+    }
     assert "2026-03-28" in days and "2026-03-29" not in days and "2026-03-30" in days
     path.write_text(PIPELINE.format(schedule=dict(SCHEDULES)["cron-ny-0130-twice"]))
     rs = resolve_file(path).schedule
@@ -239,8 +264,14 @@ def test_backfill_chain_runs_only_after_a_successful_previous_run(argo_sim: Path
 
     docs, _ = backfill(CHAINED, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 1, tzinfo=UTC))
     dag = docs[1]["spec"]["templates"][0]["dag"]
-    request = {"failFast": dag["failFast"], "tasks": dag["tasks"], "outcomes": {"polyflow-previous-run": previous}}
-    out = subprocess.run([str(argo_sim)], input=json.dumps(request), capture_output=True, text=True, check=True)
+    request = {
+        "failFast": dag["failFast"],
+        "tasks": dag["tasks"],
+        "outcomes": {"polyflow-previous-run": previous},
+    }
+    out = subprocess.run(
+        [str(argo_sim)], input=json.dumps(request), capture_output=True, text=True, check=True
+    )
     phases = json.loads(out.stdout)["phases"]
     ops = {k: v for k, v in phases.items() if k != "polyflow-previous-run"}
     if previous == "Succeeded":

@@ -21,7 +21,10 @@ VERDICTS: dict[str, tuple[str, str] | None] = {
     "polyaxon-0.5.6/cyclic_pipeline.yml": ("PF312", "11:19"),  # "graph is not acyclic"
     "polyaxon-0.5.6/pipeline_with_no_ops.yml": ("PF302", "2:1"),  # "it has no ops"
     "polyaxon-0.5.6/pipeline_with_no_templates.yml": ("PF301", "2:1"),  # "it has no templates"
-    "polyaxon-0.5.6/pipeline_ops_not_corresponding_to_templates.yml": ("PF320", "14:22"),  # requires a template
+    "polyaxon-0.5.6/pipeline_ops_not_corresponding_to_templates.yml": (
+        "PF320",
+        "14:22",
+    ),  # requires a template
     "worked/ex1-implicit-deps.yaml": None,
     "worked/ex2-diamond.yaml": None,
     "worked/ex3-bounded-cron.yaml": None,
@@ -74,11 +77,21 @@ def test_original_levels() -> None:
     from polyflow_argo.compiler import resolve_file
 
     ir = resolve_file(FIXTURES / "polyaxon-0.5.6/simple_dag_pipeline.yml")
-    assert [sorted(level) for level in ir.levels] == [["job1"], ["experiment1", "experiment2", "experiment3"], ["job2"]]
+    assert [sorted(level) for level in ir.levels] == [
+        ["job1"],
+        ["experiment1", "experiment2", "experiment3"],
+        ["job2"],
+    ]
 
 
-@pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "examples").glob("*.yaml")
-                                            if ".argo." not in p.name and p.name != "polyflow.yaml"))  # a project config
+@pytest.mark.parametrize(
+    "example",
+    sorted(
+        p.name
+        for p in (ROOT / "examples").glob("*.yaml")
+        if ".argo." not in p.name and p.name != "polyflow.yaml"
+    ),
+)  # a project config
 def test_examples_lint_clean(example: str) -> None:
     assert polyflow_argo.lint(ROOT / "examples" / example) == []
 

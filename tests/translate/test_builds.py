@@ -89,9 +89,16 @@ def test_dockerfile_build_runs_before_the_op_and_passes_its_image() -> None:
     assert run["container"]["image"] == "{{inputs.parameters.polyflow-image}}"
     assert {"name": "polyflow-image"} in run["inputs"]["parameters"]
     built = template(docs, build["template"])
-    assert built["outputs"]["parameters"] == [{"name": "image", "valueFrom": {"path": "/polyflow/build/image"}}]
+    assert built["outputs"]["parameters"] == [
+        {"name": "image", "valueFrom": {"path": "/polyflow/build/image"}}
+    ]
     assert built["inputs"]["artifacts"] == [
-        {"name": "context", "path": "/polyflow/src", "git": {"repo": "https://github.com/org/repo.git", "revision": SHA}}]
+        {
+            "name": "context",
+            "path": "/polyflow/src",
+            "git": {"repo": "https://github.com/org/repo.git", "revision": SHA},
+        }
+    ]
     args = built["container"]["args"]
     assert args[:8] == ["--frontend", "dockerfile.v0", "--local", "context=/polyflow/src/src",
                         "--local", "dockerfile=/polyflow/src/docker", "--opt", "filename=Dockerfile"]
@@ -100,7 +107,9 @@ def test_dockerfile_build_runs_before_the_op_and_passes_its_image() -> None:
 
 
 def test_the_build_task_inherits_the_ops_depends_and_when() -> None:
-    text = pipeline("{dockerfile: Dockerfile}", ops="""\
+    text = pipeline(
+        "{dockerfile: Dockerfile}",
+        ops="""\
   - {name: up, template: {name: u}}
   - name: down
     template: {name: t}
@@ -108,7 +117,11 @@ def test_the_build_task_inherits_the_ops_depends_and_when() -> None:
     trigger: all_done
     skip_on_upstream_skip: true
     conditions: {kind: outputs, op: up, exp: eq, params: [[ok, true]]}
-""", extra_templates="  - {kind: job, name: u, outputs: [{name: ok, type: bool}], build: {image: 'alpine:3.10'}}\n")
+""",
+        extra_templates=(
+            "  - {kind: job, name: u, outputs: [{name: ok, type: bool}], build: {image: 'alpine:3.10'}}\n"
+        ),
+    )
     tasks = tasks_of(compile_(text)[0])
     build, op = tasks["down-build"], tasks["down"]
     assert build["depends"] == "(up || !up)"
@@ -139,7 +152,11 @@ def test_ops_with_the_same_build_share_one_build_template() -> None:
 """)
     docs = compile_(text)[0]
     tasks = tasks_of(docs)
-    assert tasks["train-build"]["template"] == tasks["again-build"]["template"] != tasks["other-build"]["template"]
+    assert (
+        tasks["train-build"]["template"]
+        == tasks["again-build"]["template"]
+        != tasks["other-build"]["template"]
+    )
     assert tasks["train"]["template"] == tasks["again"]["template"] == "t"
     assert len(spec_of(docs)["templates"]) == 1 + 2 + 2  # DAG, two run templates, two builds
 
@@ -197,7 +214,10 @@ def test_generated_dockerfile_steps_change_the_tag() -> None:
 def test_reuse_check_skips_an_existing_tag_unless_nocache() -> None:
     docs = compile_(pipeline("{dockerfile: Dockerfile}"))[0]
     built = template(docs, tasks_of(docs)["train-build"]["template"])
-    assert built["initContainers"][0]["command"][0] == "sh" and "crane digest" in built["initContainers"][0]["command"][2]
+    assert (
+        built["initContainers"][0]["command"][0] == "sh"
+        and "crane digest" in built["initContainers"][0]["command"][2]
+    )
     assert "reusing" in built["container"]["command"][2]
     assert any(a.startswith("type=registry,ref=registry.example.com/ml/polyflow/cache:buildcache-")
                for a in built["container"]["args"])
@@ -250,8 +270,13 @@ def test_kaniko_builds_when_asked_by_the_build_or_the_project() -> None:
         assert built["container"]["command"][0] == "/busybox/sh"
         assert "--context=dir:///polyflow/src" in built["container"]["args"]
         assert "securityContext" not in built["container"] and "annotations" not in built["metadata"]
-    docs = compile_(pipeline("{dockerfile: Dockerfile}"), builder="kaniko", builder_image="mirror.local/kaniko:1")[0]
-    assert template(docs, tasks_of(docs)["train-build"]["template"])["container"]["image"] == "mirror.local/kaniko:1"
+    docs = compile_(
+        pipeline("{dockerfile: Dockerfile}"), builder="kaniko", builder_image="mirror.local/kaniko:1"
+    )[0]
+    assert (
+        template(docs, tasks_of(docs)["train-build"]["template"])["container"]["image"]
+        == "mirror.local/kaniko:1"
+    )
 
 
 @pytest.mark.parametrize("url,kind,extra", [
@@ -261,7 +286,9 @@ def test_kaniko_builds_when_asked_by_the_build_or_the_project() -> None:
     ("https://files.example.com/ctx.tar.gz", "http", {"url": "https://files.example.com/ctx.tar.gz"}),
     ("git@github.com:org/repo.git#" + SHA, "git", {"repo": "git@github.com:org/repo.git", "revision": SHA}),
 ])
-def test_contexts_are_argo_input_artifacts(url: str, kind: str, extra: dict[str, Any], argo_schema: Path) -> None:
+def test_contexts_are_argo_input_artifacts(
+    url: str, kind: str, extra: dict[str, Any], argo_schema: Path
+) -> None:
     docs = compile_(pipeline("{dockerfile: Dockerfile}"), build_context=url)[0]
     built = template(docs, tasks_of(docs)["train-build"]["template"])
     assert built["inputs"]["artifacts"][0] == {"name": "context", "path": "/polyflow/src", kind: extra}
@@ -271,9 +298,16 @@ def test_contexts_are_argo_input_artifacts(url: str, kind: str, extra: dict[str,
 def test_every_builder_and_context_validates(argo_schema: Path) -> None:
     for builder, context, secret in itertools.product(("buildkit", "kaniko"), (CONTEXT, "s3://b/k.tgz"),
                                                       (None, "registry-push")):
-        text = pipeline("{image: 'python:3.7', build_steps: [make]}", ops="""\
+        text = pipeline(
+            "{image: 'python:3.7', build_steps: [make]}",
+            ops="""\
   - {name: b, template: {name: img}}
-""", extra_templates="  - {kind: build, name: img, dockerfile: Dockerfile, environment: {node_selector: {a: b}}}\n")
+""",
+            extra_templates=(
+                "  - {kind: build, name: img, dockerfile: Dockerfile, "
+                "environment: {node_selector: {a: b}}}\n"
+            ),
+        )
         docs = compile_(text, builder=builder, build_context=context, build_secret=secret)[0]
         assert schema_errors(docs[0], argo_schema) == [] and hera_round_trip(docs[0]) == []
 
@@ -312,7 +346,9 @@ templates:
     docs = compile_(text)[0]
     assert list(tasks_of(docs)) == ["image"]
     built = template(docs, "b")
-    assert built["outputs"]["parameters"][0]["name"] == "image" and "--cache=false" in built["container"]["args"]
+    assert (
+        built["outputs"]["parameters"][0]["name"] == "image" and "--cache=false" in built["container"]["args"]
+    )
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -348,7 +384,9 @@ def test_commit_needs_a_git_context() -> None:
 
 
 def test_a_multi_line_step_with_continuations_is_fine() -> None:
-    compile_(pipeline("{image: 'python:3.7', build_steps: [\"apt-get update && \\\\\\n apt-get install -y git\"]}"))
+    compile_(
+        pipeline("{image: 'python:3.7', build_steps: [\"apt-get update && \\\\\\n apt-get install -y git\"]}")
+    )
 
 
 def test_nested_build_fields_without_meaning_are_reported() -> None:
@@ -357,10 +395,14 @@ def test_nested_build_fields_without_meaning_are_reported() -> None:
 
 
 def test_a_distributed_experiment_cannot_take_a_built_image_yet() -> None:
-    text = pipeline("{image: 'alpine:3.10'}", ops="  - {name: d, template: {name: dist}}\n", extra_templates="""\
+    text = pipeline(
+        "{image: 'alpine:3.10'}",
+        ops="  - {name: d, template: {name: dist}}\n",
+        extra_templates="""\
   - {kind: experiment, name: dist, framework: tensorflow, environment: {replicas: {n_workers: 2}},
      build: {dockerfile: Dockerfile}, run: {cmd: python dist.py}}
-""")
+""",
+    )
     assert [c for c, _ in errors(text)] == ["PF497"]
 
 
@@ -392,8 +434,9 @@ def test_polyflow_yaml_beside_the_pipeline_is_read(tmp_path: Path) -> None:
     assert built["container"]["image"].startswith("ghcr.io/osscontainertools/kaniko")  # the pipeline override
     # the flags win over the file; --project names another file
     other = write(tmp_path, "conf/other.yaml", PROJECT.replace("kaniko", "buildkit"))
-    args = build_parser().parse_args(["compile", "--project", str(other), "--build-registry", "r.example.com/x",
-                                      str(src)])
+    args = build_parser().parse_args(
+        ["compile", "--project", str(other), "--build-registry", "r.example.com/x", str(src)]
+    )
     docs, _ = compile_with_warnings([str(src)], options_from(args))
     built = template(docs, tasks_of(docs)["train-build"]["template"])  # type: ignore[arg-type]
     assert built["container"]["image"].startswith("moby/buildkit")
@@ -401,7 +444,10 @@ def test_polyflow_yaml_beside_the_pipeline_is_read(tmp_path: Path) -> None:
     # --builder-image replaces the image of the builder in effect (here kaniko, from the file)
     args = build_parser().parse_args(["compile", "--builder-image", "mirror.local/kaniko:1", str(src)])
     docs, _ = compile_with_warnings([str(src)], options_from(args))
-    assert template(docs, tasks_of(docs)["train-build"]["template"])["container"]["image"] == "mirror.local/kaniko:1"  # type: ignore[arg-type]
+    assert (
+        template(docs, tasks_of(docs)["train-build"]["template"])["container"]["image"]
+        == "mirror.local/kaniko:1"
+    )  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text,code,pos", [
@@ -433,7 +479,11 @@ def test_bad_flags_are_reported_against_the_command_line() -> None:
     with pytest.raises(PolyflowError) as info:
         compile_(pipeline("{dockerfile: Dockerfile}"), build_context="not a url")
     (diag,) = info.value.errors
-    assert diag.code == "PF281" and diag.message.startswith("--build-context:") and diag.span.file == "<command line>"  # type: ignore[union-attr]
+    assert (
+        diag.code == "PF281"
+        and diag.message.startswith("--build-context:")
+        and diag.span.file == "<command line>"
+    )  # type: ignore[union-attr]
 
 
 def test_cli_exit_code_and_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -450,7 +500,9 @@ def test_context_urls_we_can_fetch(url: str) -> None:
     parse_context(url)
 
 
-@pytest.mark.parametrize("url", ["", "ftp://h/x", "s3://bucket", "s3://b/k.tgz#v1", "https://h/r.git#", "/local/dir"])
+@pytest.mark.parametrize(
+    "url", ["", "ftp://h/x", "s3://bucket", "s3://b/k.tgz#v1", "https://h/r.git#", "/local/dir"]
+)
 def test_context_urls_we_cannot_fetch(url: str) -> None:
     with pytest.raises(ValueError):
         parse_context(url)
@@ -484,7 +536,8 @@ def _sim_pipeline(trigger: str, skip: bool) -> str:
 
 
 def _expected(trigger: str, skip: bool, outcome: dict[str, str], flag: str) -> tuple[dict[str, str], bool]:
-    """Polyflow's rules (docs/semantics.md) where an op whose build failed has failed, and the run's status."""
+    """Polyflow's rules (docs/semantics.md) where an op whose build failed has failed, and the run's
+    status."""
     rules = {n: ("all_succeeded", False) for n in ORDER} | {"x": (trigger, skip), "h": ("one_failed", False),
                                                             "w": ("all_failed", False)}
     state: dict[str, str] = {}
@@ -531,7 +584,10 @@ def _observed(phases: dict[str, str]) -> dict[str, str]:
                          ids=[f"{t}-skip{s}" for t in TRIGGERS for s in (False, True)])
 def test_build_failure_semantics(trigger: str, skip: bool, argo_sim: Path) -> None:
     docs = compile_(_sim_pipeline(trigger, skip))[0]
-    tasks = [{k: t[k] for k in ("name", "depends", "when") if k in t} for t in spec_of(docs)["templates"][0]["dag"]["tasks"]]
+    tasks = [
+        {k: t[k] for k in ("name", "depends", "when") if k in t}
+        for t in spec_of(docs)["templates"][0]["dag"]["tasks"]
+    ]
     assert [t["name"] for t in tasks] == ["c", "a-build", "a", "b", "x-build", "x", "h", "y", "w"]
     runs = 0
     for a_build, a, x_build, x, flag in itertools.product(
@@ -540,8 +596,13 @@ def test_build_failure_semantics(trigger: str, skip: bool, argo_sim: Path) -> No
         outcome = {"c": "Succeeded", "a-build": a_build, "a": a, "b": "Succeeded", "x-build": x_build, "x": x,
                    "h": "Succeeded", "y": "Succeeded", "w": "Succeeded"}
         sim = {n: {"phase": p, "outputs": {"flag": flag if n == "c" else ""}} for n, p in outcome.items()}
-        out = subprocess.run([str(argo_sim)], input=json.dumps({"failFast": False, "tasks": tasks, "outcomes": sim}),
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [str(argo_sim)],
+            input=json.dumps({"failFast": False, "tasks": tasks, "outcomes": sim}),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         got = json.loads(out.stdout)
         assert got["errors"] == [], got
         want, ok = _expected(trigger, skip, outcome, flag)

@@ -83,10 +83,18 @@ def test_refs_without_a_project_config_say_where_to_declare_them() -> None:
     with pytest.raises(PolyflowError) as err:
         template("artifact_refs: [models]", None)
     (d,) = err.value.diagnostics
-    assert d.code == "PF483" and "polyflow.yaml" in (d.hint or "") and d.span is not None and d.span.line == 11
+    assert (
+        d.code == "PF483" and "polyflow.yaml" in (d.hint or "") and d.span is not None and d.span.line == 11
+    )
 
 
 def test_gpu_resource_name_comes_from_the_project(project: Path, tmp_path: Path) -> None:
     env = "resources: {gpu: {requests: 1, limits: 2}}"
-    assert template(env, None)["container"]["resources"] == {"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "2"}}
-    assert template(env, project)["container"]["resources"] == {"requests": {"amd.com/gpu": "1"}, "limits": {"amd.com/gpu": "2"}}
+    assert template(env, None)["container"]["resources"] == {
+        "requests": {"nvidia.com/gpu": "1"},
+        "limits": {"nvidia.com/gpu": "2"},
+    }
+    assert template(env, project)["container"]["resources"] == {
+        "requests": {"amd.com/gpu": "1"},
+        "limits": {"amd.com/gpu": "2"},
+    }

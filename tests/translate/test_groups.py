@@ -58,7 +58,9 @@ def test_grid_search_fans_out_every_suggestion_in_order() -> None:
     group = templates["g"]
     (trial,) = group["dag"]["tasks"]
     assert trial["template"] == "g-trial" and group["parallelism"] == 1  # Polyaxon's default concurrency
-    expected = matrix.expand(HPTuning.model_validate({"matrix": {"lr": {"values": [0.01, 0.1]}, "layers": {"range": [1, 4, 1]}}}))
+    expected = matrix.expand(
+        HPTuning.model_validate({"matrix": {"lr": {"values": [0.01, 0.1]}, "layers": {"range": [1, 4, 1]}}})
+    )
     assert trial["withItems"] == [{"lr": str(s["lr"]), "layers": str(s["layers"])} for s in expected]
     assert len(trial["withItems"]) == 6
     args = {p["name"]: p["value"] for p in trial["arguments"]["parameters"]}
@@ -70,14 +72,18 @@ def test_grid_search_fans_out_every_suggestion_in_order() -> None:
     }
     container = templates["g-trial"]["container"]
     assert container["args"] == [
-        "train --lr={{inputs.parameters.lr}} --layers={{inputs.parameters.layers}} --epochs={{inputs.parameters.epochs}}"
+        "train --lr={{inputs.parameters.lr}} --layers={{inputs.parameters.layers}} "
+        "--epochs={{inputs.parameters.epochs}}"
     ]
     # Without hptuning.metric, each output is Argo's aggregation of the trials' values (a JSON list).
     assert group["outputs"]["parameters"] == [
         {"name": "loss", "valueFrom": {"parameter": "{{tasks.trial.outputs.parameters.loss}}"}},
         {"name": "model", "valueFrom": {"parameter": "{{tasks.trial.outputs.parameters.model}}"}},
     ]
-    assert json.loads(group["metadata"]["annotations"]["polyflow.io/hptuning"]) == {"algorithm": "grid_search", "trials": 6}
+    assert json.loads(group["metadata"]["annotations"]["polyflow.io/hptuning"]) == {
+        "algorithm": "grid_search",
+        "trials": 6,
+    }
 
 
 def test_random_search_is_seeded_concurrent_and_picks_the_best_trial() -> None:
@@ -113,7 +119,9 @@ def test_random_search_is_seeded_concurrent_and_picks_the_best_trial() -> None:
     assert json.loads(group["metadata"]["annotations"]["polyflow.io/hptuning"])["seed"] == 11
 
 
-def run_reducer(tmp_path: Path, optimization: str, outputs: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+def run_reducer(
+    tmp_path: Path, optimization: str, outputs: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "POLYFLOW_METRIC_NAME": "loss",
@@ -122,7 +130,9 @@ def run_reducer(tmp_path: Path, optimization: str, outputs: dict[str, Any]) -> s
         "POLYFLOW_OUTPUT_NAMES": json.dumps(list(outputs)),
     }
     env.update({f"POLYFLOW_OUTPUT_{i}": json.dumps(v) for i, v in enumerate(outputs.values())})
-    return subprocess.run([sys.executable, "-c", REDUCER], env=env, capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-c", REDUCER], env=env, capture_output=True, text=True, timeout=30
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +145,9 @@ def run_reducer(tmp_path: Path, optimization: str, outputs: dict[str, Any]) -> s
         ("minimize", ["1e-3", "-2", "3"], 1),
     ],
 )
-def test_best_step_picks_the_trial_by_the_metric(tmp_path: Path, optimization: str, losses: list[Any], index: int) -> None:
+def test_best_step_picks_the_trial_by_the_metric(
+    tmp_path: Path, optimization: str, losses: list[Any], index: int
+) -> None:
     models = [f"s3://m/{i}" for i in range(len(losses))]
     done = run_reducer(tmp_path, optimization, {"loss": losses, "model": models})
     assert done.returncode == 0, done.stderr
@@ -152,7 +164,12 @@ def test_best_step_fails_when_no_trial_wrote_the_metric(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("hptuning", "code", "line"),
     [
-        ("hyperband: {max_iter: 10, eta: 3, resource: {name: steps, type: int}, metric: {name: loss}}\n" + GRID, "PF370", 10),
+        (
+            "hyperband: {max_iter: 10, eta: 3, resource: {name: steps, type: int}, metric: {name: loss}}\n"
+            + GRID,
+            "PF370",
+            10,
+        ),
         ("bo: {n_initial_trials: 2, n_iterations: 3, metric: {name: loss}}\n" + GRID, "PF371", 10),
         ("early_stopping: [{metric: loss, value: 0.1}]\n" + GRID, "PF372", 10),
         ("random_search: {}\n" + GRID, "PF374", 10),
@@ -185,7 +202,9 @@ def test_inner_dag_under_argo_sim_every_trial_outcome(argo_sim: Path) -> None:
             "tasks": [{**tasks[0], "children": list(children)}, tasks[1]],
             "outcomes": {},
         }
-        out = subprocess.run([str(argo_sim)], input=json.dumps(payload), capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [str(argo_sim)], input=json.dumps(payload), capture_output=True, text=True, check=True
+        )
         result = json.loads(out.stdout)
         ok = all(c == "Succeeded" for c in children)
         assert result["phases"]["best"] == ("Succeeded" if ok else "Omitted"), (children, result)

@@ -36,7 +36,7 @@ def hpt(data: dict[str, Any]) -> HPTuning:
 def close(ours: list[Any], ref: list[float]) -> bool:
     """Same length; each value within the 12-significant-digit rounding of numpy's."""
     return len(ours) == len(ref) and all(
-        math.isclose(a, b, rel_tol=1e-11, abs_tol=1e-300) for a, b in zip(ours, ref)
+        math.isclose(a, b, rel_tol=1e-11, abs_tol=1e-300) for a, b in zip(ours, ref, strict=False)
     )
 
 
@@ -219,7 +219,10 @@ def test_grid_is_the_product_in_matrix_order_capped(specs: list[dict[str, Any]],
     matrix = {f"p{i}": s for i, s in enumerate(specs)}
     grid: dict[str, Any] = {"n_experiments": n} if n else {}
     out = m.expand(hpt({"matrix": matrix, "grid_search": grid}))
-    full = [dict(zip(matrix, combo)) for combo in itertools.product(*(m.values(entry(s)) for s in specs))]
+    full = [
+        dict(zip(matrix, combo, strict=True))
+        for combo in itertools.product(*(m.values(entry(s)) for s in specs))
+    ]
     assert len(full) == math.prod(m.length(entry(s)) for s in specs)
     assert out == (full[:n] if n else full)
 
@@ -291,7 +294,9 @@ def test_different_seeds_usually_differ() -> None:
 
 
 @PROPS
-@given(specs=st.lists(small_discrete, min_size=1, max_size=3), n=st.integers(1, 100), seed=st.integers(0, 999))
+@given(
+    specs=st.lists(small_discrete, min_size=1, max_size=3), n=st.integers(1, 100), seed=st.integers(0, 999)
+)
 def test_random_all_discrete_capped_at_distinct_space(specs: list[dict[str, Any]], n: int, seed: int) -> None:
     matrix = {f"p{i}": s for i, s in enumerate(specs)}
     out = m.expand(rnd(matrix, n, seed))
@@ -323,33 +328,100 @@ LR = {"lr": {"values": [0.1, 0.01]}}
 PROBLEMS = [
     ("hyperband", {"matrix": LR, "hyperband": HB}, "PF370", ("hyperband",), "hyperband cannot be compiled"),
     ("bo", {"matrix": LR, "bo": BO}, "PF371", ("bo",), "bayesian optimization (`bo`) cannot be compiled"),
-    ("early-stopping", {"matrix": LR, "early_stopping": ES}, "PF372", ("early_stopping",), "needs the runs' metrics"),
-    ("random-no-n", {"matrix": LR, "random_search": {}}, "PF374", ("random_search",), "needs `n_experiments`"),
-    ("grid-cap", {"matrix": {"a": {"range": [0, 200, 1]}, "b": {"range": [0, 200, 1]}}}, "PF375", ("matrix",),
-     "grid search gives 40,000 suggestions, more than the limit of 10,000"),
-    ("grid-cap-n", {"matrix": {"a": {"range": [0, 200, 1]}, "b": {"range": [0, 200, 1]}},
-                    "grid_search": {"n_experiments": 20000}}, "PF375", ("grid_search", "n_experiments"), "20,000"),
-    ("random-cap", {"matrix": {"a": {"uniform": [0, 1]}}, "random_search": {"n_experiments": 10001}}, "PF375",
-     ("random_search", "n_experiments"), "random search gives 10,001 suggestions"),
+    (
+        "early-stopping",
+        {"matrix": LR, "early_stopping": ES},
+        "PF372",
+        ("early_stopping",),
+        "needs the runs' metrics",
+    ),
+    (
+        "random-no-n",
+        {"matrix": LR, "random_search": {}},
+        "PF374",
+        ("random_search",),
+        "needs `n_experiments`",
+    ),
+    (
+        "grid-cap",
+        {"matrix": {"a": {"range": [0, 200, 1]}, "b": {"range": [0, 200, 1]}}},
+        "PF375",
+        ("matrix",),
+        "grid search gives 40,000 suggestions, more than the limit of 10,000",
+    ),
+    (
+        "grid-cap-n",
+        {
+            "matrix": {"a": {"range": [0, 200, 1]}, "b": {"range": [0, 200, 1]}},
+            "grid_search": {"n_experiments": 20000},
+        },
+        "PF375",
+        ("grid_search", "n_experiments"),
+        "20,000",
+    ),
+    (
+        "random-cap",
+        {"matrix": {"a": {"uniform": [0, 1]}}, "random_search": {"n_experiments": 10001}},
+        "PF375",
+        ("random_search", "n_experiments"),
+        "random search gives 10,001 suggestions",
+    ),
     ("no-matrix", {}, "PF376", ("matrix",), "a group needs a non-empty `matrix`"),
-    ("empty-range", {"matrix": {"x": {"range": [0, 10, -1]}}}, "PF376", ("matrix", "x", "range"),
-     "`x.range` (start 0, stop 10, step -1) gives no values"),
-    ("too-few-distinct", {"matrix": {"x": {"quniform": [0, 1, 1]}}, "random_search": {"n_experiments": 3}},
-     "PF377", ("random_search", "n_experiments"), "found only 1 distinct suggestions of the 3"),
-    ("geomspace-zero", {"matrix": {"x": {"geomspace": [0, 10, 3]}}}, "PF378", ("matrix", "x", "geomspace"),
-     "cannot include zero"),
-    ("geomspace-across-zero", {"matrix": {"x": {"geomspace": [-1, 10, 3]}}}, "PF378", ("matrix", "x", "geomspace"),
-     "across zero"),
-    ("logspace-overflow", {"matrix": {"x": {"logspace": [0, 400, 3]}}}, "PF378", ("matrix", "x", "logspace"),
-     "`x.logspace` gives inf for item 2"),
-    ("negative-scale", {"matrix": {"x": {"normal": [0, -1]}}, "random_search": {"n_experiments": 2}}, "PF378",
-     ("matrix", "x", "normal", "scale"), "negative scale"),
-    ("lognormal-overflow", {"matrix": {"x": {"lognormal": [0, 1000]}}, "random_search": {"n_experiments": 50}},
-     "PF378", ("matrix", "x", "lognormal"), "not a finite number"),
+    (
+        "empty-range",
+        {"matrix": {"x": {"range": [0, 10, -1]}}},
+        "PF376",
+        ("matrix", "x", "range"),
+        "`x.range` (start 0, stop 10, step -1) gives no values",
+    ),
+    (
+        "too-few-distinct",
+        {"matrix": {"x": {"quniform": [0, 1, 1]}}, "random_search": {"n_experiments": 3}},
+        "PF377",
+        ("random_search", "n_experiments"),
+        "found only 1 distinct suggestions of the 3",
+    ),
+    (
+        "geomspace-zero",
+        {"matrix": {"x": {"geomspace": [0, 10, 3]}}},
+        "PF378",
+        ("matrix", "x", "geomspace"),
+        "cannot include zero",
+    ),
+    (
+        "geomspace-across-zero",
+        {"matrix": {"x": {"geomspace": [-1, 10, 3]}}},
+        "PF378",
+        ("matrix", "x", "geomspace"),
+        "across zero",
+    ),
+    (
+        "logspace-overflow",
+        {"matrix": {"x": {"logspace": [0, 400, 3]}}},
+        "PF378",
+        ("matrix", "x", "logspace"),
+        "`x.logspace` gives inf for item 2",
+    ),
+    (
+        "negative-scale",
+        {"matrix": {"x": {"normal": [0, -1]}}, "random_search": {"n_experiments": 2}},
+        "PF378",
+        ("matrix", "x", "normal", "scale"),
+        "negative scale",
+    ),
+    (
+        "lognormal-overflow",
+        {"matrix": {"x": {"lognormal": [0, 1000]}}, "random_search": {"n_experiments": 50}},
+        "PF378",
+        ("matrix", "x", "lognormal"),
+        "not a finite number",
+    ),
 ]
 
 
-@pytest.mark.parametrize("data, code, path, fragment", [p[1:] for p in PROBLEMS], ids=[p[0] for p in PROBLEMS])
+@pytest.mark.parametrize(
+    "data, code, path, fragment", [p[1:] for p in PROBLEMS], ids=[p[0] for p in PROBLEMS]
+)
 def test_problems_table(data: dict[str, Any], code: str, path: tuple[Any, ...], fragment: str) -> None:
     hp = hpt(data)
     found = m.problems(hp)
@@ -375,7 +447,11 @@ def test_cap_is_a_parameter() -> None:
     hp = hpt({"matrix": {"a": {"values": [1, 2, 3]}, "b": {"values": [1, 2, 3]}}})
     assert len(m.expand(hp)) == 9
     (problem,) = m.problems(hp, max_suggestions=8)
-    assert problem.code == "PF375" and "limit of 8" in problem.message and "n_experiments: N" in (problem.hint or "")
+    assert (
+        problem.code == "PF375"
+        and "limit of 8" in problem.message
+        and "n_experiments: N" in (problem.hint or "")
+    )
 
 
 def test_size_is_ignored_with_a_warning() -> None:

@@ -1,4 +1,5 @@
-"""`template: {path: ...}`: relative to the naming file, inside the project, errors at the template file's lines."""
+"""`template: {path: ...}`: relative to the naming file, inside the project, errors at the template
+file's lines."""
 
 from __future__ import annotations
 
@@ -50,7 +51,10 @@ def errors(project: Path, path: str) -> list[tuple[str, str, str]]:
     p.write_text(PIPELINE.format(path=path))
     with pytest.raises(PolyflowError) as info:
         polyflow_argo.compile(p)
-    return [(d.code, f"{Path(d.span.file).name}:{d.span.line}:{d.span.column}", d.message) for d in info.value.errors]
+    return [
+        (d.code, f"{Path(d.span.file).name}:{d.span.line}:{d.span.column}", d.message)
+        for d in info.value.errors
+    ]
 
 
 def test_path_must_stay_in_the_project(project: Path) -> None:

@@ -27,54 +27,198 @@ def compile_schedule(schedule: str, pipeline_name: str = "sched", **options: obj
     return polyflow_argo.compile(PIPELINE.format(schedule=schedule, name=pipeline_name), **options)
 
 
-def diagnostics(schedule: str, pipeline_name: str = "sched", **options: object) -> list[tuple[str, str, str, str]]:
+def diagnostics(
+    schedule: str, pipeline_name: str = "sched", **options: object
+) -> list[tuple[str, str, str, str]]:
     with pytest.raises(PolyflowError) as info:
         compile_schedule(schedule, pipeline_name, **options)
-    return [(d.code, f"{d.span.line}:{d.span.column}", d.message, d.hint or "") for d in info.value.diagnostics]
+    return [
+        (d.code, f"{d.span.line}:{d.span.column}", d.message, d.hint or "") for d in info.value.diagnostics
+    ]
 
 
 ERRORS = [
-    ("tz-typo", "{kind: cron, cron: '0 0 * * *', timezone: Europe/Pari}", {}, "PF351", "4:53",
-     "unknown time zone 'Europe/Pari'", "did you mean 'Europe/Paris'?"),
-    ("tz-local", "{kind: cron, cron: '0 0 * * *', timezone: Local}", {}, "PF351", "4:53",
-     "controller's local time", "IANA name"),
-    ("tz-on-interval", "{kind: interval, frequency: 60, start_at: '2026-01-01T00:00:00Z', timezone: UTC}", {},
-     "PF350", "4:77", "interval schedule runs every `frequency` seconds in UTC", "use `kind: cron`"),
-    ("end-before-start", "{kind: cron, cron: '0 0 * * *', start_at: '2026-02-01T00:00Z', end_at: '2026-01-01T00:00Z'}",
-     {}, "PF352", "4:82", "end_at (2026-01-01T00:00:00+00:00) is before start_at", "swap them"),
-    ("seconds-field", "{kind: cron, cron: '*/5 * * * * *'}", {}, "PF353", "4:30",
-     "expected exactly 5 fields", "no seconds field"),
-    ("dow-7", "{kind: cron, cron: '0 0 * * 7'}", {}, "PF353", "4:30",
-     "day of week 7 is above the maximum 6", "0 being Sunday"),
-    ("every-in-cron", "{kind: cron, cron: '@every 5m'}", {}, "PF353", "4:30", "drifts", "use `kind: interval`"),
+    (
+        "tz-typo",
+        "{kind: cron, cron: '0 0 * * *', timezone: Europe/Pari}",
+        {},
+        "PF351",
+        "4:53",
+        "unknown time zone 'Europe/Pari'",
+        "did you mean 'Europe/Paris'?",
+    ),
+    (
+        "tz-local",
+        "{kind: cron, cron: '0 0 * * *', timezone: Local}",
+        {},
+        "PF351",
+        "4:53",
+        "controller's local time",
+        "IANA name",
+    ),
+    (
+        "tz-on-interval",
+        "{kind: interval, frequency: 60, start_at: '2026-01-01T00:00:00Z', timezone: UTC}",
+        {},
+        "PF350",
+        "4:77",
+        "interval schedule runs every `frequency` seconds in UTC",
+        "use `kind: cron`",
+    ),
+    (
+        "end-before-start",
+        "{kind: cron, cron: '0 0 * * *', start_at: '2026-02-01T00:00Z', end_at: '2026-01-01T00:00Z'}",
+        {},
+        "PF352",
+        "4:82",
+        "end_at (2026-01-01T00:00:00+00:00) is before start_at",
+        "swap them",
+    ),
+    (
+        "seconds-field",
+        "{kind: cron, cron: '*/5 * * * * *'}",
+        {},
+        "PF353",
+        "4:30",
+        "expected exactly 5 fields",
+        "no seconds field",
+    ),
+    (
+        "dow-7",
+        "{kind: cron, cron: '0 0 * * 7'}",
+        {},
+        "PF353",
+        "4:30",
+        "day of week 7 is above the maximum 6",
+        "0 being Sunday",
+    ),
+    (
+        "every-in-cron",
+        "{kind: cron, cron: '@every 5m'}",
+        {},
+        "PF353",
+        "4:30",
+        "drifts",
+        "use `kind: interval`",
+    ),
     ("reboot", "{kind: cron, cron: '@reboot'}", {}, "PF353", "4:30", "not supported by Argo", "5-field"),
-    ("unknown-descriptor", "{kind: cron, cron: '@fortnightly'}", {}, "PF353", "4:30", "unknown descriptor", "@daily"),
-    ("tz-prefix", "{kind: cron, cron: 'CRON_TZ=UTC 0 0 * * *'}", {}, "PF353", "4:30", "time zone prefix", "timezone:"),
-    ("quartz-hash", "{kind: cron, cron: '0 0 * * 1#2'}", {}, "PF353", "4:30", "does not support L, W or #", "explicitly"),
-    ("not-a-cron", "{kind: cron, cron: 'not a cron'}", {}, "PF353", "4:30", "expected exactly 5 fields", "'0 2 * * *'"),
+    (
+        "unknown-descriptor",
+        "{kind: cron, cron: '@fortnightly'}",
+        {},
+        "PF353",
+        "4:30",
+        "unknown descriptor",
+        "@daily",
+    ),
+    (
+        "tz-prefix",
+        "{kind: cron, cron: 'CRON_TZ=UTC 0 0 * * *'}",
+        {},
+        "PF353",
+        "4:30",
+        "time zone prefix",
+        "timezone:",
+    ),
+    (
+        "quartz-hash",
+        "{kind: cron, cron: '0 0 * * 1#2'}",
+        {},
+        "PF353",
+        "4:30",
+        "does not support L, W or #",
+        "explicitly",
+    ),
+    (
+        "not-a-cron",
+        "{kind: cron, cron: 'not a cron'}",
+        {},
+        "PF353",
+        "4:30",
+        "expected exactly 5 fields",
+        "'0 2 * * *'",
+    ),
     ("never-fires", "{kind: cron, cron: '0 0 30 2 *'}", {}, "PF355", "4:30", "never fires", "30 February"),
-    ("never-fires-window", "{kind: cron, cron: '0 0 1 1 *', start_at: '2026-01-02T00:00Z', end_at: '2026-12-31T00:00Z'}",
-     {}, "PF355", "4:30", "never fires between start_at and end_at", None),
-    ("frequency-zero", "{kind: interval, frequency: 0, start_at: '2026-01-01T00:00:00Z'}", {}, "PF354", "4:39",
-     "positive number of seconds", "3600"),
-    ("frequency-seconds", "{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:00Z'}", {}, "PF462", "4:39",
-     "90 s is not a whole number of minutes", "use 60 or 120; or pass --allow-every-drift"),
-    ("frequency-under-a-minute", "{kind: interval, frequency: 30, start_at: '2026-01-01T00:00:00Z'}", {}, "PF462",
-     "4:39", "30 s", "use 60;"),
-    ("multi-entry-on-3.5", "{kind: interval, frequency: 5400, start_at: '2026-01-01T00:00:00Z'}",
-     {"argo_version": "3.5"}, "PF467", "4:11", "needs 2 cron entries", "--argo-version 3.6"),
-    ("guard-on-3.5", "{kind: cron, cron: '0 0 * * *', start_at: '2026-01-01T00:00:00Z'}", {"argo_version": "3.5"},
-     "PF461", "4:11", "no `when`, which this schedule needs to fire only from start_at", "3.6 or newer"),
-    ("depends-on-past-3.5", "{kind: cron, cron: '0 0 * * *', depends_on_past: true}", {"argo_version": "3.5"},
-     "PF461", "4:60", "no `stopStrategy`", "3.6 or newer"),
-    ("name-too-long", "{kind: cron, cron: '0 0 * * *'}", {"name": "n" * 53}, "PF464", "4:11",
-     "has 53 characters; Argo allows 52 (1 too many)", "--name of at most 52"),
+    (
+        "never-fires-window",
+        "{kind: cron, cron: '0 0 1 1 *', start_at: '2026-01-02T00:00Z', end_at: '2026-12-31T00:00Z'}",
+        {},
+        "PF355",
+        "4:30",
+        "never fires between start_at and end_at",
+        None,
+    ),
+    (
+        "frequency-zero",
+        "{kind: interval, frequency: 0, start_at: '2026-01-01T00:00:00Z'}",
+        {},
+        "PF354",
+        "4:39",
+        "positive number of seconds",
+        "3600",
+    ),
+    (
+        "frequency-seconds",
+        "{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:00Z'}",
+        {},
+        "PF462",
+        "4:39",
+        "90 s is not a whole number of minutes",
+        "use 60 or 120; or pass --allow-every-drift",
+    ),
+    (
+        "frequency-under-a-minute",
+        "{kind: interval, frequency: 30, start_at: '2026-01-01T00:00:00Z'}",
+        {},
+        "PF462",
+        "4:39",
+        "30 s",
+        "use 60;",
+    ),
+    (
+        "multi-entry-on-3.5",
+        "{kind: interval, frequency: 5400, start_at: '2026-01-01T00:00:00Z'}",
+        {"argo_version": "3.5"},
+        "PF467",
+        "4:11",
+        "needs 2 cron entries",
+        "--argo-version 3.6",
+    ),
+    (
+        "guard-on-3.5",
+        "{kind: cron, cron: '0 0 * * *', start_at: '2026-01-01T00:00:00Z'}",
+        {"argo_version": "3.5"},
+        "PF461",
+        "4:11",
+        "no `when`, which this schedule needs to fire only from start_at",
+        "3.6 or newer",
+    ),
+    (
+        "depends-on-past-3.5",
+        "{kind: cron, cron: '0 0 * * *', depends_on_past: true}",
+        {"argo_version": "3.5"},
+        "PF461",
+        "4:60",
+        "no `stopStrategy`",
+        "3.6 or newer",
+    ),
+    (
+        "name-too-long",
+        "{kind: cron, cron: '0 0 * * *'}",
+        {"name": "n" * 53},
+        "PF464",
+        "4:11",
+        "has 53 characters; Argo allows 52 (1 too many)",
+        "--name of at most 52",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("schedule", "options", "code", "pos", "message", "hint"),
                          [pytest.param(*row[1:], id=row[0]) for row in ERRORS])
-def test_schedule_errors(schedule: str, options: dict, code: str, pos: str, message: str, hint: str | None) -> None:
+def test_schedule_errors(
+    schedule: str, options: dict, code: str, pos: str, message: str, hint: str | None
+) -> None:
     found = diagnostics(schedule, **options)
     matching = [d for d in found if d[0] == code]
     assert matching, found
@@ -98,9 +242,12 @@ def test_nameless_scheduled_pipeline() -> None:
 
 def test_cron_workflow_shape_and_options() -> None:
     (doc,) = compile_schedule(
-        "{kind: interval, frequency: 25200, start_at: '2026-01-01T00:00:00Z', end_at: '2026-06-01T00:00:00Z', "
-        "depends_on_past: true}",
-        starting_deadline_seconds=120, successful_history_limit=5, failed_history_limit=2, suspend=True,
+        "{kind: interval, frequency: 25200, start_at: '2026-01-01T00:00:00Z', end_at: "
+        "'2026-06-01T00:00:00Z', depends_on_past: true}",
+        starting_deadline_seconds=120,
+        successful_history_limit=5,
+        failed_history_limit=2,
+        suspend=True,
         namespace="ml",
     )
     assert doc["kind"] == "CronWorkflow" and doc["metadata"]["name"] == "sched"
@@ -108,12 +255,17 @@ def test_cron_workflow_shape_and_options() -> None:
     spec = doc["spec"]
     assert spec["schedules"] == ["0 * * * *"] and spec["timezone"] == "UTC"
     assert spec["when"] == (
-        "{{= now().Unix() >= 1767225600 && (now().Unix() - 1767225600) % 25200 < 60 && now().Unix() < 1780272060 }}"
+        "{{= now().Unix() >= 1767225600 && (now().Unix() - 1767225600) % 25200 < 60 && now().Unix() < "
+        "1780272060 }}"
     )
     assert spec["concurrencyPolicy"] == "Forbid"
     assert spec["stopStrategy"] == {"expression": "cronworkflow.failed > 0"}
-    assert (spec["startingDeadlineSeconds"], spec["successfulJobsHistoryLimit"], spec["failedJobsHistoryLimit"],
-            spec["suspend"]) == (120, 5, 2, True)
+    assert (
+        spec["startingDeadlineSeconds"],
+        spec["successfulJobsHistoryLimit"],
+        spec["failedJobsHistoryLimit"],
+        spec["suspend"],
+    ) == (120, 5, 2, True)
     assert spec["workflowMetadata"]["labels"]["polyflow.io/pipeline"] == "sched"
     assert "generateName" not in doc["metadata"] and "metadata" not in spec["workflowSpec"]
     env = spec["workflowSpec"]["templates"][1]["container"]["env"]
@@ -134,7 +286,9 @@ def test_ignore_schedule_gives_a_workflow() -> None:
 
 def test_dropped_seconds_and_every_drift_warn() -> None:
     docs, warnings = polyflow_argo.compiler.compile_with_warnings(
-        PIPELINE.format(schedule="{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:07Z'}", name="s"),
+        PIPELINE.format(
+            schedule="{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:07Z'}", name="s"
+        ),
         polyflow_argo.CompileOptions(allow_every_drift=True),
     )
     assert docs[0]["spec"]["schedules"] == ["@every 90s"]
@@ -166,7 +320,9 @@ def test_day_entries_examples_from_the_issue() -> None:
 
 def test_plans_for_each_interval_shape() -> None:
     def p(freq: int) -> tuple[tuple[str, ...], bool]:
-        rs = ResolvedSchedule("interval", "UTC", None, freq, datetime(2019, 6, 24, 21, 20, tzinfo=timezone.utc))
+        rs = ResolvedSchedule(
+            "interval", "UTC", None, freq, datetime(2019, 6, 24, 21, 20, tzinfo=timezone.utc)
+        )
         plan_ = plan(rs)
         return plan_.schedules, plan_.guard.anchor is not None
 
@@ -196,7 +352,11 @@ def test_scheduled_and_backfilled_runs_carry_the_op_names() -> None:
     child = cron["spec"]["workflowMetadata"]["annotations"]
     assert child["polyflow.io/op-names"] == '{"train-model": "Train_Model"}'
     runs, _ = polyflow_argo.compiler.backfill(
-        RENAMED, start=datetime(2026, 1, 1, tzinfo=timezone.utc), end=datetime(2026, 1, 2, 12, tzinfo=timezone.utc)
+        RENAMED,
+        start=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        end=datetime(2026, 1, 2, 12, tzinfo=timezone.utc),
     )
     assert len(runs) == 2
-    assert all(r["metadata"]["annotations"]["polyflow.io/op-names"] == '{"train-model": "Train_Model"}' for r in runs)
+    assert all(
+        r["metadata"]["annotations"]["polyflow.io/op-names"] == '{"train-model": "Train_Model"}' for r in runs
+    )

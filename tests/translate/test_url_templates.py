@@ -19,7 +19,9 @@ from tests.loopback import responder, serving
 from tests.test_golden import _expect
 
 ROOT = Path(__file__).resolve().parents[2]
-ARGO_SCHEMA = Path(os.environ.get("POLYFLOW_SHARED", ROOT.parent / "shared")) / "argo" / "argo-workflows.schema.json"
+ARGO_SCHEMA = (
+    Path(os.environ.get("POLYFLOW_SHARED", ROOT.parent / "shared")) / "argo" / "argo-workflows.schema.json"
+)
 TEMPLATE = """\
 kind: job
 name: remote-trainer
@@ -57,8 +59,13 @@ def pipeline(project: Path, url: str) -> Path:
 
 
 def lock(project: Path, p: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "polyflow_argo", "lock", str(p)], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "XDG_CACHE_HOME": str(project / "cache")})
+    return subprocess.run(
+        [sys.executable, "-m", "polyflow_argo", "lock", str(p)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "XDG_CACHE_HOME": str(project / "cache")},
+    )
 
 
 def test_unpinned_url_is_refused(project: Path, served: tuple[str, dict]) -> None:
@@ -69,7 +76,9 @@ def test_unpinned_url_is_refused(project: Path, served: tuple[str, dict]) -> Non
     assert err.code == "PF326" and err.span.line == 6 and "polyflow-argo lock" in (err.hint or "")
 
 
-def test_lock_then_compile_then_offline(project: Path, served: tuple[str, dict], request: pytest.FixtureRequest) -> None:
+def test_lock_then_compile_then_offline(
+    project: Path, served: tuple[str, dict], request: pytest.FixtureRequest
+) -> None:
     base, files = served
     p = pipeline(project, base + "/trainer.yaml")
     res = lock(project, p)

@@ -4,7 +4,8 @@ Usage (from the repository root), with the operator's repository checked out or 
 
     git -C TRAINING_OPERATOR_GIT show v1.9.0:manifests/base/crds/kubeflow.org_tfjobs.yaml > /tmp/tfjobs.yaml
     ...
-    python tests/schemas/training-operator/extract.py v1 tests/schemas/training-operator/v1.9.0 /tmp/*jobs.yaml
+    python tests/schemas/training-operator/extract.py v1 tests/schemas/training-operator/v1.9.0 \\
+        /tmp/*jobs.yaml
 
 Only the schema of the served version given as the first argument is kept, and ``description``
 strings are dropped (they are most of the bytes and play no part in validation). Everything else,

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from ..source import YamlTimestamp
-from ..spec import IO
+from .hints import did_you_mean
+
+if TYPE_CHECKING:  # io.py imports this module to check defaults
+    from .io import IO
 
 TRUE_WORDS = frozenset({"y", "yes", "t", "true", "on", "1"})
 FALSE_WORDS = frozenset({"n", "no", "f", "false", "off", "0"})
@@ -97,7 +101,9 @@ def _dict_of_dicts(value: Any) -> dict[str, Any]:
     out = _dict(value)
     for key, sub in out.items():
         if not isinstance(sub, dict):
-            raise ValueProblem(f"cannot convert {value!r} to dict_of_dicts: the value of {key!r} is not a mapping")
+            raise ValueProblem(
+                f"cannot convert {value!r} to dict_of_dicts: the value of {key!r} is not a mapping"
+            )
     return out
 
 
@@ -147,7 +153,11 @@ def _azure(value: Any) -> dict[str, str]:
         parsed = urlparse(value)
         match = _AZURE.match(parsed.netloc) if parsed.scheme == "wasbs" else None
         if match:
-            return {"container": match.group(1), "storage_account": match.group(2), "path": parsed.path.lstrip("/")}
+            return {
+                "container": match.group(1),
+                "storage_account": match.group(2),
+                "path": parsed.path.lstrip("/"),
+            }
     raise _bad(value, "azure_path", "write 'wasbs://container@account.blob.core.windows.net/path'")
 
 
@@ -203,8 +213,6 @@ def parse_value(io: IO, value: Any, check_options: bool = True, optional: bool |
 
 
 def _option_hint(value: Any, options: list[Any]) -> str | None:
-    from ..spec.hints import did_you_mean
-
     if isinstance(value, str) and value in [str(o) for o in options]:
         return "options are compared before parsing: write the value unquoted, as in `options`"
     return did_you_mean(str(value), [str(o) for o in options])
