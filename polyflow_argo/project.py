@@ -9,6 +9,7 @@ pipeline, and the ``--build-*`` flags override both::
       context: https://github.com/org/repo.git#<commit>   # or git://, ssh://, s3://…, gs://…, https://….tar.gz
       registry: registry.example.com/team/polyflow        # the repository built images are pushed to
       secret: registry-push                               # a kubernetes.io/dockerconfigjson Secret
+    service_account: polyflow-workflow                    # spec.serviceAccountName of compiled Workflows
     pipelines:
       nightly: {build: {builder: kaniko}}
 
@@ -234,11 +235,29 @@ class ProjectConfig(Spec):
     data: dict[str, VolumeRef] | None = None  # `environment.data_refs: [name]` mounts these
     artifacts: dict[str, VolumeRef] | None = None  # `environment.artifact_refs: [name]`
     resources: ResourceNames | None = None
+    # the ServiceAccount compiled Workflows run as (`spec.serviceAccountName`); `--service-account` wins
+    service_account: str | None = None
+
+    @field_validator("service_account")
+    @classmethod
+    def _service_account(cls, value: str | None) -> str | None:
+        if value is not None and not service_account_ok(value):
+            fail(
+                "PF284",
+                f"invalid ServiceAccount name {value!r}",
+                hint="a Kubernetes name: lower case, digits, '-' and '.', e.g. polyflow-workflow",
+            )
+        return value
 
     def settings_for(self, pipeline: str | None) -> BuildSettings:
         base = self.build or BuildSettings()
         extra = (self.pipelines or {}).get(pipeline or "")
         return base.over(extra.build) if extra is not None and extra.build is not None else base
+
+
+def service_account_ok(name: str) -> bool:
+    """A ServiceAccount name: a DNS-1123 subdomain (≤ 253 characters)."""
+    return len(name) <= 253 and bool(_SECRET.match(name)) and ".." not in name
 
 
 def load_project(path: str | Path) -> ProjectConfig:

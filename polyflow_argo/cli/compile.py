@@ -51,6 +51,9 @@ def add_compile_options(p: argparse.ArgumentParser) -> None:
                    help="registry directory for action/event templates (repeatable; then POLYFLOW_REGISTRY)")
     p.add_argument("--registry-cluster-scope", action="store_true",
                    help="the registry is published as ClusterWorkflowTemplates (templateRef clusterScope)")
+    p.add_argument("--service-account", metavar="NAME", type=_service_account,
+                   help="spec.serviceAccountName of the Workflow: the account its pods and the agent pod of "
+                        "event ops run as (default: `service_account` of polyflow.yaml, else Argo's default)")
     p.add_argument("--tools-image", metavar="IMAGE",
                    help="image of polyflow-argo's own small steps, e.g. a group's best-trial pick "
                         "(default python:3.12-alpine; mirror it for air-gapped clusters)")
@@ -99,6 +102,15 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _service_account(text: str) -> str:
+    from ..project import service_account_ok
+
+    if not service_account_ok(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a ServiceAccount name (lower case letters, digits, '-' and '.')")
+    return text
+
+
 def _non_negative(text: str) -> int:
     try:
         value = int(text)
@@ -142,6 +154,7 @@ def options_from(args: argparse.Namespace) -> Any:
         build_secret=getattr(args, "build_secret", None),
         builder=getattr(args, "builder", None),
         builder_image=getattr(args, "builder_image", None),
+        service_account=getattr(args, "service_account", None),
         **({"tools_image": args.tools_image} if getattr(args, "tools_image", None) else {}),
     )
 

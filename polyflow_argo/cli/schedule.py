@@ -84,10 +84,21 @@ def register(sub: Any) -> None:
     bf.add_argument("--out", metavar="DIR", help="write one file per Workflow into DIR (atomically)")
     bf.add_argument("--name", help="base name of the runs (default: the pipeline name)")
     bf.add_argument("--namespace", "-n", help="metadata.namespace of every object")
+    bf.add_argument("--service-account", metavar="NAME", type=_service_account,
+                    help="spec.serviceAccountName of the runs (default: `service_account` of polyflow.yaml); "
+                         "with depends_on_past it needs `get` on workflows")
+    bf.add_argument("--project", metavar="FILE",
+                    help="project config (default: polyflow.yaml beside the first pipeline file, if any)")
     bf.add_argument("--submit", action="store_true",
                     help="create the runs on the cluster, in order (a run that exists already is skipped)")
     add_cluster_options(bf, namespace=False)
     bf.set_defaults(handler=run_backfill)
+
+
+def _service_account(text: str) -> str:
+    from .compile import _service_account as check
+
+    return check(text)
 
 
 def _options(args: argparse.Namespace, **extra: Any) -> Any:
@@ -99,6 +110,8 @@ def _options(args: argparse.Namespace, **extra: Any) -> Any:
         namespace=getattr(args, "namespace", None),
         argo_version=args.argo_version,
         params=parse_params(args.param),
+        service_account=getattr(args, "service_account", None),
+        project=getattr(args, "project", None),
         **extra,
     )
 

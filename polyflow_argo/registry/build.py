@@ -26,6 +26,7 @@ from .local import (
     Entry,
     Registry,
     definition_text,
+    name_collisions,
     template_ref_name,
     version_key,
 )
@@ -98,6 +99,7 @@ def build_registry(
     options = options or CompileOptions()
     docs: list[dict[str, Any]] = []
     problems = list(registry.problems)
+    problems += name_collisions([registry.entries[k] for k in sorted(registry.entries)])
     warnings: list[Diagnostic] = []
     for key in sorted(registry.entries, key=lambda k: (k[0], k[1], version_key(k[2]))):
         try:

@@ -20,6 +20,7 @@ are identical.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -98,10 +99,48 @@ class Entry:
     builtin = False  # see registry/builtin.py
 
 
+MAX_TEMPLATE_NAME = 63
+
+
 def template_ref_name(entry: Entry) -> str:
-    """The WorkflowTemplate name of an entry version: ``polyflow-<kind>-<name>-v<version>``."""
+    """The WorkflowTemplate name of an entry version: ``polyflow-<kind>-<name>-v<version>``.
+
+    A name longer than 63 characters is cut (the entry's name first, so the version stays readable)
+    and ends in ``-`` and 8 hex digits of a hash of the kind, name and version as written, so two
+    versions never share a cut name (names that fit are kept as they are). ``registry build`` and
+    ``push`` still refuse two entries with one name (PF365): versions that differ only in
+    punctuation (``1.0.0-rc.1``, ``1.0.0-rc-1``) normalise alike.
+    """
     version = re.sub(r"[^a-z0-9]+", "-", entry.version.lower()).strip("-")
-    return f"polyflow-{entry.kind}-{entry.name}-v{version}"[:63].rstrip("-")
+    name = f"polyflow-{entry.kind}-{entry.name}-v{version}"
+    if len(name) <= MAX_TEMPLATE_NAME:
+        return name
+    digest = hashlib.sha256(f"{entry.kind}\0{entry.name}\0{entry.version}".encode()).hexdigest()[:8]
+    prefix, suffix = f"polyflow-{entry.kind}-", f"-v{version}-{digest}"
+    room = MAX_TEMPLATE_NAME - len(prefix) - len(suffix)
+    if room >= 8:  # keep the version readable: cut the entry's name
+        return prefix + entry.name[:room].rstrip("-") + suffix
+    return name[: MAX_TEMPLATE_NAME - len(digest) - 1].rstrip("-") + "-" + digest
+
+
+def name_collisions(entries: list[Entry]) -> list[Diagnostic]:
+    """PF365 for every published name that two entry versions would share."""
+    by_name: dict[str, Entry] = {}
+    out = []
+    for entry in entries:
+        name = template_ref_name(entry)
+        other = by_name.setdefault(name, entry)
+        if other is not entry:
+            out.append(
+                Diagnostic(
+                    "PF365",
+                    f"{entry.kind} {entry.ref} ({entry.file}) and {other.kind} {other.ref} ({other.file}) "
+                    f"would both be published as WorkflowTemplate '{name}', so one would replace the other",
+                    entry.doc.span(("version",)),
+                    "choose versions that differ in more than punctuation (e.g. 1.0.0-rc1 and 1.0.0-rc2)",
+                )
+            )
+    return out
 
 
 LABEL_KIND = "polyflow.io/registry-kind"

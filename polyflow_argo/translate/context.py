@@ -34,6 +34,9 @@ class CompileOptions:
             ClusterWorkflowTemplates (``registry build --cluster-scope``).
         tools_image: the image of polyflow-argo's own small steps (a group's best-trial pick);
             mirror it for clusters without access to Docker Hub.
+        service_account: ``spec.serviceAccountName`` of the emitted Workflow (and CronWorkflow): the
+            account step pods and the agent pod of event ops run as (``--service-account``; else
+            ``service_account`` of the project config; else Argo's default).
         check_limits: enforce Argo's limits (DAG tasks, templates, names, object size). Only
             benchmarks and clusters with raised limits turn this off; the API has no CLI flag.
         project: the project config (default: ``polyflow.yaml`` beside the first pipeline file);
@@ -57,6 +60,7 @@ class CompileOptions:
     registries: tuple[str, ...] = ()
     registry_cluster_scope: bool = False
     tools_image: str = "python:3.12-alpine"
+    service_account: str | None = None
     # image builds (docs/builds.md)
     project: str | None = None
     build_context: str | None = None

@@ -20,7 +20,8 @@ from .context import TranslateContext
 from .dag import depends, when
 from .events import event_template, given_params, is_builtin_event
 from .group import group_templates
-from .names import DISPLAY_NAME, Namer, dns_label, label_value
+from .k8s import check_pod_settings
+from .names import DISPLAY_NAME, LABEL_VALUE, Namer, dns_label, label_value
 from .params import argument_value
 from .pod import OP_PARAM, merged_environment, semaphore_configmap
 from .target import Feature
@@ -88,6 +89,9 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     dag_tasks = []
     renamed = {}
     shown: dict[str, str] = {}  # task -> name the Argo UI shows, when it differs from the task name
+    display: dict[str, list[str]] = {}  # template -> the `polyflow-op` value of every op using it
+    wanted: list[str] = []  # templates of a renamed op that would show its own name
+    check_pod_settings(ctx)  # Kubernetes validity of labels, annotations, resources; `{{` (k8s.py)
     for node in ir.nodes.values():
         name = tasks[node.name]
         if name != node.name:
@@ -103,8 +107,9 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
             task = {"name": name, "template": event["name"]}
         else:
             template = _template_for(ctx, node, template_namer, by_key, templates)
-            if name in shown and template:
-                _show_display_name(ctx, templates, template)
+            if template:
+                display.setdefault(template, []).append(op_label(shown.get(name, name)))
+                wanted += [template] if name in shown and template not in wanted else []
             task = {"name": name, "template": template or "missing"}
         dep = depends(node, tasks, build_failures)
         if dep:
@@ -119,8 +124,10 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
                 node.path + ("trigger",),
                 "add `dependencies:`, or remove `trigger`",
             )
-        task["arguments"] = {"parameters": _arguments(ctx, node, tasks, shown.get(name, name))}
+        task["arguments"] = {"parameters": _arguments(ctx, node, tasks, op_label(shown.get(name, name)))}
         dag_tasks.extend(builds.wire(node, task, template_namer, templates))  # [<op>-build,] <op>
+    for template in wanted:  # Argo v4 puts a node in Error when its display name is not valid
+        _show_display_name(ctx, templates, template, display[template])
     dag_template: dict[str, Any] = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}
     concurrency = ir.spec.concurrency
     if concurrency is not None:
@@ -131,6 +138,9 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
         else:
             dag_template["parallelism"] = concurrency
     spec: dict[str, Any] = {"entrypoint": ENTRYPOINT}
+    account = service_account(ctx)
+    if account:
+        spec["serviceAccountName"] = account
     pull = _image_pull_secrets(ctx)
     pull += builds.pull_secrets(pull)  # image builds: the build registry's pull secret
     if pull:
@@ -143,6 +153,18 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     spec["templates"] = [dag_template] + templates
     extra = _semaphores(ctx, tasks)
     return BuiltSpec(spec, extra, renamed)
+
+
+def service_account(ctx: TranslateContext) -> str | None:
+    """``--service-account``, else ``service_account`` of the project config (polyflow.yaml)."""
+    from ..project import service_account_ok
+
+    name = ctx.options.service_account or getattr(ctx.options.project_config, "service_account", None)
+    if name and not service_account_ok(name):
+        ctx.error("PF459", f"service account {name!r} (--service-account) is not a valid ServiceAccount name",
+                  (), "lower case letters, digits, '-' and '.', alphanumeric at both ends")
+        return None
+    return name
 
 
 OP_OVERRIDES = ("environment", "build", "logging", "max_retries", "retry_delay", "retry_exp_backoff",
@@ -221,13 +243,22 @@ def _default_logging(template: dict[str, Any], logging: Any) -> None:
         template["container"].pop("env")
 
 
-def _show_display_name(ctx: TranslateContext, templates: list[dict[str, Any]], name: str) -> None:
+def op_label(value: str) -> str:
+    """The ``polyflow-op`` argument: it is the pod label ``polyflow.io/op``, so a valid label value
+    (a task name may end in '-', which a label value may not)."""
+    return value if LABEL_VALUE.match(value) and len(value) <= 63 else label_value(value)
+
+
+def _show_display_name(
+    ctx: TranslateContext, templates: list[dict[str, Any]], name: str, values: list[str]
+) -> None:
     """Make the Argo UI show each op of template ``name`` under its ``polyflow-op`` argument.
 
     Argo puts a node whose display name does not match ``DISPLAY_NAME`` in Error, so the argument
-    is the op's own name only when it matches, else the task name (see ``workflow_spec``).
+    is the op's own name only when it matches, else the task name, and the annotation is set only
+    when the argument of every op using the template matches (see ``workflow_spec``).
     """
-    if not ctx.target.has(Feature.TEMPLATE_DISPLAY_NAME):
+    if not ctx.target.has(Feature.TEMPLATE_DISPLAY_NAME) or not all(DISPLAY_NAME.match(v) for v in values):
         return
     for template in templates:
         if template["name"] == name and "annotations" not in template:

@@ -99,6 +99,7 @@ WORKFLOW_RULES = {
     ("argoproj.io", "workflowtasksets", "list"),  # agent (plugin sidecars): its task set
     ("argoproj.io", "workflowtasksets", "watch"),
     ("argoproj.io", "workflowtasksets/status", "patch"),  # agent: node results
+    ("argoproj.io", "workflows", "get"),  # backfill's wait step: `argoexec resource get` of the previous run
 }
 # workflow.rbac.trainingJobs: Argo's resource template (action: create) runs `kubectl create -f` then polls
 # the job with a plain GET (workflow/executor/resource.go); no list, watch, patch or delete.
@@ -370,6 +371,7 @@ def _names(rendered: Rendered) -> set[tuple[str, str]]:
 def test_default_render_is_exactly_these_objects(default: Rendered) -> None:
     assert _names(default) == {
         ("ServiceAccount", "polyflow-workflow"),
+        ("Secret", "polyflow-workflow.service-account-token"),
         ("Role", "polyflow-workflow"),
         ("RoleBinding", "polyflow-workflow"),
         ("ServiceAccount", "polyflow-submitter"),
@@ -405,6 +407,7 @@ def test_everything_render(everything: Rendered) -> None:
     assert len(registry) == 6
     assert _names(everything) == registry | {
         ("ServiceAccount", "polyflow-workflow"),
+        ("Secret", "polyflow-workflow.service-account-token"),
         ("Role", "polyflow-workflow"),
         ("RoleBinding", "polyflow-workflow"),
         ("ServiceAccount", "polyflow-submitter"),
@@ -419,6 +422,7 @@ def test_everything_render(everything: Rendered) -> None:
     located = [o for o in _located(everything) if o[0] not in ARGO_KINDS]
     assert located == sorted([
         ("ServiceAccount", NAMESPACE, "polyflow-workflow"),
+        ("Secret", NAMESPACE, "polyflow-workflow.service-account-token"),
         ("Role", NAMESPACE, "polyflow-workflow"),
         ("RoleBinding", NAMESPACE, "polyflow-workflow"),
         ("ServiceAccount", NAMESPACE, "polyflow-submitter"),
@@ -437,7 +441,8 @@ def test_everything_render(everything: Rendered) -> None:
 
 
 def test_everything_off_renders_nothing() -> None:
-    off = render_chart(CHART, {"workflow": {"serviceAccount": {"create": False}, "rbac": {"create": False}},
+    off = render_chart(CHART, {"workflow": {"serviceAccount": {"create": False, "tokenSecret": False},
+                                            "rbac": {"create": False}},
                                "submitter": {"serviceAccount": {"create": False}, "rbac": {"create": False}},
                                "plugin": {"enabled": False}})
     assert off.manifests() == []
@@ -452,7 +457,7 @@ def _validate_k8s(docs: list[dict[str, Any]]) -> None:
         kv.validate(doc, K8S_VERSION, strict=True)  # raises kubernetes_validate.ValidationError
 
 
-@pytest.mark.parametrize(("which", "count"), [("default", 7), ("everything", 7 + 4 * 3)])
+@pytest.mark.parametrize(("which", "count"), [("default", 8), ("everything", 8 + 4 * 3)])
 def test_kubernetes_objects_validate(which: str, count: int, request: pytest.FixtureRequest) -> None:
     rendered: Rendered = request.getfixturevalue(which)
     docs = [d for d in rendered.manifests() if d["kind"] not in ARGO_KINDS]
@@ -875,3 +880,45 @@ def test_e2e_workflow_is_valid_yaml_and_pins_argo() -> None:
                    "submit", "--dry-run=server", "ARGO_EXECUTOR_PLUGINS=true", "auth can-i"):
         assert needle in runs, needle
     assert (ROOT / "polyflow_argo" / "plugin" / "Dockerfile").is_file()
+
+
+# --- the workflow account's token (the agent pod of event ops mounts it) ------------------------
+
+
+def _token(rendered: Rendered) -> dict[str, Any]:
+    (secret,) = [
+        d for d in _by_kind(rendered, "Secret")
+        if d["metadata"]["annotations"]["kubernetes.io/service-account.name"] != "polyflow-executor-plugin"
+    ]
+    return secret
+
+
+def test_workflow_account_gets_its_token_secret(default: Rendered) -> None:
+    secret = _token(default)
+    assert secret["type"] == "kubernetes.io/service-account-token"
+    assert secret["metadata"]["name"] == "polyflow-workflow.service-account-token"
+    assert secret["metadata"]["annotations"] == {"kubernetes.io/service-account.name": "polyflow-workflow"}
+    assert secret["metadata"]["namespace"] == NAMESPACE
+
+
+def test_an_existing_account_such_as_default_gets_its_token_secret() -> None:
+    rendered = render_chart(CHART, {"workflow": {"serviceAccount": {"create": False, "name": "default"}}},
+                            release=RELEASE, namespace=NAMESPACE)
+    assert ("ServiceAccount", "default") not in _names(rendered)
+    secret = _token(rendered)
+    assert secret["metadata"]["name"] == "default.service-account-token"
+    assert secret["metadata"]["annotations"] == {"kubernetes.io/service-account.name": "default"}
+    bindings = _by_kind(rendered, "RoleBinding")
+    (binding,) = [d for d in bindings if d["metadata"]["name"] == "polyflow-workflow"]
+    assert binding["subjects"][0]["name"] == "default"
+
+
+def test_token_secret_can_be_left_out() -> None:
+    rendered = render_chart(CHART, {"workflow": {"serviceAccount": {"tokenSecret": False}}},
+                            release=RELEASE, namespace=NAMESPACE)
+    assert not _by_kind(rendered, "Secret")
+
+
+def test_workflow_role_lets_backfill_wait_for_the_previous_run(default: Rendered) -> None:
+    role = next(d for d in _by_kind(default, "Role") if d["metadata"]["name"] == "polyflow-workflow")
+    assert ("argoproj.io", "workflows", "get") in _rules(role)

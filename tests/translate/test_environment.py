@@ -89,12 +89,12 @@ def test_refs_without_a_project_config_say_where_to_declare_them() -> None:
 
 
 def test_gpu_resource_name_comes_from_the_project(project: Path, tmp_path: Path) -> None:
-    env = "resources: {gpu: {requests: 1, limits: 2}}"
+    env = "resources: {gpu: {requests: 2, limits: 2}}"
     assert template(env, None)["container"]["resources"] == {
-        "requests": {"nvidia.com/gpu": "1"},
+        "requests": {"nvidia.com/gpu": "2"},
         "limits": {"nvidia.com/gpu": "2"},
     }
     assert template(env, project)["container"]["resources"] == {
-        "requests": {"amd.com/gpu": "1"},
+        "requests": {"amd.com/gpu": "2"},
         "limits": {"amd.com/gpu": "2"},
     }
