@@ -36,7 +36,10 @@ def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
         for j, io in enumerate(getattr(tpl.spec, section) or []):
             if io.default and io.type is not None:  # the original parses truthy defaults only
                 try:
-                    parse_value(io, io.default, check_options=False, optional=True)
+                    parsed = parse_value(io, io.default, check_options=False, optional=True)
+                    _warn_credential(
+                        ctx, io, parsed, tpl.path + (section, j, "default"), f"default of '{io.name}'"
+                    )
                 except ValueProblem as exc:
                     ctx.error(
                         "PF330",
@@ -76,9 +79,28 @@ def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
                 )
             continue
         try:
-            parse_value(io, value)
+            parsed = parse_value(io, value)
         except ValueProblem as exc:
             ctx.error("PF332", f"param '{pname}' of template '{tpl.name}': {exc.message}", path, exc.hint)
+            continue
+        _warn_credential(ctx, io, parsed, path, f"param '{pname}' of template '{tpl.name}'")
+
+
+def _warn_credential(ctx: Context, io: IO, parsed: Any, path: PathT, what: str) -> None:
+    """A literal ``auth`` value, or a ``uri`` with a password, is a credential written in the
+    pipeline: it is passed as written (as 0.5.6 did), so it shows in the Workflow and the Argo UI."""
+    values = parsed if io.is_list and isinstance(parsed, list) else [parsed]
+    if io.type == "uri":
+        values = [v for v in values if isinstance(v, dict) and v.get("password")]
+    if io.type not in ("auth", "uri") or not values or values == [None]:
+        return
+    ctx.warning(
+        "PF329",
+        f"{what} is a credential ({io.type}) written as a literal: its password shows in clear in the "
+        "Workflow, the Argo UI and the pod spec",
+        path,
+        "keep it in a Kubernetes Secret and read it from the environment (`environment.secret_refs`)",
+    )
 
 
 def _no_io_hint(tpl: ResolvedTemplate) -> str:
@@ -131,6 +153,7 @@ def _op_params(
         except ValueProblem as exc:
             ctx.error("PF335", f"param '{key}' of op '{op_name}': {exc.message}", path, exc.hint)
             continue
+        _warn_credential(ctx, io, parsed, path, f"param '{key}' of op '{op_name}'")
         out[key] = Param(key, value, parsed, (), io, is_output, path)
     for name, io in inputs.items():
         if name in params:

@@ -21,7 +21,7 @@ from ..resolve import Node
 from ..source import PathT
 from .context import TranslateContext
 from .names import dns_label
-from .params import render_command
+from .params import matrix_kinds, render_command
 from .pod import (
     OP_PARAM,
     container_env,
@@ -77,6 +77,7 @@ _ENV_DROPPED = {
     "index": "only meaningful in a replica's environment",
 }
 _TAG = re.compile(r"\{\{inputs\.parameters\.([A-Za-z0-9_-]+)\}\}")
+_EXPRESSION = re.compile(r"\{\{=(.*)\}\}", re.S)
 
 
 def job_kind(framework: str | None, backend: str | None) -> JobKind | None:
@@ -114,8 +115,9 @@ def training_job_template(
     container: dict[str, Any] = {"name": kind.container, "image": build.image}
     if spec.run is not None:
         container["command"] = ["/bin/bash", "-c"]
-        container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"))]
-    container.update(_container_env(ctx, node, inputs, env))
+        flags = [io.name for io in tpl.inputs if io.is_flag]
+        container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"), flags)]
+    container.update(_container_env(ctx, node, inputs, env, matrix_kinds(node, extra_inputs)))
     job = _job(kind, name, container, env, (worker, n_workers), (ps, n_ps), resource_names(ctx))
     out: dict[str, Any] = {
         "name": name,
@@ -316,10 +318,10 @@ def _pod_settings(env: Any) -> dict[str, Any]:
 
 
 def _container_env(
-    ctx: TranslateContext, node: Node, inputs: list[str], env: dict[str, Any]
+    ctx: TranslateContext, node: Node, inputs: list[str], env: dict[str, Any], kinds: dict[str, str]
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    env_vars = container_env(node, inputs, [])
+    env_vars = container_env(node, inputs, [], kinds)
     if ctx.scheduled:
         env_vars.append({"name": "POLYFLOW_SCHEDULED_TIME", "value": "{{workflow.scheduledTime}}"})
     logging = ctx.ir.spec.logging  # the pipeline's, under the op's and template's (workflow._default_logging)
@@ -384,7 +386,9 @@ def manifest_text(job: dict[str, Any]) -> str:
     Argo pastes a ``{{inputs.parameters.x}}`` value into the manifest text unescaped, so a value
     with a quote or a newline would break it. ``{{=toJson(...)}}`` gives a quoted JSON string
     instead (Argo ≥ 3.1; its linter replaces such tags before parsing the manifest). Literal braces
-    are written ``\\u007b`` / ``\\u007d`` so no ``}}`` can end the tag early.
+    are written ``\\u007b`` / ``\\u007d`` so no ``}}`` can end the tag early. A string that is
+    itself one expression tag (``POLYAXON_PARAMS``: ``{{=toJson({...})}}``, whose result is JSON
+    text) becomes ``{{=toJson(<expression>)}}``: the JSON text, quoted once more as a JSON string.
     """
     exprs: list[str] = []
 
@@ -393,6 +397,10 @@ def manifest_text(job: dict[str, Any]) -> str:
             return {k: walk(v) for k, v in node.items()}
         if isinstance(node, list):
             return [walk(v) for v in node]
+        whole = _EXPRESSION.fullmatch(node) if isinstance(node, str) else None
+        if whole is not None:
+            exprs.append("{{=toJson(" + whole.group(1) + ")}}")
+            return f"\0{len(exprs) - 1}\0"
         if isinstance(node, str) and any(m.group(1) != OP_PARAM for m in _TAG.finditer(node)):
             exprs.append(_to_json_expression(node))
             return f"\0{len(exprs) - 1}\0"

@@ -7,7 +7,7 @@ these; nothing here depends on a template kind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..resolve import Node
@@ -15,6 +15,7 @@ from ..source import PathT
 from ..spec.hints import did_you_mean
 from .context import TranslateContext
 from .names import dns_label
+from .params import PARAMS_ENV, io_kind, param_env, params_expression
 from .target import Feature
 
 OUTPUTS_DIR = "/polyflow/outputs"
@@ -75,6 +76,8 @@ def resources(env: dict[str, Any], names: dict[str, str] | None = None) -> dict[
             continue
         for side in ("requests", "limits"):
             value = getattr(req, side)
+            if value is None and side == "limits" and field in ("gpu", "tpu"):
+                value = req.requests  # Kubernetes requires an extended resource's limit (= its request)
             if value is not None:
                 out.setdefault(side, {})[key] = convert(value)
     return out
@@ -204,11 +207,18 @@ def param_name_ok(name: str) -> bool:
     return bool(name) and all(c.isalnum() or c in "-_" for c in name) and name.isascii()
 
 
-def container_env(node: Node, inputs: list[str], outputs: list[str]) -> list[dict[str, str]]:
-    out = []
+def container_env(
+    node: Node, inputs: list[str], outputs: list[str], kinds: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
+    """The container's env: first one variable per input (``POLYFLOW_PARAM_<NAME>``, which the
+    command expands: translate/params.py), then ``POLYAXON_PARAMS``, the outputs dir and logging.
+    ``kinds``: how ``POLYAXON_PARAMS`` exports inputs that are not IOs of the template (a group's
+    matrix names); an IO's own type decides for the others."""
+    out = param_env(inputs)
     if inputs:
-        params = "{" + ", ".join(f'"{n}": "{{{{inputs.parameters.{n}}}}}"' for n in inputs) + "}"
-        out.append({"name": "POLYAXON_PARAMS", "value": params})
+        ios = {io.name: io for io in node.template.inputs} if node.template is not None else {}
+        exported = {n: io_kind(ios[n]) if n in ios else (kinds or {}).get(n, "str") for n in inputs}
+        out.append({"name": PARAMS_ENV, "value": params_expression(exported)})
     if outputs:
         out.append({"name": "POLYFLOW_OUTPUTS_DIR", "value": OUTPUTS_DIR})
     logging = effective_logging(node)

@@ -16,7 +16,7 @@ from ..resolve import Node
 from .build import IMAGE_PARAM, build_kind_template, image_param, run_image
 from .context import TranslateContext
 from .distributed import training_job_template
-from .params import render_command
+from .params import matrix_kinds, render_command
 from .pod import (
     OP_PARAM,
     OUTPUTS_DIR,
@@ -59,7 +59,7 @@ def container_template(
     outputs = [io.name for io in tpl.outputs]
     if not io_names_ok(ctx, tpl, inputs + outputs):
         return None
-    container = _container(ctx, node, image, env, inputs, outputs)
+    container = _container(ctx, node, image, env, inputs, outputs, matrix_kinds(node, extra_inputs))
     env_path = (
         node.path + ("environment",) if node.op.environment is not None else tpl.path + ("environment",)
     )
@@ -96,16 +96,26 @@ def container_template(
 
 
 def _container(
-    ctx: TranslateContext, node: Node, image: str, env: dict[str, Any], inputs: list[str], outputs: list[str]
+    ctx: TranslateContext,
+    node: Node,
+    image: str,
+    env: dict[str, Any],
+    inputs: list[str],
+    outputs: list[str],
+    kinds: dict[str, str],
 ) -> dict[str, Any]:
-    """The container of a job or experiment: image, command, environment variables, resources."""
+    """The container of a job or experiment: image, command, environment variables, resources.
+    Values reach the command only through the env (translate/params.py: values are data)."""
     assert node.template is not None
     tpl = node.template
     container: dict[str, Any] = {"image": image}
     if tpl.spec.run is not None:
         container["command"] = ["/bin/bash", "-c"]
-        container["args"] = [render_command(ctx, tpl.spec.run.command, inputs, tpl.path + ("run", "cmd"))]
-    env_vars = container_env(node, inputs, outputs)
+        flags = [io.name for io in tpl.inputs if io.is_flag]
+        container["args"] = [
+            render_command(ctx, tpl.spec.run.command, inputs, tpl.path + ("run", "cmd"), flags)
+        ]
+    env_vars = container_env(node, inputs, outputs, kinds)
     if ctx.scheduled:
         env_vars.append({"name": "POLYFLOW_SCHEDULED_TIME", "value": "{{workflow.scheduledTime}}"})
     if env_vars:

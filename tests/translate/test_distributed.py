@@ -23,6 +23,7 @@ from polyflow_argo import PolyflowError
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from polyflow_argo.translate.distributed import FAILURE_CONDITION, SUCCESS_CONDITION
+from tests.translate.argo_expr import substitute
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas" / "training-operator" / "v1.9.0"
 IMAGE = "tensorflow/tensorflow:1.14.0-gpu-py3"
@@ -91,29 +92,15 @@ def diagnostics(text: str) -> list[tuple[str, str, str]]:
 
 # --- what Argo does with the manifest ---------------------------------------------------------
 
-_EXPR = re.compile(r"\{\{=toJson\((.*?)\)\}\}")
-_TOKEN = re.compile(r"\s*(?:(\"(?:[^\"\\]|\\.)*\")|inputs\.parameters\['([^']+)'\])\s*(?:\+|$)")
-
-
-def _evaluate(expr: str, params: dict[str, str]) -> str:
-    """The subset of expr that manifest_text writes: string literals and parameters joined by +."""
-    out, pos = [], 0
-    while pos < len(expr):
-        match = _TOKEN.match(expr, pos)
-        assert match, f"unexpected expression syntax at {expr[pos:]!r}"
-        out.append(json.loads(match.group(1)) if match.group(1) else params[match.group(2)])
-        pos = match.end()
-    return "".join(out)
+CMD = 'python train.py --lr="${POLYFLOW_PARAM_LR}"'
 
 
 def render(tpl: dict[str, Any], params: dict[str, str], workflow: str = "dist-abc12") -> dict[str, Any]:
-    """The manifest after Argo's substitution, parsed (it is JSON, hence also YAML for kubectl)."""
+    """The manifest after Argo's substitution (tests/translate/argo_expr.py models Argo's expression
+    evaluation), parsed (it is JSON, hence also YAML for kubectl)."""
     text = tpl["resource"]["manifest"]
-    assert "}}" not in "".join(_EXPR.findall(text)), "a '}}' inside an expression would end the tag early"
-    text = _EXPR.sub(lambda m: json.dumps(_evaluate(m.group(1), params)), text)
-    values = {"inputs.parameters." + k: v for k, v in params.items()} | {"workflow.name": workflow}
-    text = re.sub(r"\{\{([^{}=]+)\}\}", lambda m: values[m.group(1)], text)
-    return json.loads(text)
+    assert "}}" not in "".join(re.findall(r"\{\{=(.*?)\}\}", text)), "a '}}' would end a tag early"
+    return json.loads(substitute(text, params, {"workflow.name": workflow}))
 
 
 def argo_lint_parses(manifest: str) -> Any:
@@ -196,8 +183,11 @@ def test_tensorflow_maps_master_workers_and_ps_to_chief_worker_ps() -> None:
     for main in (chief, worker, ps):
         assert main["image"] == IMAGE
         assert main["command"] == ["/bin/bash", "-c"]
-        assert main["args"] == ["python train.py --lr=0.1"]
-        assert main["env"] == [{"name": "POLYAXON_PARAMS", "value": '{"lr": "0.1"}'}]
+        assert main["args"] == [CMD]
+        assert main["env"] == [
+            {"name": "POLYFLOW_PARAM_LR", "value": "0.1"},
+            {"name": "POLYAXON_PARAMS", "value": '{"lr":"0.1"}'},
+        ]
         assert main["envFrom"] == [{"secretRef": {"name": "aws-creds"}}]
     # the master is the experiment's environment; workers and ps only their own (as in Polyaxon)
     assert chief["resources"] == {"requests": {"cpu": "1", "memory": "512Mi"}, "limits": {"cpu": "2"}}
@@ -228,7 +218,8 @@ def test_pytorch_maps_master_and_workers() -> None:
     assert {role: s["replicas"] for role, s in specs.items()} == {"Master": 1, "Worker": 3}
     assert "resources" not in container(specs, "Master")
     assert container(specs, "Worker")["resources"] == {"limits": {"nvidia.com/gpu": "2"}}
-    assert container(specs, "Worker")["args"] == ["python train.py --lr=1"]
+    assert container(specs, "Worker")["args"] == [CMD]
+    assert container(specs, "Worker")["env"][0] == {"name": "POLYFLOW_PARAM_LR", "value": "1"}
 
 
 def test_pytorch_without_workers_is_a_master_alone() -> None:
@@ -254,7 +245,7 @@ def test_horovod_and_backend_mpi_give_an_mpijob_whose_launcher_runs_the_command(
     job = render(resource_template(compile_one(pipeline(template))), {"polyflow-op": "train", "lr": "0.1"})
     specs = check_job(job, "MPIJob", "mpiReplicaSpecs")
     assert {role: s["replicas"] for role, s in specs.items()} == {"Launcher": 1, "Worker": 2}
-    assert container(specs, "Launcher")["args"] == ["python train.py --lr=0.1"]
+    assert container(specs, "Launcher")["args"] == [CMD]
     worker = container(specs, "Worker")
     assert "command" not in worker and "args" not in worker  # the operator runs `sleep 365d` in workers
     assert worker["env"] == container(specs, "Launcher")["env"]
@@ -420,9 +411,11 @@ def test_any_parameter_value_survives_substitution(value: str) -> None:
     argo_lint_parses(tpl["resource"]["manifest"])
     job = render(tpl, {"polyflow-op": "train", "lr": value})
     chief = container(check_job(job, "TFJob", "tfReplicaSpecs"), "Chief")
-    assert chief["args"] == [f"echo '{{literal}}' && python train.py --lr={value}"]
-    # the same text a container template's env gets (POLYAXON_PARAMS pastes values into JSON unescaped)
-    assert chief["env"][0]["value"] == '{"lr": "' + value + '"}'
+    # values are data: the command expands the env var, which holds the value byte for byte
+    assert chief["args"] == ["echo '{literal}' && " + CMD]
+    assert chief["env"][0] == {"name": "POLYFLOW_PARAM_LR", "value": value}
+    # POLYAXON_PARAMS is JSON whatever the value (an Argo expression builds it)
+    assert json.loads(chief["env"][1]["value"]) == {"lr": value}
 
 
 def test_compiling_twice_gives_the_same_bytes() -> None:

@@ -72,9 +72,14 @@ def test_grid_search_fans_out_every_suggestion_in_order() -> None:
     }
     container = templates["g-trial"]["container"]
     assert container["args"] == [
-        "train --lr={{inputs.parameters.lr}} --layers={{inputs.parameters.layers}} "
-        "--epochs={{inputs.parameters.epochs}}"
+        'train --lr="${POLYFLOW_PARAM_LR}" --layers="${POLYFLOW_PARAM_LAYERS}" '
+        '--epochs="${POLYFLOW_PARAM_EPOCHS}"'
     ]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["POLYFLOW_PARAM_LR"] == "{{inputs.parameters.lr}}"
+    # matrix values are exported with their type: lr floats, layers ints (from the suggestions)
+    assert "'lr': (trim(inputs.parameters['lr']) == '' ? nil : asFloat(" in env["POLYAXON_PARAMS"]
+    assert "'layers': (trim(inputs.parameters['layers']) == '' ? nil : asInt(" in env["POLYAXON_PARAMS"]
     # Without hptuning.metric, each output is Argo's aggregation of the trials' values (a JSON list).
     assert group["outputs"]["parameters"] == [
         {"name": "loss", "valueFrom": {"parameter": "{{tasks.trial.outputs.parameters.loss}}"}},
