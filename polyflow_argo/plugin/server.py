@@ -71,12 +71,15 @@ def execute(body: dict[str, Any], waits: Waits, now: float) -> dict[str, Any]:
     spec = plugin[PLUGIN]
     workflow = body.get("workflow", {}).get("metadata", {}) if isinstance(body.get("workflow"), dict) else {}
     key = json.dumps([workflow.get("uid"), workflow.get("name"), template.get("name"), spec], sort_keys=True)
+    declared = _declared_outputs(template)
     if not isinstance(spec, dict):
-        return _node("Failed", "the polyflow plugin body must be an object, e.g. {kind: time, delay: 60}")
+        return _node("Failed", "the polyflow plugin body must be an object, e.g. {kind: time, delay: 60}",
+                     declared)
     kind = spec.get("kind")
     check_fn = KINDS.get(kind) if isinstance(kind, str) else None
     if check_fn is None:
-        return _node("Failed", f"unknown event kind {kind!r}: use one of {', '.join(sorted(KINDS))}")
+        known = ", ".join(sorted(KINDS))
+        return _node("Failed", f"unknown event kind {kind!r}: use one of {known}", declared)
     try:
         poll = seconds(spec, "poll", DEFAULT_POLL, low=1, unit=" s")
         timeout = seconds(spec, "timeout", DEFAULT_TIMEOUT, low=1, unit=" s")
@@ -84,26 +87,39 @@ def execute(body: dict[str, Any], waits: Waits, now: float) -> dict[str, Any]:
         result: Check = check_fn(spec, started, now)
     except EventInputError as exc:
         waits.forget(key)
-        return _node("Failed", f"{kind} event: {exc}")
+        return _node("Failed", f"{kind} event: {exc}", declared)
     if result.done:
         waits.forget(key)
-        outputs = {"parameters": [{"name": k, "value": v} for k, v in sorted((result.outputs or {}).items())]}
-        return _node("Succeeded", result.message, outputs)
+        return _node("Succeeded", result.message, declared, result.outputs)
     if result.failed:
         waits.forget(key)
-        return _node("Failed", result.message)
+        return _node("Failed", result.message, declared)
     if now - started >= timeout:
         waits.forget(key)
-        return _node("Failed", f"{kind} event timed out after {timeout:g} s: {result.message}")
+        return _node("Failed", f"{kind} event timed out after {timeout:g} s: {result.message}", declared)
     reply = _node("Running", result.message)
     reply["requeue"] = f"{int(max(1, min(poll, timeout - (now - started))))}s"
     return reply
 
 
-def _node(phase: str, message: str, outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def _declared_outputs(template: dict[str, Any]) -> list[str]:
+    """The output parameters the template declares (what later tasks may read)."""
+    outputs = template.get("outputs")
+    params = outputs.get("parameters") if isinstance(outputs, dict) else None
+    if not isinstance(params, list):
+        return []
+    return [p["name"] for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)]
+
+
+def _node(phase: str, message: str, declared: list[str] | None = None,
+          values: dict[str, str] | None = None) -> dict[str, Any]:
+    """A reply; a final one carries every declared output (``""`` when the event has no value for
+    it, e.g. after a failure), so no task reading it waits forever."""
     node: dict[str, Any] = {"phase": phase, "message": message}
-    if outputs:
-        node["outputs"] = outputs
+    values = dict(values or {})
+    names = sorted(set(declared or []) | set(values))
+    if names:
+        node["outputs"] = {"parameters": [{"name": n, "value": values.get(n, "")} for n in names]}
     return {"node": node}
 
 

@@ -16,6 +16,8 @@ it is how ``all_done`` and ``one_done`` wait for their upstreams without caring 
 
 from __future__ import annotations
 
+import json
+
 from ..resolve import Node
 from .context import TranslateContext
 
@@ -69,20 +71,6 @@ def depends(node: Node, tasks: dict[str, str], builds: dict[str, str] | None = N
         skipped = " || ".join(f"{t}.Skipped" for t in ups)
         return f"({expr}) || {skipped}" if " " in expr else f"{expr} || {skipped}"
     return expr
-
-
-def _quote(ctx: TranslateContext, node: Node, value: str) -> str | None:
-    if "'" not in value:
-        return f"'{value}'"
-    if '"' not in value:
-        return f'"{value}"'
-    ctx.error(
-        "PF421",
-        "a condition value cannot contain both ' and \"",
-        node.path + ("conditions", "params"),
-        "use a simpler value",
-    )
-    return None
 
 
 def condition_value(value: object) -> str:
@@ -144,11 +132,19 @@ def _condition(ctx: TranslateContext, node: Node, tasks: dict[str, str]) -> str 
             )
             return None
     for key, value in cond.params:
-        left = _quote(ctx, node, f"{{{{tasks.{task}.outputs.parameters.{key}}}}}")
-        right = _quote(ctx, node, condition_value(value))
-        if left is None or right is None:
-            return None
-        terms.append(f"{left} {operator} {right}")
+        terms.append(f"{output_read(task, str(key))} {operator} {json.dumps(condition_value(value))}")
     if not terms:
         return None
-    return terms[0] if len(terms) == 1 else "(" + " && ".join(terms) + ")"
+    # Output values are compared as data inside one expression tag: Argo evaluates it with expr
+    # and puts only `true`/`false` into the text govaluate reads, so no value is parsed as code.
+    return "{{=" + " && ".join(terms) + "}}"
+
+
+def output_read(task: str, output: str) -> str:
+    """An expr reading ``tasks.<task>.outputs.parameters.<output>`` as data: ``''`` when the task has
+    no value for it (skipped, omitted, or a failed group), through ``get`` calls, which Argo's strict
+    check of missing ``tasks.*`` paths does not treat as a missing variable (it would wait forever)."""
+    read = "tasks"
+    for key in (task, "outputs", "parameters", output):
+        read = f"get({read}, {json.dumps(key)})"
+    return f"({read} ?? '')"

@@ -2,7 +2,8 @@
 
 - ``time`` / ``http``: a ``plugin`` template run by the ``polyflow`` executor plugin; its body holds
   the op's params as ``{{inputs.parameters.*}}`` (only those the op sets, so the plugin applies its
-  defaults), and the plugin's outputs (``time``; ``status``, ``body``) are the node's outputs.
+  defaults), and the plugin's outputs (``time``; ``status``, ``body``) are the node's outputs,
+  declared on the template so Argo accepts the tasks that read them.
 - ``s3`` / ``k8s`` / ``pipeline``: the same; an input whose default is a value of the running
   workflow (``WORKFLOW_DEFAULTS``: the namespace) is passed as that Argo variable when not set, and
   ``BODY_KEYS`` renames an input whose name the body already uses (k8s ``kind`` → ``resource_kind``).
@@ -55,4 +56,12 @@ def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, An
     for param, value in WORKFLOW_DEFAULTS.get(kind, {}).items():
         body.setdefault(param, value)
     template["plugin"] = {PLUGIN: body}
+    if node.template.outputs:
+        # Argo validates `tasks.E.outputs.parameters.X` against these; the plugin reports every one
+        # in its final reply, "" when it has no value (a failure or a timeout), so a consumer that
+        # runs after a failed event (all_done, one_failed) reads "" rather than waiting forever.
+        # (`supplied`: the value comes from outside the template, here the plugin's reply; Argo's
+        # validator wants one source per output and has no plugin-specific one)
+        template["outputs"] = {"parameters": [{"name": o.name, "valueFrom": {"supplied": {}}}
+                                              for o in node.template.outputs]}
     return template

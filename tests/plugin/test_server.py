@@ -186,3 +186,20 @@ def test_compiled_event_op_runs_in_the_plugin(plugin: str, site: tuple[str, dict
         next(t["template"] for t in templates["pipeline"]["dag"]["tasks"] if t["name"] == "sign-off")
     ]
     assert approval["suspend"] == {} and "plugin" not in approval
+
+
+def test_every_final_reply_carries_the_declared_outputs() -> None:
+    """Argo copies a plugin node's outputs from its final reply; a task that reads one of them after
+    the event failed or timed out (all_done, one_failed) must find a value, or it waits forever."""
+    template = {"name": "event-ready", "outputs": {"parameters": [{"name": "status"}, {"name": "body"}]},
+                "plugin": {"polyflow": {"kind": "time", "delay": 3600, "timeout": 5, "poll": 1}}}
+    body = {"workflow": {"metadata": {"name": "w", "uid": "u"}}, "template": template}
+    waits = Waits()
+    waiting = execute(body, waits, now=1000.0)
+    assert waiting["node"]["phase"] == "Running" and "outputs" not in waiting["node"]
+    timed_out = execute(body, waits, now=1006.0)["node"]
+    assert timed_out["phase"] == "Failed" and "timed out" in timed_out["message"]
+    empty = [{"name": "body", "value": ""}, {"name": "status", "value": ""}]
+    assert timed_out["outputs"] == {"parameters": empty}
+    bad = dict(template, plugin={"polyflow": {"kind": "nope"}})
+    assert execute({"template": bad}, waits, now=0)["node"]["outputs"]["parameters"][0]["value"] == ""

@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 import polyflow_argo
-from tests.polyflow_rules import trigger_met
+from polyflow_argo.resolve.rules import RAN, RuleOp, decide, pipeline_status
+from tests.semantics.sim import for_sim
 
 pytestmark = pytest.mark.argosim
 PHASES = ("Succeeded", "Failed", "Error")
@@ -119,78 +120,32 @@ UPSTREAM = {"a": [], "b": [], "u1": ["a"], "u2": ["b"], "x": ["u1", "u2"], "y": 
 RUNNERS = ("a", "b", "u1", "u2", "x", "y")
 
 
-def _state(phase: str) -> str:
-    return {"Succeeded": "succeeded", "Failed": "failed", "Error": "failed", "Omitted": "upstream_failed",
-            "Skipped": "skipped"}[phase]
+def rule_ops(case: Case) -> list[RuleOp]:
+    """The case's ops as the rules reference takes them."""
+    cond_u2 = {"kind": "outputs", "op": "b", "exp": "eq", "params": [["flag", True]]}
+    spec = {"a": ("all_succeeded", None, None), "b": ("all_succeeded", None, None),
+            "u1": ("all_succeeded", None, None), "u2": ("all_succeeded", None, cond_u2),
+            "x": (case.x_trigger, case.x_skip, case.x_condition), "y": (case.y_trigger, case.y_skip, None)}
+    return [RuleOp(n, tuple(UPSTREAM[n]), spec[n][0], bool(spec[n][1]), spec[n][2]) for n in RUNNERS]
 
 
 def expected(case: Case, outcomes: dict[str, str], flags: dict[str, str]) -> tuple[dict[str, str], str]:
-    """The Polyflow rules of docs/semantics.md, op by op, then the pipeline status rule."""
-    phase: dict[str, str] = {}
-    spec = {
-        "a": ("all_succeeded", None, None),
-        "b": ("all_succeeded", None, None),
-        "u1": ("all_succeeded", None, None),
-        "u2": (
-            "all_succeeded",
-            None,
-            {"kind": "outputs", "op": "b", "exp": "eq", "params": [["flag", True]]},
-        ),
-        "x": (case.x_trigger, case.x_skip, case.x_condition),
-        "y": (case.y_trigger, case.y_skip, None),
-    }
-    for name in RUNNERS:
-        trigger, skip, cond = spec[name]
-        ups = [phase[u] for u in UPSTREAM[name]]
-        states = [_state(p) for p in ups]
-        if skip and "skipped" in states:
-            phase[name] = "Skipped"
-            continue
-        states = ["succeeded" if s == "skipped" else s for s in states]
-        if ups and not trigger_met(trigger, states):
-            phase[name] = "Omitted"
-            continue
-        if cond is not None and not _condition(cond, phase, flags, bool(skip)):
-            phase[name] = "Skipped"
-            continue
-        phase[name] = outcomes[name]
-    return phase, _pipeline_status(phase)
-
-
-def _condition(cond: dict[str, Any], phase: dict[str, str], flags: dict[str, str], skip: bool) -> bool:
-    state = _state(phase[cond["op"]])
-    if cond["kind"] == "status":
-        if cond["trigger"] == "done":
-            return True
-        if cond["trigger"] == "succeeded":
-            return state == "succeeded" or (state == "skipped" and not skip)
-        return state in ("failed", "upstream_failed")
-    value = flags[cond["op"]] if phase[cond["op"]] == "Succeeded" else ""
-    equal = all(value == ("true" if v is True else str(v)) for _, v in cond["params"])
-    return equal if cond["exp"] == "eq" else all(
-        value != ("true" if v is True else str(v)) for _, v in cond["params"]
-    )
-
-
-def _pipeline_status(phase: dict[str, str]) -> str:
-    """docs/semantics.md "Pipeline status": judged on leaf ops; an op that did not run takes the
-    status of the branch it hangs from (failed if any upstream branch failed)."""
-    branch: dict[str, str] = {}
-    for name in RUNNERS:
-        if phase[name] in ("Succeeded", "Failed", "Error"):
-            branch[name] = phase[name]
-        else:
-            bad_parents = [branch[u] for u in UPSTREAM[name] if branch[u] in ("Failed", "Error")]
-            branch[name] = bad_parents[0] if bad_parents else "Succeeded"
-    leaves = sorted(n for n in RUNNERS if not any(n in UPSTREAM[m] for m in RUNNERS))
-    bad = [branch[n] for n in leaves if branch[n] in ("Failed", "Error")]
-    return bad[0] if bad else "Succeeded"
+    """Each op's phase and the pipeline's status from the one rules reference
+    (polyflow_argo/resolve/rules.py); an op that ran exposes the flag it wrote, even when it failed
+    (Argo's controller reads a failed pod's reported outputs: tests/e2e/test_semantics.py)."""
+    ops = rule_ops(case)
+    decided = decide(ops, outcomes, {n: {"flag": flags[n]} for n in RUNNERS})
+    return {n: d.phase for n, d in decided.items()}, pipeline_status(ops, decided)
 
 
 def _dag(case: Case) -> list[dict[str, Any]]:
     docs = polyflow_argo.compile(pipeline_yaml(case))
     tasks = docs[0]["spec"]["templates"][0]["dag"]["tasks"]
-    return [{k: t[k] for k in ("name", "depends", "when") if k in t} for t in tasks]
+    out = [{k: t[k] for k in ("name", "depends", "when") if k in t} for t in tasks]
+    for task in out:
+        if "when" in task:
+            task["when"] = for_sim(task["when"])
+    return out
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -213,7 +168,7 @@ def test_every_outcome_matches_the_rules(case: Case, argo_sim: Path) -> None:
     def check(run: tuple[dict[str, str], dict[str, str], dict[str, str], str]) -> None:
         outcomes, flags, want, status = run
         sim_outcomes = {
-            n: {"phase": outcomes[n], "outputs": {"flag": flags[n] if want.get(n) == "Succeeded" else ""}}
+            n: {"phase": outcomes[n], "outputs": {"flag": flags[n] if want.get(n) in RAN else ""}}
             for n in RUNNERS
         }
         got = _run(argo_sim, {"failFast": False, "tasks": tasks, "outcomes": sim_outcomes})

@@ -24,7 +24,9 @@ from polyflow_argo.cli.compile import options_from
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.project import load_project, parse_context
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
-from tests.polyflow_rules import trigger_met
+from polyflow_argo.resolve.rules import trigger_met
+from polyflow_argo.translate.dag import output_read
+from tests.semantics.sim import for_sim
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 CONTEXT = f"https://github.com/org/repo.git#{SHA}"
@@ -126,7 +128,7 @@ def test_the_build_task_inherits_the_ops_depends_and_when() -> None:
     build, op = tasks["down-build"], tasks["down"]
     assert build["depends"] == "(up || !up)"
     assert op["depends"] == "((up || !up)) && down-build"
-    assert build["when"] == op["when"] and "tasks.up.outputs.parameters.ok" in op["when"]
+    assert build["when"] == op["when"] and output_read("up", "ok") in op["when"]
 
 
 def test_one_failed_over_an_op_also_fires_when_its_build_failed() -> None:
@@ -585,7 +587,7 @@ def _observed(phases: dict[str, str]) -> dict[str, str]:
 def test_build_failure_semantics(trigger: str, skip: bool, argo_sim: Path) -> None:
     docs = compile_(_sim_pipeline(trigger, skip))[0]
     tasks = [
-        {k: t[k] for k in ("name", "depends", "when") if k in t}
+        {k: (for_sim(t[k]) if k == "when" else t[k]) for k in ("name", "depends", "when") if k in t}
         for t in spec_of(docs)["templates"][0]["dag"]["tasks"]
     ]
     assert [t["name"] for t in tasks] == ["c", "a-build", "a", "b", "x-build", "x", "h", "y", "w"]
