@@ -23,8 +23,9 @@ import pytest
 
 from polyflow_argo.cli import build_parser
 from polyflow_argo.cli.compile import options_from, render
-from polyflow_argo.compiler import compile_with_warnings
-from polyflow_argo.errors import PolyflowError, render_text
+from polyflow_argo.compiler import compile_ir, compile_with_warnings
+from polyflow_argo.errors import Diagnostic, PolyflowError, render_text
+from polyflow_argo.resolve import Pipeline as ResolvedPipeline
 from polyflow_argo.project import PROJECT_FILE
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 
@@ -48,18 +49,24 @@ def _cases() -> list[tuple[str, Path, Path]]:
 CASES = _cases()
 
 
-def _compile(src: Path) -> tuple[str, list[dict[str, object]] | None]:
+def compile_case(src: Path) -> tuple[ResolvedPipeline, list[dict[str, object]], list[Diagnostic]]:
+    """Compile a golden's source as the CLI would, with the options of its ``# args:`` line."""
     first = src.read_text().splitlines()[0] if src.read_text() else ""
     extra = shlex.split(first[len("# args:"):]) if first.startswith("# args:") else []
     args = build_parser().parse_args(["compile", *extra, str(src.relative_to(ROOT))])
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        docs, warnings = compile_with_warnings([args.files[0]], options_from(args))
-    except PolyflowError as exc:
-        return "# error\n" + render_text(exc.diagnostics) + "\n", None
+        return compile_ir([args.files[0]], options_from(args))
     finally:
         os.chdir(cwd)
+
+
+def _compile(src: Path) -> tuple[str, list[dict[str, object]] | None]:
+    try:
+        _, docs, warnings = compile_case(src)
+    except PolyflowError as exc:
+        return "# error\n" + render_text(exc.diagnostics) + "\n", None
     text = render(docs, "yaml")
     if warnings:
         text = "".join(f"# {line}\n" for line in render_text(warnings).splitlines()) + text

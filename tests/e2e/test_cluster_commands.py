@@ -1,0 +1,215 @@
+"""The cluster commands as a user runs them (``python -m polyflow_argo …`` subprocesses), against the real
+kube-apiserver and Argo Server, with Argo's real controller running the workflows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .cluster import Cluster
+from .kubelet import ScriptedKubelet
+from .runs import Runs
+
+ROOT = Path(__file__).resolve().parents[2]
+NS = "ml"
+
+
+def cli(
+    cluster: Cluster,
+    *args: str,
+    timeout: float = 120,
+    argo_server: bool = False,
+    kubeconfig: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGO_", "KUBE", "POLYFLOW_"))}
+    env["KUBECONFIG"] = str(kubeconfig or cluster.kubeconfig)
+    extra = ["--argo-server", cluster.argo_server_url] if argo_server else []
+    res = subprocess.run(
+        [sys.executable, "-m", "polyflow_argo", *args, *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert "Traceback" not in res.stderr, res.stderr
+    return res
+
+
+def created_name(res: subprocess.CompletedProcess[str]) -> str:
+    """The run's name from `submit`'s first line (``workflow.argoproj.io/NAME created``)."""
+    assert res.returncode == 0, res.stdout + res.stderr
+    return res.stdout.split()[0].split("/")[-1]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def workflow(cluster: Cluster, name: str) -> dict[str, Any]:
+    return dict(cluster.request("GET", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/workflows/{name}"))
+
+
+def wait_for(what: str, probe: Any, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not after {timeout:.0f}s")
+
+
+def node_phase(wf: dict[str, Any], display: str) -> str | None:
+    for node in (wf.get("status", {}).get("nodes") or {}).values():
+        if node.get("displayName") == display:
+            return str(node["phase"])
+    return None
+
+
+RETRIED = """\
+version: 1
+kind: pipeline
+name: {name}
+ops:
+  - name: flaky
+    template: {{name: step}}
+    max_retries: 1
+    retry_delay: 1
+  - name: after
+    template: {{name: step}}
+    dependencies: [flaky]
+templates:
+  - kind: job
+    name: step
+    build: {{image: 'python:3.11-slim'}}
+    run: {{cmd: 'true'}}
+"""
+
+GATED = """\
+version: 1
+kind: pipeline
+name: {name}
+ops:
+  - name: build
+    template: {{name: step}}
+  - name: sign-off
+    template: {{event: approval}}
+    dependencies: [build]
+    params: {{message: 'ship it?'}}
+  - name: ship
+    template: {{name: step}}
+    dependencies: [sign-off]
+templates:
+  - kind: job
+    name: step
+    build: {{image: 'python:3.11-slim'}}
+    run: {{cmd: 'true'}}
+"""
+
+
+def test_submit_and_watch_over_the_kubernetes_api(cluster: Cluster, kubelet: ScriptedKubelet) -> None:
+    res = cli(cluster, "submit", "examples/diamond.yaml", "-n", NS, "--watch")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Succeeded" in res.stdout
+
+
+def test_submit_and_watch_over_argo_server(
+    cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path
+) -> None:
+    src = write(tmp_path, "p.yaml", RETRIED.format(name="via-server"))
+    res = cli(cluster, "submit", str(src), "-n", NS, "--watch", argo_server=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    name = created_name(res)
+    listed = cli(cluster, "list", "-n", NS, "--pipeline", "via-server", "-o", "name", argo_server=True)
+    assert listed.returncode == 0 and name in listed.stdout, listed.stdout + listed.stderr
+
+
+def test_watch_of_a_failing_retried_run(cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path) -> None:
+    kubelet.script("always-fails", {"flaky": "Failed"})
+    src = write(tmp_path, "p.yaml", RETRIED.format(name="always-fails"))
+    res = cli(cluster, "submit", str(src), "-n", NS, "--watch")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "flaky" in res.stdout and "Failed" in res.stdout
+    assert "main: Error (exit code 1)" in res.stdout
+
+
+def test_get_list_resubmit(cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path) -> None:
+    src = write(tmp_path, "p.yaml", RETRIED.format(name="get-list"))
+    res = cli(cluster, "submit", str(src), "-n", NS, "-o", "name", "--watch")
+    assert res.returncode == 0, res.stdout + res.stderr
+    name = created_name(res)
+    got = cli(cluster, "get", name, "-n", NS, "-o", "json")
+    assert got.returncode == 0 and json.loads(got.stdout)["status"]["phase"] == "Succeeded"
+    listed = cli(cluster, "list", "-n", NS, "--pipeline", "get-list", "-o", "name")
+    assert name in listed.stdout
+    again = cli(cluster, "resubmit", name, "-n", NS, "--watch")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_approve_resumes_a_waiting_approval(
+    cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path
+) -> None:
+    src = write(tmp_path, "p.yaml", GATED.format(name="gated"))
+    res = cli(cluster, "submit", str(src), "-n", NS, "-o", "name")
+    assert res.returncode == 0, res.stderr
+    name = created_name(res)
+    wait_for("the approval waits", lambda: node_phase(workflow(cluster, name), "sign-off") == "Running")
+    ok = cli(cluster, "approve", name, "-n", NS)
+    assert ok.returncode == 0, ok.stderr
+    done = wait_for(
+        "the run ends",
+        lambda: (
+            workflow(cluster, name).get("status", {}).get("phase") in ("Succeeded", "Failed", "Error")
+            and workflow(cluster, name)
+        ),
+    )
+    assert done["status"]["phase"] == "Succeeded"
+    assert node_phase(done, "ship") == "Succeeded"
+
+
+@pytest.mark.parametrize("command", ["stop", "terminate"])
+def test_stop_and_terminate_a_waiting_run(
+    command: str, cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path
+) -> None:
+    src = write(tmp_path, "p.yaml", GATED.format(name=f"held-{command}"))
+    res = cli(cluster, "submit", str(src), "-n", NS, "-o", "name")
+    name = created_name(res)
+    wait_for("the approval waits", lambda: node_phase(workflow(cluster, name), "sign-off") == "Running")
+    out = cli(cluster, command, name, "-n", NS)
+    assert out.returncode == 0, out.stderr
+    done = wait_for(
+        "the run ends",
+        lambda: (
+            workflow(cluster, name).get("status", {}).get("phase") in ("Succeeded", "Failed", "Error")
+            and workflow(cluster, name)
+        ),
+    )
+    assert done["status"]["phase"] == "Failed"
+    assert node_phase(done, "ship") in (None, "Omitted", "Skipped")
+
+
+def test_runs_fixture_smoke(runs: Runs) -> None:
+    """The harness itself: a one-op Workflow reaches Succeeded and Failed as scripted."""
+    wf = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "smoke-"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [{"name": "main", "container": {"image": "alpine", "command": ["true"]}}],
+        },
+    }
+    assert runs.run(wf).phase == "Succeeded"
+    failed = runs.run(wf, {"main": "Failed"})
+    assert failed.phase == "Failed" and "exit code 1" in failed.message
