@@ -213,3 +213,124 @@ def test_runs_fixture_smoke(runs: Runs) -> None:
     assert runs.run(wf).phase == "Succeeded"
     failed = runs.run(wf, {"main": "Failed"})
     assert failed.phase == "Failed" and "exit code 1" in failed.message
+
+
+EVERY_MINUTE = """\
+version: 1
+kind: pipeline
+name: {name}
+schedule: {{kind: interval, start_at: '2020-01-01T00:00:00+00:00', frequency: 60, depends_on_past: true}}
+ops:
+  - name: tick
+    template: {{name: step}}
+templates:
+  - kind: job
+    name: step
+    build: {{image: 'python:3.11-slim'}}
+    run: {{cmd: 'true'}}
+"""
+
+
+def _cron(cluster: Cluster, name: str) -> dict[str, Any]:
+    return dict(cluster.request("GET", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/cronworkflows/{name}"))
+
+
+def _children(cluster: Cluster, cron: str) -> list[dict[str, Any]]:
+    listing = cluster.request(
+        "GET",
+        f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/workflows",
+        query=f"labelSelector=workflows.argoproj.io/cron-workflow%3D{cron}",
+    )
+    return list(listing.get("items", []))
+
+
+@pytest.mark.slow
+def test_apply_an_interval_pipeline_fires_and_schedule_clear_resumes_it(
+    cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path
+) -> None:
+    """The controller accepts the CronWorkflow (no SpecError), fires a run within its minute; with
+    depends_on_past a failed run stops the schedule, and `schedule clear` resumes it."""
+    kubelet.script("every-minute", {"tick": "Failed"})
+    src = write(tmp_path, "p.yaml", EVERY_MINUTE.format(name="every-minute"))
+    res = cli(cluster, "apply", str(src), "-n", NS)
+    assert res.returncode == 0, res.stderr
+    name = res.stdout.split()[0].split("/")[-1]
+    cron = _cron(cluster, name)
+    assert not [c for c in (cron.get("status") or {}).get("conditions") or [] if c.get("type") == "SpecError"]
+    [child] = wait_for("a scheduled run", lambda: _children(cluster, name), timeout=75)
+    wait_for(
+        "the run fails",
+        lambda: (workflow(cluster, child["metadata"]["name"]).get("status") or {}).get("phase") == "Failed",
+        timeout=60,
+    )
+    stopped = wait_for(
+        "the schedule stops",
+        lambda: (s := _cron(cluster, name).get("status") or {}).get("phase") == "Stopped" and s,
+        timeout=60,
+    )
+    assert stopped["failed"] >= 1
+    cleared = cli(cluster, "schedule", "clear", name, "-n", NS)
+    assert cleared.returncode == 0 and "cleared" in cleared.stdout, cleared.stdout + cleared.stderr
+    assert (_cron(cluster, name).get("status") or {}).get("phase") == "Active"
+    cluster.request("DELETE", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/cronworkflows/{name}")
+
+
+def test_registry_push_then_compile_from_the_cluster(
+    cluster: Cluster, kubelet: ScriptedKubelet, runs: Runs
+) -> None:
+    pushed = cli(cluster, "registry", "push", "examples/registry", "-n", NS)
+    assert pushed.returncode == 0 and "workflowtemplate.argoproj.io/" in pushed.stdout, pushed.stderr
+    local = cli(
+        cluster, "compile", "examples/shared-templates.yaml", "--registry", "examples/registry", "-o", "json"
+    )
+    remote = cli(
+        cluster, "compile", "examples/shared-templates.yaml", "--registry", f"cluster:{NS}", "-o", "json"
+    )
+    assert remote.returncode == 0, remote.stderr
+    assert json.loads(remote.stdout) == json.loads(local.stdout)
+    docs = json.loads(remote.stdout)
+    wf = docs[0] if isinstance(docs, list) else docs
+    run = runs.run(wf, {"*": {"outputs": {"path": "/data/x"}}})
+    assert run.phase == "Succeeded", (run.message, run.phases())
+
+
+NIGHTLY = """\
+version: 1
+kind: pipeline
+name: {name}
+schedule: {{kind: cron, cron: '0 2 * * *', depends_on_past: true}}
+ops:
+  - name: load
+    template: {{name: step}}
+templates:
+  - kind: job
+    name: step
+    build: {{image: 'python:3.11-slim'}}
+    run: {{cmd: 'true'}}
+"""
+
+
+def test_backfill_submit_runs_the_missed_instants_in_order(
+    cluster: Cluster, kubelet: ScriptedKubelet, runs: Runs, tmp_path: Path
+) -> None:
+    """depends_on_past: each backfilled run waits for the one before it (its wait step reads it)."""
+    src = write(tmp_path, "p.yaml", NIGHTLY.format(name="nightly-chain"))
+    res = cli(
+        cluster,
+        "backfill",
+        str(src),
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-01-03T00:00:00Z",
+        "--submit",
+        "-n",
+        NS,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    names = [line.split()[0].split("/")[-1] for line in res.stdout.splitlines() if "created" in line]
+    assert len(names) == 2, res.stdout
+    done = runs.wait(names, timeout=180)
+    assert all(done[n].phase == "Succeeded" for n in names), {n: done[n].message for n in names}
+    first, second = (done[n].workflow["status"] for n in names)
+    assert second["finishedAt"] >= first["finishedAt"]
