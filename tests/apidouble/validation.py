@@ -264,10 +264,10 @@ class Validator:
         from hera.workflows import models
 
         model = getattr(models, kind.kind)
+        causes: list[Cause] = _container_images(kind, obj)  # required by Argo's schema, optional in Hera
         try:
             parsed = model.model_validate(obj)
         except pydantic.ValidationError as exc:
-            causes: list[Cause] = []
             for err in exc.errors():
                 path: Path_ = []
                 node: Any = obj
@@ -282,6 +282,16 @@ class Validator:
                         path.append(part)
                 if err["type"] == "missing":
                     causes.append((path, "FieldValueRequired", "Required value"))
+                elif err["type"] in _PYDANTIC_TYPES:  # a wrong JSON type, as the schema path says it
+                    wanted, actual = _PYDANTIC_TYPES[err["type"]], _json_type(err.get("input"))
+                    causes.append(
+                        (
+                            path,
+                            "FieldValueTypeInvalid",
+                            f'Invalid value: "{actual}": {render(path)} '
+                            f'in body must be of type {wanted}: "{actual}"',
+                        )
+                    )
                 else:
                     shown = json.dumps(err.get("input"))[:80]
                     causes.append(
@@ -295,7 +305,36 @@ class Validator:
         back = parsed.model_dump(by_alias=True, exclude_none=True, mode="json")
         unknown: list[Path_] = []
         _diff(obj, back, [], unknown)
-        return [], unknown
+        return causes, unknown
+
+
+def _container_images(kind: Kind, obj: dict[str, Any]) -> list[Cause]:
+    base = _spec_base(kind)
+    out: list[Cause] = []
+    for i, tmpl in enumerate(_list(_at(obj, base + ["templates"]))):
+        if (
+            isinstance(tmpl, dict)
+            and isinstance(tmpl.get("container"), dict)
+            and "image" not in tmpl["container"]
+        ):
+            out.append(
+                (base + ["templates", i, "container", "image"], "FieldValueRequired", "Required value")
+            )
+    return out
+
+
+# pydantic's error types for a value of the wrong JSON type → the OpenAPI type the server names
+_PYDANTIC_TYPES = {
+    "string_type": "string",
+    "int_type": "integer",
+    "int_parsing": "integer",
+    "float_type": "number",
+    "bool_type": "boolean",
+    "dict_type": "object",
+    "list_type": "array",
+    "model_type": "object",
+    "model_attributes_type": "object",
+}
 
 
 def _diff(a: Any, b: Any, path: Path_, out: list[Path_]) -> None:
@@ -320,8 +359,11 @@ def _cause_from_schema(validator: str, expected: Any, instance: Any, path: Path_
     if validator == "type":
         actual = _json_type(instance)
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
-        return (path, "FieldValueTypeInvalid",
-                f'Invalid value: "{actual}": {field} in body must be of type {wanted}: "{actual}"')
+        return (
+            path,
+            "FieldValueTypeInvalid",
+            f'Invalid value: "{actual}": {field} in body must be of type {wanted}: "{actual}"',
+        )
     if validator in ("enum", "const"):
         values = expected if isinstance(expected, list) else [expected]
         return (
@@ -375,11 +417,21 @@ def crd_rules(kind: Kind, obj: dict[str, Any]) -> list[Cause]:
             )
         )
     if any(t.get("timeout") and ("steps" in t or "dag" in t) for t in tmpls):
-        out.append((where, "FieldValueInvalid",
-                    'Invalid value: "array": timeout cannot be applied to steps or dag templates'))
+        out.append(
+            (
+                where,
+                "FieldValueInvalid",
+                'Invalid value: "array": timeout cannot be applied to steps or dag templates',
+            )
+        )
     if any("activeDeadlineSeconds" in t and ("steps" in t or "dag" in t) for t in tmpls):
-        out.append((where, "FieldValueInvalid",
-                    'Invalid value: "array": activeDeadlineSeconds is only valid for leaf templates'))
+        out.append(
+            (
+                where,
+                "FieldValueInvalid",
+                'Invalid value: "array": activeDeadlineSeconds is only valid for leaf templates',
+            )
+        )
     for i, tmpl in enumerate(templates):
         if isinstance(tmpl, dict):
             out += _template(where + [i], tmpl)
@@ -411,8 +463,13 @@ def _template(path: Path_, tmpl: dict[str, Any]) -> list[Cause]:
     out = _name(path + ["name"], tmpl, NAME_PATTERN, 128)
     params = _list(_at(tmpl, ["inputs", "parameters"]))
     if len(params) > 500:
-        out.append((path + ["inputs", "parameters"], "FieldValueTooMany",
-                    f"Too many: {len(params)}: must have at most 500 items"))
+        out.append(
+            (
+                path + ["inputs", "parameters"],
+                "FieldValueTooMany",
+                f"Too many: {len(params)}: must have at most 500 items",
+            )
+        )
     for j, param in enumerate(params):
         out += _name(path + ["inputs", "parameters", j, "name"], param, PARAM_PATTERN, None)
     dag = tmpl.get("dag")
