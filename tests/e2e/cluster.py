@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -57,7 +58,8 @@ def components(build: bool) -> dict[str, str]:
         env["POLYFLOW_E2E_NO_BUILD"] = "1"
     out = subprocess.run(["bash", str(BUILD)], capture_output=True, text=True, env=env, timeout=3600)
     if out.returncode != 0:
-        raise ClusterError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "build failed")
+        last = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "build failed"
+        raise ClusterError(re.sub(r"^\[e2e-build [\d:]+\] ", "", last))
     found = dict(line.split("=", 1) for line in out.stdout.split() if "=" in line)
     return found
 

@@ -154,7 +154,9 @@ class ScriptedKubelet:
         template = _template(self.cluster, pod)
         op = meta.get("labels", {}).get("polyflow.io/op") or _task_name(node_name)
         table = self._table(workflow)
-        key = next((k for k in (op, _task_name(node_name), template.get("name")) if k in table), op)
+        item = re.search(r"\((\d+):[^()]*\)$", node_name)  # a fan-out child: `op[i]` scripts item i alone
+        keys = ([f"{op}[{item.group(1)}]"] if item else []) + [op, _task_name(node_name), template.get("name")]
+        key = next((k for k in keys if k in table), op)
         outcome, values = _scenario(table, key, _attempt(node_name))
         outputs, missing = _outputs(template, values)
         main_exit, wait_exit = EXIT[outcome]

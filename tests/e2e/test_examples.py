@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+import polyflow_argo
+
 from polyflow_argo.resolve.rules import RuleOp, decide, pipeline_status, rule_ops
 from tests.test_golden import CASES, compile_case
 
@@ -217,3 +219,42 @@ def test_golden_runs_to_the_phase_the_rules_say(
     assert submitted, f"{case} starts no workflow"
     for sub in submitted:
         assert_phases(runs.finished[sub.name], ops, sub.workflow, sub.given, f"{case}: {sub.label}")
+
+
+GROUP = """\
+version: 1
+kind: pipeline
+name: search-then-report
+ops:
+  - name: search
+    template: {name: grid}
+  - name: report
+    template: {name: reporter}
+    dependencies: [search]
+    trigger: all_done
+    params: {losses: '{{ ops.search.outputs.loss }}'}
+templates:
+  - kind: group
+    name: grid
+    outputs: [{name: loss, type: metric}]
+    hptuning:
+      concurrency: 2
+      grid_search: {n_experiments: 3}
+      matrix: {lr: {values: [0.1, 0.01, 0.001]}}
+    build: {image: 'python:3.11-slim'}
+    run: {cmd: 'python train.py --lr={{ lr }}'}
+  - kind: job
+    name: reporter
+    inputs: [{name: losses, type: list}]  # the aggregated list (no hptuning.metric)
+    build: {image: 'python:3.11-slim'}
+    run: {cmd: 'python report.py {{ losses }}'}
+"""
+
+
+def test_a_failed_trial_never_hangs_the_groups_consumer(runs: Runs) -> None:
+    """A trial fails: the group is Failed and Argo sets none of its outputs; the all_done consumer
+    still runs (reading "" for them) and the workflow finishes."""
+    wf = polyflow_argo.compile(GROUP)[0]
+    run = runs.run(wf, {"search[1]": "Failed", "*": {"outputs": {"loss": "0.5"}}}, timeout=120)
+    assert run.phases() == {"search": "Failed", "report": "Succeeded"}, run.message
+    assert run.phase == "Succeeded"  # the leaf ran (docs/semantics.md, "final status")
