@@ -10,12 +10,17 @@ pipeline, and the ``--build-*`` flags override both::
       registry: registry.example.com/team/polyflow        # the repository built images are pushed to
       secret: registry-push                               # a kubernetes.io/dockerconfigjson Secret
     service_account: polyflow-workflow                    # spec.serviceAccountName of compiled Workflows
+    shell: /bin/sh                                        # runs run.cmd (default /bin/bash, as 0.5.6)
     pipelines:
-      nightly: {build: {builder: kaniko}}
+      nightly: {build: {builder: kaniko}, shell: [/bin/bash, -eo, pipefail, -c]}
 
 Read like a pipeline (:mod:`.source`, positions kept) and validated by pydantic models; problems
 are :class:`~polyflow_argo.errors.SpecError` diagnostics at ``file:line:col`` (PF28x, and the
 schema codes PF205-PF208).
+
+``shell`` is the command every op's ``run.cmd`` is given to (the container ``command``; the text is
+its last argument): ``/bin/bash -c`` by default, as Polyflow 0.5.6 ran it. A string is a program run
+with ``-c``; a list is the whole command, ending with the option that reads the script (``-c``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ _SECRET = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)+$")
 _GIT_SCP = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9.-]+:[^\s]+$")  # git@github.com:org/repo.git
 TARBALL = (".tar.gz", ".tgz", ".tar", ".zip")
+DEFAULT_SHELL = ("/bin/bash", "-c")  # Polyflow 0.5.6's choice (docs/templates.md, "The shell")
+_SHELL_OPTION = re.compile(r"^-[A-Za-z]*c$")  # -c, -ec, -euc: the option after which the script comes
 
 
 @dataclass(frozen=True)
@@ -222,8 +229,39 @@ class ResourceNames(Spec):
     tpu: str = "cloud-tpus.google.com/v2"
 
 
+def _check_shell(value: str | list[str] | None) -> str | list[str] | None:
+    """``shell``: a program (``/bin/sh``, run with ``-c``) or the whole command (``[/bin/sh, -c]``)."""
+    if value is None:
+        return value
+    words = [value] if isinstance(value, str) else list(value)
+    example = "e.g. `shell: /bin/sh` or `shell: [/bin/bash, -eo, pipefail, -c]`"
+    if not words or any(not w or w != w.strip() or "{{" in w or "}}" in w for w in words):
+        fail("PF285", f"invalid shell {value!r}: every word must be non-empty, without surrounding spaces "
+             "or '{{'", hint=example)
+    if isinstance(value, str) and any(c.isspace() for c in value):
+        fail("PF285", f"invalid shell {value!r}: a string is one program; options go in a list",
+             hint="e.g. `shell: [/bin/bash, -eo, pipefail, -c]`")
+    if isinstance(value, list) and (len(words) < 2 or not _SHELL_OPTION.match(words[-1])):
+        fail("PF285", f"invalid shell {value!r}: the list is the whole command, so it must end with the "
+             "option that reads the script (`-c`)", hint=example)
+    return value
+
+
+def shell_command(value: str | list[str] | None) -> list[str]:
+    """The container ``command`` of a ``shell`` setting (the script is its one argument)."""
+    if value is None:
+        return list(DEFAULT_SHELL)
+    return [value, "-c"] if isinstance(value, str) else list(value)
+
+
 class PipelineSettings(Spec):
     build: BuildSettings | None = None
+    shell: str | list[str] | None = None
+
+    @field_validator("shell")
+    @classmethod
+    def _shell(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _check_shell(value)
 
 
 class ProjectConfig(Spec):
@@ -237,6 +275,13 @@ class ProjectConfig(Spec):
     resources: ResourceNames | None = None
     # the ServiceAccount compiled Workflows run as (`spec.serviceAccountName`); `--service-account` wins
     service_account: str | None = None
+    # the command run.cmd is given to: `/bin/sh` (run with -c) or `[/bin/sh, -c]`; default /bin/bash -c
+    shell: str | list[str] | None = None
+
+    @field_validator("shell")
+    @classmethod
+    def _shell(cls, value: str | list[str] | None) -> str | list[str] | None:
+        return _check_shell(value)
 
     @field_validator("service_account")
     @classmethod
@@ -253,6 +298,14 @@ class ProjectConfig(Spec):
         base = self.build or BuildSettings()
         extra = (self.pipelines or {}).get(pipeline or "")
         return base.over(extra.build) if extra is not None and extra.build is not None else base
+
+    def shell_for(self, pipeline: str | None) -> list[str]:
+        """The container ``command`` of ``run.cmd``: the pipeline's ``shell``, else the project's,
+        else ``/bin/bash -c``."""
+        extra = (self.pipelines or {}).get(pipeline or "")
+        if extra is not None and extra.shell is not None:
+            return shell_command(extra.shell)
+        return shell_command(self.shell)
 
 
 def service_account_ok(name: str) -> bool:

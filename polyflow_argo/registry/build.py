@@ -62,7 +62,7 @@ def build_entry(
     doc = _as_pipeline(entry)
     spec = load_pipeline(doc)
     ir = resolve(spec, doc, ResolveOptions(resolve_sources=True, template_only=True))
-    ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
+    ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version), registry_entry=True)
     built = workflow_spec(ctx)
     ctx.sink.raise_if_errors(TranslateError)
     template = next(t for t in built.spec["templates"] if t["name"] != "pipeline")

@@ -77,7 +77,8 @@ _CONTINUATION = re.compile(r"\\\s*\n\s*")
 
 
 class Run(Spec):
-    """``run: {cmd}``; a list is joined with ``&&``, executed with ``/bin/bash -c``."""
+    """``run: {cmd}``; a list is joined with ``&&``, executed with ``/bin/bash -c`` (or the project
+    config's ``shell``, translate/shell.py)."""
 
     cmd: str | list[str]
 

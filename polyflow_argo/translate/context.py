@@ -80,6 +80,7 @@ class TranslateContext:
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)
     scheduled: bool = False  # containers get POLYFLOW_SCHEDULED_TIME from {{workflow.scheduledTime}}
     spec_hash: str | None = None  # computed once (workflow.spec_hash)
+    registry_entry: bool = False  # building a registry template (registry/build.py), for every pipeline
 
     def error(self, code: str, message: str, path: PathT, hint: str | None = None) -> None:
         self.sink.error(code, message, self.ir.doc.span(path), hint)

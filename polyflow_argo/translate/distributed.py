@@ -35,6 +35,7 @@ from .pod import (
     synchronization,
 )
 from .retry import retry_strategy
+from .shell import check_image_shell, shell_command
 
 OPERATOR_VERSION = "v1.9.0"
 API_VERSION = "kubeflow.org/v1"
@@ -114,7 +115,8 @@ def training_job_template(
     inputs = [io.name for io in tpl.inputs] + list(extra_inputs)
     container: dict[str, Any] = {"name": kind.container, "image": build.image}
     if spec.run is not None:
-        container["command"] = ["/bin/bash", "-c"]
+        container["command"] = shell_command(ctx)  # /bin/bash -c, or `shell` of polyflow.yaml
+        check_image_shell(ctx, node, container["command"])
         flags = [io.name for io in tpl.inputs if io.is_flag]
         container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"), flags)]
     container.update(_container_env(ctx, node, inputs, env, matrix_kinds(node, extra_inputs)))

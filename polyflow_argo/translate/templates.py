@@ -33,6 +33,7 @@ from .pod import (
     volume_refs,
 )
 from .retry import retry_strategy
+from .shell import check_image_shell, shell_command
 
 _DROPPED_ENV = {
     "outputs": "deprecated outputs of earlier Polyaxon runs cannot be mounted on Argo",
@@ -110,7 +111,8 @@ def _container(
     tpl = node.template
     container: dict[str, Any] = {"image": image}
     if tpl.spec.run is not None:
-        container["command"] = ["/bin/bash", "-c"]
+        container["command"] = shell_command(ctx)  # /bin/bash -c, or `shell` of polyflow.yaml
+        check_image_shell(ctx, node, container["command"])
         flags = [io.name for io in tpl.inputs if io.is_flag]
         container["args"] = [
             render_command(ctx, tpl.spec.run.command, inputs, tpl.path + ("run", "cmd"), flags)

@@ -41,7 +41,7 @@ ops:
 templates:
   - kind: job
     name: step
-    build: {image: 'alpine:3.10'}
+    build: {image: 'debian:bookworm-slim'}
     run: {cmd: 'echo hi'}
 """
 
@@ -56,7 +56,7 @@ ops:
 templates:
   - kind: job
     name: step
-    build: {image: 'alpine:3.10'}
+    build: {image: 'debian:bookworm-slim'}
     run: {cmd: 'echo hi'}
 """
 

@@ -19,7 +19,7 @@ schedule: {schedule}
 ops:
   - {{name: a, template: {{name: t}}}}
 templates:
-  - {{kind: job, name: t, build: {{image: busybox}}, run: {{cmd: echo}}}}
+  - {{kind: job, name: t, build: {{image: 'debian:bookworm-slim'}}, run: {{cmd: echo}}}}
 """
 
 
