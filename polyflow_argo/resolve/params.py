@@ -211,11 +211,32 @@ def _check_refs(
                 ),
             )
             continue
-        if n == 0 and out.type != io.type:
-            ctx.error(
-                "PF338",
+        out_type = output_type(tpl, out)
+        if n == 0 and out_type != io.type:
+            message = (
                 f"param '{key}' of op '{op_name}': input type {io.type or 'untyped'} does not match the type "
-                f"{out.type or 'untyped'} of output '{ref.target}.{ref.output}'",
-                path,
-                "types must be exactly equal, without coercion: change the input's or the output's `type`",
+                f"{out_type or 'untyped'} of output '{ref.target}.{ref.output}'"
             )
+            hint = "types must be exactly equal, without coercion: change the input's or the output's `type`"
+            if out_type != out.type:  # an aggregated group output
+                message += (
+                    f" (group '{tpl.name}' has no `hptuning.metric`, so the output is the list of its "
+                    f"trials' {out.type} values)"
+                )
+                hint = (
+                    "declare the input `type: list`, or add `hptuning.metric` to the group to pass the "
+                    "best trial's value"
+                )
+            ctx.error("PF338", message, path, hint)
+
+
+def output_type(tpl: ResolvedTemplate, out: IO) -> str | None:
+    """The type a consumer sees for output ``out`` of an op using ``tpl``: the declared type, except
+    for a group without ``hptuning.metric``, whose typed outputs aggregate every trial's value into a
+    JSON list (docs/templates.md), so they are ``list``. An untyped output stays untyped."""
+    if tpl.kind != "group" or out.type is None:
+        return out.type
+    hptuning = getattr(tpl.spec, "hptuning", None)
+    if hptuning is not None and hptuning.metric is not None:
+        return out.type  # the best trial's value
+    return "list"

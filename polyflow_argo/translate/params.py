@@ -1,4 +1,5 @@
-"""Param values → Argo parameter strings, op references → ``{{tasks.X.outputs.parameters.Y}}``,
+"""Param values → Argo parameter strings, op references → an expression tag reading
+``tasks.X.outputs.parameters.Y`` (``""`` when X has no value for it, :func:`reference_tag`),
 ``{{ name }}`` in ``run.cmd`` → a quoted shell expansion of an environment variable, and
 ``POLYAXON_PARAMS`` → an Argo expression that builds the JSON from the values.
 
@@ -27,6 +28,7 @@ from ..resolve import Node, Param, matrix
 from ..spec.hints import did_you_mean
 from ..spec.values import TRUE_WORDS
 from .context import TranslateContext
+from .dag import output_read
 
 _MOUSTACHE = re.compile(r"\{\{(.*?)\}\}")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -82,13 +84,28 @@ def argument_value(ctx: TranslateContext, node: Node, param: Param, tasks: dict[
                 )
                 return None
             out.append(_check_literal(ctx, raw[last:ref.start], path))
-            out.append(f"{{{{tasks.{tasks[ref.target]}.outputs.parameters.{ref.output}}}}}")
+            out.append(reference_tag(tasks[ref.target], ref.output))
             last = ref.end
         out.append(_check_literal(ctx, raw[last:], path))
         return "".join(out)
     if io is not None and io.is_flag:
         return f"--{io.name}" if param.value else ""
     return _check_literal(ctx, literal_text(param), path)
+
+
+def reference_tag(task: str, output: str) -> str:
+    """``{{ ops.X.outputs.Y }}`` in a task argument: an expression tag that Argo replaces with the
+    output's value, or ``""`` when the task has none (docs/semantics.md, "Params and outputs").
+
+    Never the simple tag ``{{tasks.X.outputs.parameters.Y}}``: a failed group DAG sets no outputs,
+    and Argo's DAG executor (3.7.11+, v4) then requeues a task whose simple tag does not resolve
+    forever (the workflow stays Running; earlier releases pass the tag's text on); a Skipped/Omitted
+    producer's outputs are ``""`` on v4.0, the declared default or nothing on 3.7.16+ and nothing on
+    earlier releases. :func:`.dag.output_read` reads
+    the value through ``get`` calls, which the strict check does not see, and ``?? ''`` makes a
+    missing value ``""`` on every target; Argo inserts a string result as is (text around the tag
+    is kept), so the value reaches the consumer byte for byte."""
+    return "{{=" + output_read(task, output) + "}}"
 
 
 def _check_literal(ctx: TranslateContext, text: str, path: Any) -> str:

@@ -4,8 +4,10 @@ util/expr/env/env.go in argo-workflows v4) that polyflow-argo emits, and of how 
 
 It is a model, checked by hand against the Go code; the e2e suite checks the real controller.
 Grammar: ternary ``c ? a : b``, ``==``/``!=``/``in``, ``+`` (string concatenation), calls, member
-access ``inputs.parameters['x']``, string literals ('...' and JSON "..."), ``nil``, lists, maps and
-``#`` (the element inside ``map``/``filter`` predicates).
+access ``inputs.parameters['x']``, string literals ('...' and JSON "..."), ``nil``, lists, maps,
+``#`` (the element inside ``map``/``filter`` predicates), ``get(map, key)``, ``a ?? b`` and the
+identifier ``tasks`` (the DAG scope: ``tasks.<task>.outputs.parameters.<name>`` keys as nested maps,
+as Argo's ``expand`` builds them).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"""
-    r"""|(?P<op>==|!=|[?:()\[\]{},.+#]))"""
+    r"""|(?P<op>==|!=|\?\?|[?:()\[\]{},.+#]))"""
 )
 
 
@@ -59,11 +61,12 @@ _FUNCS = {
     "hasPrefix": str.startswith,
     "fromJSON": json.loads,
     "split": lambda s, sep: s.split(sep),
+    "get": lambda m, key: m.get(key) if isinstance(m, dict) else None,
 }
 
 
 class _Parser:
-    def __init__(self, text: str, params: dict[str, str]):
+    def __init__(self, text: str, params: dict[str, str], scope: dict[str, str] | None = None):
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         while pos < len(text.rstrip()):
@@ -75,6 +78,7 @@ class _Parser:
             pos = m.end()
         self.i = 0
         self.params = params
+        self.tasks = _nested(scope or {}, "tasks.")
         self.skip = 0  # > 0 inside the branch a ternary does not take (expr evaluates lazily)
 
     def peek(self) -> str:
@@ -101,13 +105,21 @@ class _Parser:
         return cond
 
     def compare(self, item: Any) -> Any:
-        left = self.concat(item)
+        left = self.coalesce(item)
         op = self.peek()
         if op in ("==", "!=", "in"):
             self.take()
-            right = self.concat(item)
+            right = self.coalesce(item)
             return {"==": left == right, "!=": left != right, "in": left in (right or [])}[op]
         return left
+
+    def coalesce(self, item: Any) -> Any:
+        out = self.concat(item)
+        while self.peek() == "??":
+            self.take("??")
+            right = self.concat(item)
+            out = right if out is None else out
+        return out
 
     def concat(self, item: Any) -> Any:
         out = self.unary(item)
@@ -140,6 +152,8 @@ class _Parser:
             value = self.params[self.expr(item)]
             self.take("]")
             return value
+        if tok == "tasks":
+            return self.tasks
         if tok in ("map", "filter"):
             return self.predicate(tok, item)
         assert tok in _FUNCS, f"unknown function {tok}"
@@ -186,22 +200,42 @@ class _Parser:
         return out
 
 
-def evaluate(expression: str, params: dict[str, str]) -> Any:
-    parser = _Parser(expression, params)
+def _nested(scope: dict[str, str], prefix: str) -> dict[str, Any]:
+    """``{"tasks.a.outputs.parameters.x": "1"}`` → ``{"a": {"outputs": {"parameters": {"x": "1"}}}}``."""
+    out: dict[str, Any] = {}
+    for key, value in scope.items():
+        if key.startswith(prefix):
+            *path, last = key.removeprefix(prefix).split(".")
+            node = out
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = value
+    return out
+
+
+def evaluate(expression: str, params: dict[str, str], scope: dict[str, str] | None = None) -> Any:
+    """``scope``: the DAG's ``tasks.*`` variables (e.g. ``tasks.a.outputs.parameters.x``)."""
+    parser = _Parser(expression, params, scope)
     value = parser.expr()
     assert parser.i == len(parser.tokens), f"trailing tokens in {expression!r}"
     return value
 
 
-def substitute(text: str, params: dict[str, str], others: dict[str, str] | None = None) -> str:
+def substitute(
+    text: str,
+    params: dict[str, str],
+    others: dict[str, str] | None = None,
+    scope: dict[str, str] | None = None,
+) -> str:
     """A template string after Argo's substitution: ``{{inputs.parameters.x}}`` pasted; an
     ``{{=...}}`` tag replaced by json.Marshal(result) without its outer quotes, JSON-unescaped (the
-    template is a JSON document when Argo substitutes it). ``others``: tags such as ``workflow.name``."""
+    template is a JSON document when Argo substitutes it). ``others``: tags such as ``workflow.name``;
+    ``scope``: the ``tasks.*`` variables an expression reads (a DAG task's arguments)."""
 
     def tag(m: re.Match[str]) -> str:
         body = m.group(1)
         if body.startswith("="):
-            marshaled = go_json(evaluate(body[1:], params))
+            marshaled = go_json(evaluate(body[1:], params, scope))
             if marshaled.startswith('"'):
                 return str(json.loads(marshaled))
             return marshaled

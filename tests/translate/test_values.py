@@ -21,7 +21,13 @@ import yaml
 import polyflow_argo
 from polyflow_argo import PolyflowError
 from polyflow_argo.compiler import compile_with_warnings
-from polyflow_argo.translate.params import param_env_names, params_expression, shell_expansion, shell_render
+from polyflow_argo.translate.params import (
+    param_env_names,
+    params_expression,
+    reference_tag,
+    shell_expansion,
+    shell_render,
+)
 from tests.translate.argo_expr import evaluate, substitute
 
 HOSTILE = [
@@ -142,7 +148,7 @@ def test_an_upstream_output_is_data_too() -> None:
     spec: Any = wf["spec"]
     container = next(t for t in spec["templates"] if t["name"] == "t")["container"]
     task = next(t for t in spec["templates"] if "dag" in t)["dag"]["tasks"][1]
-    assert task["arguments"]["parameters"][1]["value"] == "{{tasks.a.outputs.parameters.out}}"
+    assert task["arguments"]["parameters"][1]["value"] == reference_tag("a", "out")
     assert words(container, {"x": "ok; touch /tmp/pwned"}) == ["ok; touch /tmp/pwned"]
 
 
