@@ -155,7 +155,11 @@ class ScriptedKubelet:
         op = meta.get("labels", {}).get("polyflow.io/op") or _task_name(node_name)
         table = self._table(workflow)
         item = re.search(r"\((\d+):[^()]*\)$", node_name)  # a fan-out child: `op[i]` scripts item i alone
-        keys = ([f"{op}[{item.group(1)}]"] if item else []) + [op, _task_name(node_name), template.get("name")]
+        keys = ([f"{op}[{item.group(1)}]"] if item else []) + [
+            op,
+            _task_name(node_name),
+            template.get("name"),
+        ]
         key = next((k for k in keys if k in table), op)
         outcome, values = _scenario(table, key, _attempt(node_name))
         outputs, missing = _outputs(template, values)
