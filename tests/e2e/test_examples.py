@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPILED = [(case, src) for case, src, out in CASES if out.exists()]
 REGISTRY_GOLDEN = ROOT / "tests" / "golden" / "registry" / "examples-registry.argo.yaml"
 
-EVENT_HOLD = {"examples/events.yaml"}  # waits for an approval: tests/e2e/test_cluster_commands.py
+EVENT_HOLD = {"examples/events.yaml"}  # waits for an approval: tests/e2e/test_events.py
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +214,7 @@ def test_golden_runs_to_the_phase_the_rules_say(
     case: str, src: Path, runs: Runs, all_runs: dict[str, tuple[list[RuleOp], list[Submitted]]]
 ) -> None:
     if case in EVENT_HOLD:
-        pytest.skip("waits for an approval; run end to end in test_cluster_commands.py")
+        pytest.skip("waits for an approval: run end to end in tests/e2e/test_events.py")
     ops, submitted = all_runs[case]
     assert submitted, f"{case} starts no workflow"
     for sub in submitted:

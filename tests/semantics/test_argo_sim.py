@@ -5,9 +5,9 @@ run is fed to argo-sim with the compiled tasks; each op's phase, and the DAG's p
 what :func:`expected` computes from the rules in docs/semantics.md. ``expected`` is written from
 those rules, independently of the translator.
 
-Outputs of producers that did not run: Argo ≥ 4.0.7 substitutes the declared ``valueFrom.default``
-(we declare ``""``); argo-sim reads the outcome's outputs even for a task that did not run, so the
-test passes ``""`` for them, which models the controller.
+Outputs of producers that did not run read as ``""`` (our references and conditions are
+expressions with ``?? ''``; the real controller runs them in tests/e2e); argo-sim reads the outcome's
+outputs even for a task that did not run, so the test passes ``""`` for them.
 """
 
 from __future__ import annotations
