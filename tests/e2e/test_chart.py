@@ -15,7 +15,7 @@ import pytest
 
 from .cluster import Cluster
 from .kubelet import ScriptedKubelet
-from .test_cluster_commands import GATED, RETRIED, cli, created_name, node_phase, wait_for, write
+from .test_cluster_commands import RETRIED, cli, created_name, submit_gated, wait_for, write
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "polyflow-argo"
@@ -138,12 +138,7 @@ def test_submitter_can_submit_watch_get_list(
 def test_submitter_can_approve_stop_and_terminate(
     cluster: Cluster, kubelet: ScriptedKubelet, submitter: Path, tmp_path: Path
 ) -> None:
-    src = write(tmp_path, "p.yaml", GATED.format(name="gated-submitter"))
-    names = [
-        created_name(cli(cluster, "submit", str(src), "-o", "name", kubeconfig=submitter)) for _ in range(3)
-    ]
-    for name in names:
-        wait_for("the approval waits", lambda n=name: node_phase(_wf(cluster, n), "sign-off") == "Running")
+    names = [submit_gated(cluster, tmp_path, f"gated-submitter-{i}", kubeconfig=submitter) for i in range(3)]
     for command, name in zip(("approve", "stop", "terminate"), names, strict=True):
         res = cli(cluster, command, name, kubeconfig=submitter)
         assert res.returncode == 0, (command, res.stderr)
@@ -200,7 +195,3 @@ def test_a_removed_verb_gives_the_documented_error(
         assert "docs/chart.md" in res.stderr or "submitter" in res.stderr, res.stderr
     finally:
         _restore(cluster, rules)
-
-
-def _wf(cluster: Cluster, name: str) -> dict[str, Any]:
-    return dict(cluster.request("GET", f"/apis/argoproj.io/v1alpha1/namespaces/{NS}/workflows/{name}"))

@@ -118,6 +118,24 @@ templates:
 """
 
 
+def wait_done(cluster: Cluster, name: str) -> dict[str, Any]:
+    """The run once it has a final phase."""
+
+    def done() -> dict[str, Any] | None:
+        wf = workflow(cluster, name)
+        return wf if (wf.get("status") or {}).get("phase") in ("Succeeded", "Failed", "Error") else None
+
+    return dict(wait_for("the run ends", done))
+
+
+def submit_gated(cluster: Cluster, tmp_path: Path, pipeline: str, kubeconfig: Path | None = None) -> str:
+    """Submit the GATED pipeline as ``pipeline``; returns the run once its approval waits."""
+    src = write(tmp_path, f"{pipeline}.yaml", GATED.format(name=pipeline))
+    name = created_name(cli(cluster, "submit", str(src), "-n", NS, "-o", "name", kubeconfig=kubeconfig))
+    wait_for("the approval waits", lambda: node_phase(workflow(cluster, name), "sign-off") == "Running")
+    return name
+
+
 def test_submit_and_watch_over_the_kubernetes_api(cluster: Cluster, kubelet: ScriptedKubelet) -> None:
     res = cli(cluster, "submit", "examples/diamond.yaml", "-n", NS, "--watch")
     assert res.returncode == 0, res.stdout + res.stderr
@@ -160,20 +178,10 @@ def test_get_list_resubmit(cluster: Cluster, kubelet: ScriptedKubelet, tmp_path:
 def test_approve_resumes_a_waiting_approval(
     cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path
 ) -> None:
-    src = write(tmp_path, "p.yaml", GATED.format(name="gated"))
-    res = cli(cluster, "submit", str(src), "-n", NS, "-o", "name")
-    assert res.returncode == 0, res.stderr
-    name = created_name(res)
-    wait_for("the approval waits", lambda: node_phase(workflow(cluster, name), "sign-off") == "Running")
+    name = submit_gated(cluster, tmp_path, "gated")
     ok = cli(cluster, "approve", name, "-n", NS)
     assert ok.returncode == 0, ok.stderr
-    done = wait_for(
-        "the run ends",
-        lambda: (
-            workflow(cluster, name).get("status", {}).get("phase") in ("Succeeded", "Failed", "Error")
-            and workflow(cluster, name)
-        ),
-    )
+    done = wait_done(cluster, name)
     assert done["status"]["phase"] == "Succeeded"
     assert node_phase(done, "ship") == "Succeeded"
 
@@ -182,19 +190,10 @@ def test_approve_resumes_a_waiting_approval(
 def test_stop_and_terminate_a_waiting_run(
     command: str, cluster: Cluster, kubelet: ScriptedKubelet, tmp_path: Path
 ) -> None:
-    src = write(tmp_path, "p.yaml", GATED.format(name=f"held-{command}"))
-    res = cli(cluster, "submit", str(src), "-n", NS, "-o", "name")
-    name = created_name(res)
-    wait_for("the approval waits", lambda: node_phase(workflow(cluster, name), "sign-off") == "Running")
+    name = submit_gated(cluster, tmp_path, f"held-{command}")
     out = cli(cluster, command, name, "-n", NS)
     assert out.returncode == 0, out.stderr
-    done = wait_for(
-        "the run ends",
-        lambda: (
-            workflow(cluster, name).get("status", {}).get("phase") in ("Succeeded", "Failed", "Error")
-            and workflow(cluster, name)
-        ),
-    )
+    done = wait_done(cluster, name)
     assert done["status"]["phase"] == "Failed"
     assert node_phase(done, "ship") in (None, "Omitted", "Skipped")
 
