@@ -164,6 +164,10 @@ def test_submitter_can_apply_and_clear_schedules_and_push_the_registry(
         ("list", "workflows", "list", "workflows.argoproj.io"),
         ("apply", "cronworkflows", "patch", "cronworkflows.argoproj.io"),
         ("registry push", "workflowtemplates", "patch", "workflowtemplates.argoproj.io"),
+        ("approve", "workflows", "patch", "workflows.argoproj.io"),
+        ("stop", "workflows", "patch", "workflows.argoproj.io"),
+        ("terminate", "workflows", "patch", "workflows.argoproj.io"),
+        ("watch", "workflows", "watch", "workflows.argoproj.io"),
     ],
 )
 def test_a_removed_verb_gives_the_documented_error(
@@ -176,7 +180,14 @@ def test_a_removed_verb_gives_the_documented_error(
     submitter: Path,
     tmp_path: Path,
 ) -> None:
+    waiting = ""
+    if command in ("approve", "stop", "terminate", "watch"):  # a run that waits for its approval
+        waiting = submit_gated(cluster, tmp_path, f"denied-{command}")
     args = {
+        "approve": ["approve", waiting],
+        "stop": ["stop", waiting],
+        "terminate": ["terminate", waiting],
+        "watch": ["watch", waiting, "--request-timeout", "20"],
         "submit": ["submit", str(write(tmp_path, "p.yaml", RETRIED.format(name="denied")))],
         "get": ["get", "nothing-here"],
         "list": ["list"],
