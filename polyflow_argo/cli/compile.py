@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,11 @@ def add_compile_options(p: argparse.ArgumentParser) -> None:
     from ..translate.target import VERSIONS
 
     names = p.add_mutually_exclusive_group()
-    names.add_argument("--name", help="fixed metadata.name (default: generateName from the pipeline name)")
+    names.add_argument(
+        "--name", type=dns_name, help="fixed metadata.name (default: generateName from the pipeline name)"
+    )
     names.add_argument("--generate-name", action="store_true", help="use metadata.generateName (the default)")
-    p.add_argument("--namespace", "-n", help="metadata.namespace of every object")
+    p.add_argument("--namespace", "-n", type=dns_label, help="metadata.namespace of every object")
     p.add_argument("--argo-version", choices=VERSIONS, default="4", help="Argo release to target (default 4)")
     p.add_argument(
         "-p",
@@ -47,16 +50,31 @@ def add_compile_options(p: argparse.ArgumentParser) -> None:
         "--ignore-schedule", action="store_true", help="compile a scheduled pipeline as a one-off Workflow"
     )
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
-    p.add_argument("--registry", action="append", default=[], metavar="DIR",
-                   help="registry directory for action/event templates (repeatable; then POLYFLOW_REGISTRY)")
-    p.add_argument("--registry-cluster-scope", action="store_true",
-                   help="the registry is published as ClusterWorkflowTemplates (templateRef clusterScope)")
-    p.add_argument("--service-account", metavar="NAME", type=_service_account,
-                   help="spec.serviceAccountName of the Workflow: the account its pods and the agent pod of "
-                        "event ops run as (default: `service_account` of polyflow.yaml, else Argo's default)")
-    p.add_argument("--tools-image", metavar="IMAGE",
-                   help="image of polyflow-argo's own small steps, e.g. a group's best-trial pick "
-                        "(default python:3.12-alpine; mirror it for air-gapped clusters)")
+    p.add_argument(
+        "--registry",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="registry directory for action/event templates (repeatable; then POLYFLOW_REGISTRY)",
+    )
+    p.add_argument(
+        "--registry-cluster-scope",
+        action="store_true",
+        help="the registry is published as ClusterWorkflowTemplates (templateRef clusterScope)",
+    )
+    p.add_argument(
+        "--service-account",
+        metavar="NAME",
+        type=_service_account,
+        help="spec.serviceAccountName of the Workflow: the account its pods and the agent pod of "
+        "event ops run as (default: `service_account` of polyflow.yaml, else Argo's default)",
+    )
+    p.add_argument(
+        "--tools-image",
+        metavar="IMAGE",
+        help="image of polyflow-argo's own small steps, e.g. a group's best-trial pick "
+        "(default python:3.12-alpine; mirror it for air-gapped clusters)",
+    )
     add_cron_options(p)
     add_build_options(p)
 
@@ -70,30 +88,51 @@ def add_cron_options(p: argparse.ArgumentParser) -> None:
         help="compile an interval that is not a whole number of minutes to `@every` (it drifts: Argo counts "
         "from each update of the CronWorkflow) instead of failing",
     )
-    g.add_argument("--starting-deadline-seconds", type=_non_negative, metavar="S",
-                   help="run a missed schedule when the controller restarts within S seconds")
-    g.add_argument("--successful-history-limit", type=_non_negative, metavar="N",
-                   help="successful runs to keep (Argo's default: 3)")
-    g.add_argument("--failed-history-limit", type=_non_negative, metavar="N",
-                   help="failed runs to keep (Argo's default: 1)")
+    g.add_argument(
+        "--starting-deadline-seconds",
+        type=_non_negative,
+        metavar="S",
+        help="run a missed schedule when the controller restarts within S seconds",
+    )
+    g.add_argument(
+        "--successful-history-limit",
+        type=_non_negative,
+        metavar="N",
+        help="successful runs to keep (Argo's default: 3)",
+    )
+    g.add_argument(
+        "--failed-history-limit",
+        type=_non_negative,
+        metavar="N",
+        help="failed runs to keep (Argo's default: 1)",
+    )
     g.add_argument("--suspend", action="store_true", help="create the CronWorkflow suspended")
 
 
 def add_build_options(p: argparse.ArgumentParser) -> None:
     """Image builds (docs/builds.md): these override the project config's `build` settings."""
     g = p.add_argument_group("image builds (docs/builds.md)")
-    g.add_argument("--project", metavar="FILE",
-                   help="project config (default: polyflow.yaml beside the first pipeline file, if any)")
+    g.add_argument(
+        "--project",
+        metavar="FILE",
+        help="project config (default: polyflow.yaml beside the first pipeline file, if any)",
+    )
     g.add_argument(
         "--build-context",
         metavar="URL",
         help="source of image builds: a git URL pinned to a commit (https://host/org/repo.git#<sha>, "
         "git://, ssh://), s3://bucket/ctx.tar.gz, gs://bucket/ctx.tar.gz or an https:// tarball",
     )
-    g.add_argument("--build-registry", metavar="REGISTRY/REPOSITORY",
-                   help="the repository built images are pushed to, tagged by content")
-    g.add_argument("--build-secret", metavar="NAME",
-                   help="a kubernetes.io/dockerconfigjson Secret to push (and pull) built images")
+    g.add_argument(
+        "--build-registry",
+        metavar="REGISTRY/REPOSITORY",
+        help="the repository built images are pushed to, tagged by content",
+    )
+    g.add_argument(
+        "--build-secret",
+        metavar="NAME",
+        help="a kubernetes.io/dockerconfigjson Secret to push (and pull) built images",
+    )
     g.add_argument(
         "--builder", choices=("buildkit", "kaniko"), help="the in-cluster builder (default buildkit)"
     )
@@ -102,12 +141,35 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def dns_name(text: str) -> str:
+    """An object name (DNS-1123 subdomain): it becomes a file name under --out, so nothing else passes."""
+    if len(text) > 253 or not all(_DNS_LABEL.match(part) for part in text.split(".")):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a Kubernetes object name (lower case letters, digits, '-' and '.', "
+            "starting and ending with a letter or digit, at most 253 characters)"
+        )
+    return text
+
+
+def dns_label(text: str) -> str:
+    """A namespace name (DNS-1123 label)."""
+    if len(text) > 63 or not _DNS_LABEL.match(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a namespace name (lower case letters, digits and '-', at most 63 characters)"
+        )
+    return text
+
+
 def _service_account(text: str) -> str:
     from ..project import service_account_ok
 
     if not service_account_ok(text):
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a ServiceAccount name (lower case letters, digits, '-' and '.')")
+            f"{text!r} is not a ServiceAccount name (lower case letters, digits, '-' and '.')"
+        )
     return text
 
 

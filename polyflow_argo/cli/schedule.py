@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import render_text
+from .compile import dns_label, dns_name
 
 
 def iso_datetime(text: str) -> datetime:
@@ -82,8 +83,8 @@ def register(sub: Any) -> None:
     bf.add_argument("--to", dest="end", type=iso_datetime, required=True, metavar="ISO", help="window end")
     bf.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     bf.add_argument("--out", metavar="DIR", help="write one file per Workflow into DIR (atomically)")
-    bf.add_argument("--name", help="base name of the runs (default: the pipeline name)")
-    bf.add_argument("--namespace", "-n", help="metadata.namespace of every object")
+    bf.add_argument("--name", type=dns_name, help="base name of the runs (default: the pipeline name)")
+    bf.add_argument("--namespace", "-n", type=dns_label, help="metadata.namespace of every object")
     bf.add_argument("--service-account", metavar="NAME", type=_service_account,
                     help="spec.serviceAccountName of the runs (default: `service_account` of polyflow.yaml); "
                          "with depends_on_past it needs `get` on workflows")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,3 +123,50 @@ def test_compile_tools_image_sets_the_best_trial_step_image() -> None:
     (doc,) = list(yaml.safe_load_all(res.stdout))
     best = next(t for t in doc["spec"]["templates"] if t["name"] == "lr-search-best")
     assert best["script"]["image"] == "mirror.local/python:3.12"
+
+
+@pytest.mark.parametrize("name", ["x/../../y", "../escape", "Upper", "a_b", "-lead", "x" * 254, ""])
+def test_name_must_be_an_object_name_before_it_becomes_a_file_name(name: str, tmp_path: Path) -> None:
+    """`--name` names the file written under --out: a path in it would write outside the directory."""
+    out = tmp_path / "out"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "polyflow_argo",
+            "compile",
+            "examples/diamond.yaml",
+            f"--name={name}",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 2 and "is not a Kubernetes object name" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_valid_name_is_written_under_out(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "polyflow_argo",
+            "compile",
+            "examples/diamond.yaml",
+            "--name",
+            "diamond.v2",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["workflow-diamond.v2.yaml"]
