@@ -238,7 +238,8 @@ def backfill(
             )
         )
     cap = MAX_BACKFILL + 1 if options.check_limits else None
-    instants = list(spec_instants(ir.schedule, start - timedelta(microseconds=1), limit=cap, until=end))
+    before = start - timedelta(microseconds=1) if start > datetime.min.replace(tzinfo=start.tzinfo) else start
+    instants = list(spec_instants(ir.schedule, before, limit=cap, until=end))
     if not instants:
         raise TranslateError(
             Diagnostic(

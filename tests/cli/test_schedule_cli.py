@@ -115,3 +115,8 @@ def test_backfill_errors() -> None:
     assert "Traceback" not in res.stderr
     res = run("backfill", "examples/interval.yaml", "--from", "2026-01-01", "--to", "2027-01-01")
     assert res.returncode == 1 and "more than 1000 runs" in res.stderr
+
+
+def test_backfill_from_the_first_day_of_the_calendar_is_not_an_internal_error() -> None:
+    res = run("backfill", "examples/nightly-cron.yaml", "--from", "0001-01-01", "--to", "0001-01-05")
+    assert res.returncode == 1 and "has no instant between" in res.stderr, res.stderr
