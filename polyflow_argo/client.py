@@ -18,7 +18,7 @@ from .cluster.client import Applied, ClusterClient
 
 if TYPE_CHECKING:
     from .compiler import PathOrText
-    from .spec import Pipeline
+    from .language import Pipeline
     from .translate.context import CompileOptions
 
 __all__ = ["Applied", "Client"]

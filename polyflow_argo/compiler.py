@@ -20,8 +20,8 @@ from . import source
 from .errors import Diagnostic, PolyflowError
 from .resolve import Pipeline as ResolvedPipeline
 from .resolve import ResolveOptions, resolve
-from .spec import Pipeline
-from .spec.load import load_pipeline
+from .language import Pipeline
+from .language.load import load_pipeline
 
 if TYPE_CHECKING:
     from .registry.cluster import TemplateReader
@@ -72,7 +72,7 @@ def resolve_file(
 def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) -> None:
     """Apply ``-p op.param=value`` overrides to the document (before validation, so they are typed)."""
     from .errors import Span, SpecError
-    from .spec.hints import did_you_mean
+    from .language.hints import did_you_mean
 
     ops = doc.data.get("ops") if isinstance(doc.data, dict) else None
     names = [o.get("name") for o in ops or [] if isinstance(o, dict)]
@@ -166,7 +166,7 @@ def with_build_settings(
     ``--build-*`` flags (docs/builds.md)."""
     from dataclasses import replace
 
-    from .project import build_settings, load_project, project_path
+    from .language.project import build_settings, load_project, project_path
 
     if options.build is not None:
         return options

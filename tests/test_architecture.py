@@ -26,7 +26,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "polyflow_argo"
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("errors.py", "version.py", "files.py")),  # diagnostics, the version, atomic writes
     ("source", ("source.py",)),  # text → located document
-    ("language", ("spec/", "project.py")),  # the Polyflow language models, value parsing, project config
+    ("language", ("language/",)),  # the Polyflow language models, value parsing, project config
     ("registry", ("registry/",)),  # entries as data; in-cluster ones read through an injected client
     ("resolve", ("resolve/",)),
     ("translate", ("translate/", "registry/build.py")),  # publishing a registry entry is translation
@@ -263,7 +263,7 @@ def test_an_import_of_a_later_stage_is_named_with_its_line(tmp_path: Path) -> No
 @pytest.mark.parametrize(("path", "stage"), [
     ("registry/local.py", "registry"),
     ("registry/build.py", "translate"),
-    ("spec/values.py", "language"),
+    ("language/values.py", "language"),
     ("cluster/kube.py", "cluster"),
     ("__init__.py", "api"),
     ("cli/__init__.py", "edge"),

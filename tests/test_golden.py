@@ -26,7 +26,7 @@ from polyflow_argo.cli.compile import options_from, render
 from polyflow_argo.compiler import compile_ir, compile_with_warnings
 from polyflow_argo.errors import Diagnostic, PolyflowError, render_text
 from polyflow_argo.resolve import Pipeline as ResolvedPipeline
-from polyflow_argo.project import PROJECT_FILE
+from polyflow_argo.language.project import PROJECT_FILE
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 
 ROOT = Path(__file__).resolve().parent.parent

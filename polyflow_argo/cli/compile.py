@@ -164,7 +164,7 @@ def dns_label(text: str) -> str:
 
 
 def _service_account(text: str) -> str:
-    from ..project import service_account_ok
+    from ..language.project import service_account_ok
 
     if not service_account_ok(text):
         raise argparse.ArgumentTypeError(

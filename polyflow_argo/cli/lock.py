@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from ..compiler import read
     from ..resolve.remote import FetchError, fetch, read_lock, store, write_lock
     from ..resolve.templates import project_root
-    from ..spec.load import load_pipeline
+    from ..language.load import load_pipeline
 
     problems: list[Diagnostic] = []
     by_root: dict[Path, dict[str, str]] = {}

@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
 
 
 def pipeline_schema() -> dict[str, Any]:
-    from ..spec import Pipeline
+    from ..language import Pipeline
 
     schema = Pipeline.model_json_schema()
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"

@@ -484,7 +484,7 @@ def _waiting_approval(workflow: dict[str, Any], op: str | None) -> Any:
             state = known[0].phase or "not started"
             raise error("PF621", f"op '{op}' of workflow \"{name}\" is not waiting for an approval ({state})",
                         "`polyflow-argo get NAME` shows the ops and their phases")
-        from ..spec.hints import did_you_mean
+        from ..language.hints import did_you_mean
 
         hint = (
             did_you_mean(op, [r.op for r in all_rows]) or f"the ops are: {', '.join(r.op for r in all_rows)}"
@@ -549,7 +549,7 @@ class _NodeIndex:
         tasks = set(self.names)
         if op in ops or op in tasks:
             return
-        from ..spec.hints import did_you_mean
+        from ..language.hints import did_you_mean
 
         raise ClusterError(
             Diagnostic(

@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import Diagnostic, PolyflowError, TranslateError
 from ..resolve import ResolveOptions, resolve
 from ..source import LocatedDoc
-from ..spec.load import load_pipeline
+from ..language.load import load_pipeline
 from ..translate.context import CompileOptions, TranslateContext
 from ..translate.names import label_value
 from ..translate.target import ArgoTarget, Feature

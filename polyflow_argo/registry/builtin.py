@@ -133,7 +133,7 @@ class BuiltinEvent:
 
 @cache
 def template_spec(name: str) -> Any:
-    from ..spec.load import template_adapter
+    from ..language.load import template_adapter
 
     data = {"kind": "job", "name": f"polyflow-event-{name}", **DEFINITIONS[name]}
     data.pop("description")

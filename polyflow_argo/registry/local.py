@@ -32,8 +32,8 @@ from pydantic import AfterValidator
 
 from ..errors import Diagnostic, PolyflowError
 from ..source import LocatedDoc, read
-from ..spec.base import Spec, fail
-from ..spec.template import Template
+from ..language.base import Spec, fail
+from ..language.template import Template
 
 VERSION = re.compile(r"^\d+(\.\d+){0,3}([-+][0-9A-Za-z.-]+)?$")
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -229,7 +229,7 @@ def load_registries(paths: list[Path]) -> Registry:
 
 
 def _validate(doc: LocatedDoc) -> EntrySpec:
-    from ..spec.load import load_mapping
+    from ..language.load import load_mapping
 
     return load_mapping(doc, EntrySpec.model_validate, EntrySpec, "a registry entry must be a mapping",
                         "start with `kind: action` or `kind: event`")

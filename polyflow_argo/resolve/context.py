@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from ..errors import DiagnosticSink, Span
 from ..source import LocatedDoc, PathT
-from ..spec import Pipeline as SpecPipeline
-from ..spec import Template
+from ..language import Pipeline as SpecPipeline
+from ..language import Template
 from .model import Param, ResolvedTemplate
 
 

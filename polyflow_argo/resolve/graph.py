@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..spec.hints import did_you_mean
+from ..language.hints import did_you_mean
 from .context import Context
 from .refs import RefProblem, parse_refs
 

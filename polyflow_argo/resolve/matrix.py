@@ -62,7 +62,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..spec.hptuning import HPTuning, MatrixEntry
+from ..language.hptuning import HPTuning, MatrixEntry
 
 DEFAULT_MAX_SUGGESTIONS = 10_000
 SIGNIFICANT_DIGITS = 12

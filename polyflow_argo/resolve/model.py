@@ -11,8 +11,8 @@ from typing import Any
 
 from ..errors import Diagnostic
 from ..source import LocatedDoc, PathT
-from ..spec import IO, Op
-from ..spec import Pipeline as SpecPipeline
+from ..language import IO, Op
+from ..language import Pipeline as SpecPipeline
 
 
 @dataclass(frozen=True, slots=True)

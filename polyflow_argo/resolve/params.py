@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..source import PathT
-from ..spec import IO
-from ..spec.hints import did_you_mean
-from ..spec.values import ValueProblem, parse_value
+from ..language import IO
+from ..language.hints import did_you_mean
+from ..language.values import ValueProblem, parse_value
 from .context import Context
 from .model import Param, Ref, ResolvedTemplate
 from .refs import RefProblem, parse_refs

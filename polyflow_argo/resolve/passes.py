@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from ..errors import Diagnostic, ResolveError
 from ..source import LocatedDoc
-from ..spec import Pipeline as SpecPipeline
+from ..language import Pipeline as SpecPipeline
 from .context import Context, ResolveOptions
 from .graph import build_graph
 from .model import Node, Pipeline

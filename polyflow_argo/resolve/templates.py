@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..source import PathT
-from ..spec.hints import did_you_mean
+from ..language.hints import did_you_mean
 from .context import Context
 from .model import ResolvedTemplate
 
@@ -71,7 +71,7 @@ def _base_dir(ctx: Context, path: PathT) -> Path:
 def _url_template(ctx: Context, op: str, url: str, path: PathT) -> ResolvedTemplate | None:
     from ..errors import PolyflowError
     from ..source import parse
-    from ..spec.load import load_template
+    from ..language.load import load_template
     from .remote import LOCK_FILE, FetchError, check_url, pinned_content, read_lock
 
     root = project_root(_base_dir(ctx, path))
@@ -104,7 +104,7 @@ def _url_template(ctx: Context, op: str, url: str, path: PathT) -> ResolvedTempl
 def _path_template(ctx: Context, op: str, value: str, path: PathT) -> ResolvedTemplate | None:
     from ..errors import PolyflowError
     from ..source import read
-    from ..spec.load import load_template
+    from ..language.load import load_template
 
     span = ctx.span(path)
     base = _base_dir(ctx, path)

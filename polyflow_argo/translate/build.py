@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from ..project import BuildSettings, Source, parse_context
+from ..language.project import BuildSettings, Source, parse_context
 from ..resolve import Node
 from ..source import PathT
 from .context import TranslateContext
@@ -184,7 +184,7 @@ def _ref_image(ctx: TranslateContext, build: Any, where: PathT) -> str | None:
         return None
     text = str(ref)
     if "/" in text or "@" in text:
-        from ..spec.template import check_image
+        from ..language.template import check_image
 
         try:
             return check_image(text)

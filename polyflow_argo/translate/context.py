@@ -11,7 +11,7 @@ from ..source import PathT
 from .target import ArgoTarget
 
 if TYPE_CHECKING:
-    from ..project import BuildSettings
+    from ..language.project import BuildSettings
 
 
 @dataclass(frozen=True)

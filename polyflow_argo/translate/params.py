@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..resolve import Node, Param, matrix
-from ..spec.hints import did_you_mean
-from ..spec.values import TRUE_WORDS
+from ..language.hints import did_you_mean
+from ..language.values import TRUE_WORDS
 from .context import TranslateContext
 from .dag import output_read
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..resolve import Node
 from ..source import PathT
-from ..spec.hints import did_you_mean
+from ..language.hints import did_you_mean
 from .context import TranslateContext
 from .names import dns_label
 from .params import PARAMS_ENV, io_kind, param_env, params_expression

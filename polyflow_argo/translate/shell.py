@@ -43,7 +43,7 @@ _DISTROLESS_DEBUG = frozenset({"/busybox/sh"})
 def shell_command(ctx: TranslateContext) -> list[str]:
     """The container ``command`` of ``run.cmd``: the project config's ``shell`` for this pipeline
     (``pipelines: {NAME: {shell}}``, else ``shell``), else ``/bin/bash -c``."""
-    from ..project import shell_command as default
+    from ..language.project import shell_command as default
 
     config = ctx.options.project_config
     if config is None or ctx.registry_entry:  # a registry template serves every pipeline: the default

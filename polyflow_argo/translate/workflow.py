@@ -157,7 +157,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
 
 def service_account(ctx: TranslateContext) -> str | None:
     """``--service-account``, else ``service_account`` of the project config (polyflow.yaml)."""
-    from ..project import service_account_ok
+    from ..language.project import service_account_ok
 
     name = ctx.options.service_account or getattr(ctx.options.project_config, "service_account", None)
     if name and not service_account_ok(name):

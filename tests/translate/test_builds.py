@@ -22,7 +22,7 @@ from polyflow_argo import PolyflowError
 from polyflow_argo.cli import build_parser, main
 from polyflow_argo.cli.compile import options_from
 from polyflow_argo.compiler import compile_with_warnings
-from polyflow_argo.project import load_project, parse_context
+from polyflow_argo.language.project import load_project, parse_context
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from polyflow_argo.resolve.rules import trigger_met
 from polyflow_argo.translate.dag import output_read

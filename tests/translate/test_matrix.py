@@ -13,7 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from polyflow_argo.resolve import matrix as m
-from polyflow_argo.spec.hptuning import HPTuning, MatrixEntry
+from polyflow_argo.language.hptuning import HPTuning, MatrixEntry
 
 PROPS = settings(max_examples=60, deadline=None, derandomize=True)
 

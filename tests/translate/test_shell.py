@@ -16,7 +16,7 @@ import pytest
 
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.errors import Diagnostic, PolyflowError
-from polyflow_argo.project import PROJECT_FILE
+from polyflow_argo.language.project import PROJECT_FILE
 from polyflow_argo.translate import CompileOptions
 from polyflow_argo.translate.shell import image_shells, split_image
 from tests.test_golden import CASES, REGISTRY, compile_case

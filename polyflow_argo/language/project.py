@@ -33,8 +33,8 @@ from urllib.parse import urlparse
 
 from pydantic import ValidationError, field_validator
 
-from .errors import Diagnostic, SourceError, Span, SpecError
-from .spec.base import Spec, fail
+from ..errors import Diagnostic, SourceError, Span, SpecError
+from .base import Spec, fail
 
 PROJECT_FILE = "polyflow.yaml"
 
@@ -96,7 +96,7 @@ def parse_context(url: str) -> Source:
 
 def _check_image(value: str | None) -> str | None:
     if value is not None:
-        from .spec.template import check_image
+        from .template import check_image
 
         check_image(value)
     return value
@@ -315,8 +315,8 @@ def service_account_ok(name: str) -> bool:
 
 def load_project(path: str | Path) -> ProjectConfig:
     """Read and validate a project config (raises :class:`~polyflow_argo.errors.PolyflowError`)."""
-    from . import source
-    from .spec.load import load_mapping
+    from .. import source
+    from .load import load_mapping
 
     try:
         doc = source.read(path)
