@@ -152,13 +152,15 @@ def test_golden_matches_argo_schema(case: str, src: Path, expected: Path, argo_s
 
 REGISTRY = ROOT / "examples" / "registry"
 REGISTRY_GOLDEN = GOLDEN / "registry" / "examples-registry.argo.yaml"
+GROUP_REGISTRY = ROOT / "tests" / "fixtures" / "registry"  # a `kind: group` action
+GROUP_REGISTRY_GOLDEN = GOLDEN / "registry" / "group-action.argo.yaml"
 
 
-def _registry_docs(cluster_scope: bool = False) -> list[dict[str, object]]:
+def _registry_docs(cluster_scope: bool = False, root: Path = REGISTRY) -> list[dict[str, object]]:
     from polyflow_argo.registry import load_registries
     from polyflow_argo.registry.build import build_registry
 
-    registry = load_registries([REGISTRY])
+    registry = load_registries([root])
     assert registry.problems == []
     docs, warnings = build_registry(registry, cluster_scope=cluster_scope)
     assert warnings == []
@@ -179,9 +181,22 @@ def test_registry_build_golden(request: pytest.FixtureRequest) -> None:
     assert len(refs) == 3 and all((r["name"], r["template"]) in published for r in refs)
 
 
+def test_registry_group_action_publishes_every_template(request: pytest.FixtureRequest) -> None:
+    """A group action publishes its DAG as `main` plus the trial and best-pick templates it calls."""
+    docs = _registry_docs(root=GROUP_REGISTRY)
+    _expect(GROUP_REGISTRY_GOLDEN, render(docs, "yaml"), request)
+    (doc,) = docs
+    templates = doc["spec"]["templates"]  # type: ignore[index]
+    names = [t["name"] for t in templates]  # type: ignore[index]
+    assert names[0] == "main" and len(names) == 3 and len(set(names)) == 3
+    called = {task["template"] for t in templates for task in t.get("dag", {}).get("tasks", [])}  # type: ignore[union-attr]
+    assert called and called <= set(names) - {"main"}
+
+
+@pytest.mark.parametrize("root", [REGISTRY, GROUP_REGISTRY], ids=["examples", "group-action"])
 @pytest.mark.parametrize("cluster_scope", [False, True])
-def test_registry_templates_match_argo_schema(argo_schema: Path, cluster_scope: bool) -> None:
-    for doc in _registry_docs(cluster_scope):
+def test_registry_templates_match_argo_schema(argo_schema: Path, cluster_scope: bool, root: Path) -> None:
+    for doc in _registry_docs(cluster_scope, root):
         assert doc["kind"] == ("ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate")
         assert hera_round_trip(doc) == []  # type: ignore[arg-type]
         assert schema_errors(doc, argo_schema) == []  # type: ignore[arg-type]

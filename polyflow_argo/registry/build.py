@@ -17,7 +17,7 @@ from ..language.load import load_pipeline
 from ..translate.context import CompileOptions, TranslateContext
 from ..translate.names import label_value
 from ..translate.target import ArgoTarget, Feature
-from ..translate.workflow import API_VERSION, REGISTRY_TEMPLATE, workflow_spec
+from ..translate.workflow import API_VERSION, ENTRYPOINT, REGISTRY_TEMPLATE, workflow_spec
 from .local import (
     DEFINITION,
     LABEL_KIND,
@@ -56,6 +56,21 @@ def _as_pipeline(entry: Entry) -> LocatedDoc:
     return LocatedDoc(data, move(doc.spans), move(doc.key_spans), dict(doc.sources), [])
 
 
+def _published_templates(templates: list[dict[str, Any]], op_name: str) -> list[dict[str, Any]]:
+    """Every template the entry's op needs (a group's trials and best-pick steps too), the op's own
+    renamed ``main``; the one-op pipeline DAG around it is dropped."""
+    dag = next(t for t in templates if t["name"] == ENTRYPOINT)["dag"]
+    entry = next(task["template"] for task in dag["tasks"] if task["name"] == op_name)
+    published = [t for t in templates if t["name"] != ENTRYPOINT]
+    for template in published:
+        if template["name"] == entry:
+            template["name"] = REGISTRY_TEMPLATE
+        for task in template.get("dag", {}).get("tasks", []):
+            if task.get("template") == entry:
+                task["template"] = REGISTRY_TEMPLATE
+    return published
+
+
 def build_entry(
     entry: Entry, options: CompileOptions, cluster_scope: bool
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -65,8 +80,7 @@ def build_entry(
     ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version), registry_entry=True)
     built = workflow_spec(ctx)
     ctx.sink.raise_if_errors(TranslateError)
-    template = next(t for t in built.spec["templates"] if t["name"] != "pipeline")
-    template["name"] = REGISTRY_TEMPLATE
+    templates = _published_templates(built.spec["templates"], entry.name)
     kind = "ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate"
     meta: dict[str, Any] = {"name": template_ref_name(entry)}
     if options.namespace and not cluster_scope:
@@ -85,7 +99,7 @@ def build_entry(
     elif entry.spec.description:
         annotations["polyflow.io/description"] = entry.spec.description
     meta["annotations"] = annotations
-    spec_out: dict[str, Any] = {"templates": [template]}
+    spec_out: dict[str, Any] = {"templates": templates}
     if built.spec.get("imagePullSecrets"):
         spec_out["imagePullSecrets"] = built.spec["imagePullSecrets"]
     doc_out = {"apiVersion": API_VERSION, "kind": kind, "metadata": meta, "spec": spec_out}
