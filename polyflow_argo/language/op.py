@@ -12,6 +12,11 @@ from .logging import Logging
 from .template import Build
 
 Trigger = Literal["all_succeeded", "all_failed", "all_done", "one_succeeded", "one_failed", "one_done"]
+
+
+def needs_upstream(trigger: str) -> bool:
+    """A ``one_*`` trigger waits for one upstream op: on an op with none it can never hold."""
+    return trigger.startswith("one_")
 TEMPLATE_SOURCES = ("name", "path", "url", "action", "event")
 
 

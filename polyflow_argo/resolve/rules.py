@@ -8,7 +8,7 @@ translation (translate/dag.py), so a test comparing the two compares Argo with t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,20 +17,22 @@ STATE = {"Succeeded": "succeeded", "Failed": "failed", "Error": "failed", "Omitt
          "Skipped": "skipped"}
 
 
+# What each trigger means over its upstreams' states (succeeded, failed, upstream_failed; a skipped
+# upstream has already been counted as succeeded; every upstream is done). The one table of triggers
+# on the rules side: its keys are the language's `Trigger` literal (tests/resolve/test_rules.py).
+TRIGGER_MET: dict[str, Callable[[list[str]], bool]] = {
+    "all_succeeded": lambda states: all(s == "succeeded" for s in states),
+    "all_failed": lambda states: all(s in ("failed", "upstream_failed") for s in states),
+    "all_done": bool,
+    "one_done": bool,
+    "one_succeeded": lambda states: any(s == "succeeded" for s in states),
+    "one_failed": lambda states: any(s == "failed" for s in states),
+}
+
+
 def trigger_met(trigger: str, states: list[str]) -> bool:
-    """Does ``trigger`` hold over the upstream ``states`` (succeeded, failed, upstream_failed; a
-    skipped upstream has already been counted as succeeded)? Every upstream is done here."""
-    if trigger == "all_succeeded":
-        return all(s == "succeeded" for s in states)
-    if trigger == "all_failed":
-        return all(s in ("failed", "upstream_failed") for s in states)
-    if trigger in ("all_done", "one_done"):
-        return bool(states)
-    if trigger == "one_succeeded":
-        return any(s == "succeeded" for s in states)
-    if trigger == "one_failed":
-        return any(s == "failed" for s in states)
-    raise ValueError(trigger)
+    """Does ``trigger`` hold over the upstream ``states`` (see ``TRIGGER_MET``)?"""
+    return TRIGGER_MET[trigger](states)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from ..language.op import needs_upstream
 from .context import Context
 
 
@@ -18,7 +19,7 @@ def check_semantics(ctx: Context) -> None:
             continue
         upstream = ctx.upstream.get(op.name, ())
         trigger = op.effective_trigger
-        if trigger.startswith("one_") and not upstream and op.name in ctx.upstream:
+        if needs_upstream(trigger) and not upstream and op.name in ctx.upstream:
             ctx.warning(
                 "PF340",
                 f"op '{op.name}' has trigger {trigger} but no upstream op, so it can never run",

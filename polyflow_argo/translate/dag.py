@@ -17,6 +17,9 @@ it is how ``all_done`` and ``one_done`` wait for their upstreams without caring 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from ..resolve import Node
 from .context import TranslateContext
@@ -37,27 +40,38 @@ def _join(terms: list[str], op: str) -> str:
     return terms[0] if len(terms) == 1 else f" {op} ".join(terms)
 
 
+@dataclass(frozen=True)
+class TriggerForm:
+    """A trigger's ``depends`` form: one term per upstream task, joined by ``join``. ``shorthand``:
+    when a skipped upstream counts as succeeded, the bare task name (``t``: Succeeded or Skipped)
+    is the term."""
+
+    join: Literal["&&", "||"]
+    term: Callable[[str, str | None], str]  # (task, the task building its image or None) → term
+    shorthand: bool = False
+    waits_for_all: bool = False  # holds once every upstream finished, skipped ones included
+
+
+# The one table of triggers (its keys are the language's `Trigger` literal: tests/translate/test_dag.py).
+TRIGGERS: dict[str, TriggerForm] = {
+    "all_succeeded": TriggerForm("&&", lambda t, _: f"{t}.Succeeded", shorthand=True),
+    "all_failed": TriggerForm("&&", lambda t, _: f"!{t}"),  # !t: Failed, Errored or Omitted
+    "all_done": TriggerForm("&&", lambda t, _: _done(t), waits_for_all=True),
+    "one_done": TriggerForm("&&", lambda t, _: _done(t), waits_for_all=True),  # once all finished, one did
+    "one_succeeded": TriggerForm("||", lambda t, _: f"{t}.Succeeded", shorthand=True),
+    "one_failed": TriggerForm("||", _failed),
+}
+
+
 def trigger_expression(
     trigger: str, tasks: list[str], skip_propagates: bool, builds: dict[str, str] | None = None
 ) -> str:
     """The ``depends`` expression of ``trigger`` over upstream tasks (skip handling excluded);
     ``builds`` maps an upstream task to the task that builds its image."""
-    skip_counts = not skip_propagates
-    if trigger == "all_succeeded":
-        if skip_counts:
-            return " && ".join(tasks)  # shorthand: (t.Succeeded || t.Skipped || t.Daemoned)
-        return _join([f"{t}.Succeeded" for t in tasks], "&&")
-    if trigger == "all_failed":
-        return _join([f"!{t}" for t in tasks], "&&")  # !t: Failed, Errored or Omitted
-    if trigger in ("all_done", "one_done"):  # once every upstream finished, at least one did
-        return _join([_done(t) for t in tasks], "&&")
-    if trigger == "one_succeeded":
-        if skip_counts:
-            return " || ".join(tasks)  # shorthand: t.Succeeded || t.Skipped
-        return _join([f"{t}.Succeeded" for t in tasks], "||")
-    if trigger == "one_failed":
-        return _join([_failed(t, (builds or {}).get(t)) for t in tasks], "||")
-    raise ValueError(trigger)
+    form = TRIGGERS[trigger]
+    if form.shorthand and not skip_propagates:
+        return f" {form.join} ".join(tasks)  # shorthand t: (t.Succeeded || t.Skipped || t.Daemoned)
+    return _join([form.term(t, (builds or {}).get(t)) for t in tasks], form.join)
 
 
 def depends(node: Node, tasks: dict[str, str], builds: dict[str, str] | None = None) -> str | None:
@@ -67,7 +81,7 @@ def depends(node: Node, tasks: dict[str, str], builds: dict[str, str] | None = N
         return None
     propagate = bool(node.op.skip_on_upstream_skip)
     expr = trigger_expression(node.trigger, ups, propagate, builds)
-    if propagate and node.trigger not in ("all_done", "one_done"):  # those already hold for skips
+    if propagate and not TRIGGERS[node.trigger].waits_for_all:  # those already hold for skips
         skipped = " || ".join(f"{t}.Skipped" for t in ups)
         return f"({expr}) || {skipped}" if " " in expr else f"{expr} || {skipped}"
     return expr

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..language.op import needs_upstream
 from ..resolve import Node
 from .build import Builds, forward_image_input
 from .context import TranslateContext
@@ -117,7 +118,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
         cond = when(ctx, node, tasks)
         if cond:
             task["when"] = cond
-        if node.trigger.startswith("one_") and not node.upstream:
+        if needs_upstream(node.trigger) and not node.upstream:
             ctx.error(
                 "PF411",
                 f"op '{node.name}' has trigger {node.trigger} but no upstream op, so it could never run",
