@@ -66,7 +66,7 @@ print(json.dumps({"best-index": index, metric: value}))
 
 
 def group_templates(
-    ctx: TranslateContext, node: Node, unique: Callable[[str], str], name: str
+    ctx: TranslateContext, node: Node, name: str, unique: Callable[[str], str]
 ) -> list[dict[str, Any]] | None:
     """The group's DAG template first, then its trial (and best) templates; None after errors."""
     tpl = node.template

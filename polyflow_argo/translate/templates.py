@@ -1,19 +1,19 @@
 """Op templates → Argo container templates, shared by ops whose template settings are equal.
 
-One function per template kind, found in ``KINDS`` (job and experiment here, build in build.py,
-replicas in distributed.py; pod basics shared by all of them in pod.py); a kind without one is
-reported as unsupported at the op's line. Ops that use the same Polyflow template with the same environment,
+The container template of job and experiment ops (an experiment with replicas: distributed.py;
+pod basics shared by every kind: pod.py), and the report of kinds polyflow-argo does not run. The
+table of kinds is ``KINDS`` in kinds.py. Ops that use the same Polyflow template with the same environment,
 build, retries, logging and limits share one Argo template; their arguments differ.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ..resolve import Node
-from .build import IMAGE_PARAM, build_kind_template, image_param, run_image
+from .build import IMAGE_PARAM, image_param, run_image
 from .context import TranslateContext
 from .distributed import training_job_template
 from .params import matrix_kinds, render_command
@@ -184,10 +184,3 @@ def unsupported_kind(ctx: TranslateContext, node: Node, name: str) -> dict[str, 
         hints.get(kind, "use a job or experiment template"),
     )
     return None
-
-
-KINDS: dict[str, Callable[[TranslateContext, Node, str], dict[str, Any] | None]] = {
-    "job": container_template,
-    "experiment": container_template,
-    "build": build_kind_template,  # image builds (translate/build.py)
-}

@@ -20,13 +20,13 @@ from .build import Builds, forward_image_input
 from .context import TranslateContext
 from .dag import depends, when
 from .events import event_template, given_params, is_builtin_event
-from .group import group_templates
 from .k8s import check_pod_settings
 from .names import DISPLAY_NAME, LABEL_VALUE, Namer, dns_label, label_value
 from .params import argument_value
 from .pod import OP_PARAM, merged_environment, semaphore_configmap
 from .target import Feature
-from .templates import KINDS, template_key, unsupported_kind
+from .kinds import KINDS
+from .templates import template_key
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "pipeline"
@@ -214,11 +214,7 @@ def _template_for(
     if key in by_key:
         return by_key[key]
     name = namer.unique(node.template.name)
-    if node.template.kind == "group":
-        made = group_templates(ctx, node, namer.unique, name)
-    else:
-        template = KINDS.get(node.template.kind, unsupported_kind)(ctx, node, name)
-        made = None if template is None else [template]
+    made = KINDS[node.template.kind](ctx, node, name, namer.unique)
     if made is None:
         return None
     forward_image_input(made)  # image builds: a group passes the built image on to its trials

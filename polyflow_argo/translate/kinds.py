@@ -1,0 +1,39 @@
+"""The one table of template kinds: each builds the Argo templates of an op of that kind.
+
+Adding a kind: a ``kind: Literal[...]`` model in language/template.py (and ``TEMPLATE_KINDS``), then
+its builder here; tests/translate/test_kinds.py fails until both exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..resolve import Node
+from .build import build_kind_template
+from .context import TranslateContext
+from .group import group_templates
+from .templates import container_template, unsupported_kind
+
+Unique = Callable[[str], str]  # a fresh template name from a wanted one
+Builder = Callable[[TranslateContext, Node, str, Unique], list[dict[str, Any]] | None]
+
+
+def _one(build: Callable[[TranslateContext, Node, str], dict[str, Any] | None]) -> Builder:
+    def builder(ctx: TranslateContext, node: Node, name: str, unique: Unique) -> list[dict[str, Any]] | None:
+        template = build(ctx, node, name)
+        return None if template is None else [template]
+
+    return builder
+
+
+# Keyed by the language's TEMPLATE_KINDS (tests/translate/test_kinds.py). Each returns the Argo
+# templates of an op of that kind, the one its task calls first, or None after reporting why.
+KINDS: dict[str, Builder] = {
+    "job": _one(container_template),  # an experiment with replicas: translate/distributed.py
+    "experiment": _one(container_template),
+    "group": group_templates,  # hyperparameter search: translate/group.py
+    "build": _one(build_kind_template),  # image builds: translate/build.py
+    "notebook": _one(unsupported_kind),
+    "tensorboard": _one(unsupported_kind),
+}
