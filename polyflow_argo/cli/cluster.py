@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Any
 
+from ..cluster.errors import printable
 from ..errors import render_text
 from .compile import add_compile_options, options_from
 
@@ -44,7 +45,8 @@ def add_cluster_options(p: argparse.ArgumentParser, namespace: bool = True) -> N
                    help="do not verify the server's TLS certificate (testing only)")
     g.add_argument("--ca-file", metavar="FILE", help="CA bundle that signed the server's certificate")
     g.add_argument("--request-timeout", type=_positive, default=30.0, metavar="S",
-                   help="seconds for one request (default 30); transient failures are retried 5 times")
+                   help="seconds for one request, its whole answer included (default 30); transient failures "
+                   "are retried 5 times")
 
 
 def _positive(text: str) -> float:
@@ -119,6 +121,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("list", help="list runs, newest first")
     p.add_argument("--pipeline", metavar="P", help="only runs of pipeline P (label polyflow.io/pipeline)")
     p.add_argument("--running", action="store_true", help="only runs that have not finished")
+    p.add_argument("-l", "--selector", metavar="LABELS",
+                   help="label selector, as kubectl's (e.g. polyflow.io/submission=ID: the run of one "
+                   "submit)")
     p.add_argument("-o", "--output", choices=("text", "name", "json"), default="text", help="output format")
     add_cluster_options(p)
     p.set_defaults(handler=run_list)
@@ -292,13 +297,13 @@ def run_list(args: argparse.Namespace) -> int:
     from ..cluster.watch import duration, pipeline_of
 
     with client_from(args) as client:
-        items = client.list(args.pipeline, running=args.running)
+        items = client.list(args.pipeline, running=args.running, selector=args.selector)
     if args.output == "json":
         print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2))
         return 0
     if args.output == "name":
         for item in items:
-            print(item["metadata"]["name"])
+            print(printable(item["metadata"]["name"]))
         return 0
     table = [["NAME", "STATUS", "STARTED", "DURATION", "PIPELINE", "MESSAGE"]]
     for item in items:
@@ -311,6 +316,7 @@ def run_list(args: argparse.Namespace) -> int:
     if len(table) == 1:
         print("no workflows", file=sys.stderr)
         return 0
+    table = [[printable(cell) for cell in row] for row in table]  # names and messages come from the cluster
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]) - 1)]
     for row in table:
         print(("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1]).rstrip())

@@ -4,7 +4,8 @@
                    ``connect`` picks the transport
     transport.py   the transport interface: the Kubernetes API (kube.py, default) or Argo Server
                    (argoserver.py, Hera)
-    errors.py      failed calls → ClusterError diagnostics with hints (PF6xx)
+    errors.py      failed calls → ClusterError diagnostics with hints (PF6xx), said once; ``printable``
+    replies.py     every answer read within --request-timeout and the size limit, and checked (JSON, shape)
     retry.py       bounded backoff for transient failures
     watch.py       pure: a Workflow's status → rows, change lines, the live table
 

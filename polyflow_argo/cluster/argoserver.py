@@ -15,16 +15,30 @@ from __future__ import annotations
 
 import builtins
 import copy
-import json
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ApiFailure, Failure, error, from_argo_body, network_failure
-from .transport import Kind, LogLine, Settings, kubeconfig_namespace
+from .errors import ApiFailure, Failure, bad_reply, error, from_argo_body, network_failure
+from .replies import (
+    Deadline,
+    as_event,
+    as_items,
+    as_object,
+    check,
+    decode,
+    lines,
+    preview,
+    read_all,
+    read_start,
+)
+from .transport import KINDS, Kind, LogLine, Settings, kubeconfig_namespace
+
+WORKFLOW = KINDS["Workflow"]
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -46,7 +60,8 @@ def _session_class() -> Any:
     import requests
 
     class _Session(requests.Session):
-        """Adds a default timeout and remembers the last response of each thread."""
+        """Adds a default timeout that bounds the whole call (body included) and the size limit to every
+        answer read whole, and remembers the last response of each thread."""
 
         def __init__(self, timeout: float) -> None:
             super().__init__()
@@ -57,11 +72,45 @@ def _session_class() -> Any:
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = self.default_timeout
             self.last.response = None
-            response = super().request(method, url, *args, **kwargs)
+            if kwargs.get("stream"):
+                response = super().request(method, url, *args, **kwargs)
+            else:
+                response = self._bounded(method, url, *args, **kwargs)
             self.last.response = response
             return response
 
+        def _bounded(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            """The answer read within the time left of --request-timeout and the size limit."""
+            import urllib3
+
+            started = time.monotonic()
+            kwargs["stream"] = True
+            response = super().request(method, url, *args, **kwargs)
+            ok = 200 <= response.status_code <= 299
+            left = self.default_timeout - (time.monotonic() - started)
+            try:
+                with Deadline(left, response.raw.shutdown) as deadline:
+                    try:
+                        chunks = response.raw.stream(2 ** 16, decode_content=True)
+                        body = read_all(chunks, response.status_code, "argo") if ok else read_start(chunks)
+                    except (urllib3.exceptions.HTTPError, OSError) as exc:
+                        if deadline.expired:
+                            raise _late(self.default_timeout) from None
+                        raise ApiFailure(network_failure(exc, "argo")) from None
+                if deadline.expired:
+                    raise _late(self.default_timeout)
+            finally:
+                response.close()
+            response._content = body
+            response._content_consumed = True
+            return response
+
     return _Session
+
+
+def _late(timeout: float) -> ApiFailure:
+    return ApiFailure(Failure(None, f"the answer was still arriving after --request-timeout {timeout:g}s",
+                              network="timeout", transport="argo"))
 
 
 class ArgoServerTransport:
@@ -93,7 +142,7 @@ class ArgoServerTransport:
 
     # ------------------------------------------------------------ plumbing
 
-    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a Hera service method; the raw JSON answer, or ApiFailure."""
         import requests
 
@@ -102,20 +151,23 @@ class ArgoServerTransport:
             try:
                 method(*args, **kwargs)
             except requests.exceptions.SSLError as exc:
-                raise ApiFailure(Failure(None, str(exc), network="tls", transport="argo")) from None
+                raise ApiFailure(network_failure(exc, "argo", kind="tls")) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise ApiFailure(network_failure(exc, "argo")) from None
-            except Exception:
+            except ApiFailure:
+                raise
+            except Exception:  # noqa: BLE001 - Hera could not parse the answer: it is judged below
                 if getattr(self.session.last, "response", None) is None:
                     raise
         response = self.session.last.response
         if not response.ok:
             raise ApiFailure(from_argo_body(response.status_code, response.content, response.headers))
-        try:
-            return dict(response.json() or {})
-        except ValueError:
-            raise ApiFailure(Failure(response.status_code, f"not JSON: {response.text[:200]}",
-                                     transport="argo")) from None
+        return decode(response.content, response.status_code, "argo")
+
+    def _object(self, kind: Kind, method: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """An object answer: typed (apiVersion, kind), and checked."""
+        obj = as_object(self._call(method, *args, **kwargs), 200, "argo")
+        return check(kind.kind, self._typed(kind, obj), 200, "argo")
 
     @staticmethod
     def _model(name: str, obj: dict[str, Any]) -> Any:
@@ -162,29 +214,29 @@ class ArgoServerTransport:
             req = models.WorkflowCreateRequest(
                 workflow=self._model("Workflow", obj), server_dry_run=dry_run or None
             )
-            return self._typed(kind, self._call(s.create_workflow, req, namespace=ns))
+            return self._object(kind, s.create_workflow, req, namespace=ns)
         options = models.CreateOptions(dry_run=["All"]) if dry_run else None
         if kind.kind == "CronWorkflow":
             req = models.CreateCronWorkflowRequest(cron_workflow=self._model("CronWorkflow", obj),
                                                    create_options=options)
-            return self._typed(kind, self._call(s.create_cron_workflow, req, namespace=ns))
+            return self._object(kind, s.create_cron_workflow, req, namespace=ns)
         if kind.kind == "WorkflowTemplate":
             req = models.WorkflowTemplateCreateRequest(template=self._model("WorkflowTemplate", obj),
                                                        create_options=options)
-            return self._typed(kind, self._call(s.create_workflow_template, req, namespace=ns))
+            return self._object(kind, s.create_workflow_template, req, namespace=ns)
         req = models.ClusterWorkflowTemplateCreateRequest(
             template=self._model("ClusterWorkflowTemplate", obj), create_options=options
         )
-        return self._typed(kind, self._call(s.create_cluster_workflow_template, req))
+        return self._object(kind, s.create_cluster_workflow_template, req)
 
     def get(self, kind: Kind, name: str) -> dict[str, Any]:
         self._no_configmaps(kind)
         s, ns = self.service, self.namespace
         if kind.kind == "ClusterWorkflowTemplate":
-            return self._typed(kind, self._call(s.get_cluster_workflow_template, name))
+            return self._object(kind, s.get_cluster_workflow_template, name)
         method = getattr(s, {"Workflow": "get_workflow", "CronWorkflow": "get_cron_workflow",
                              "WorkflowTemplate": "get_workflow_template"}[kind.kind])
-        return self._typed(kind, self._call(method, name, namespace=ns))
+        return self._object(kind, method, name, namespace=ns)
 
     def list(self, kind: Kind, label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
         self._no_configmaps(kind)
@@ -195,7 +247,7 @@ class ArgoServerTransport:
             method = getattr(s, {"Workflow": "list_workflows", "CronWorkflow": "list_cron_workflows",
                                  "WorkflowTemplate": "list_workflow_templates"}[kind.kind])
             out = self._call(method, namespace=ns, label_selector=label_selector)
-        return [self._typed(kind, item) for item in out.get("items") or []]
+        return [check(kind.kind, self._typed(kind, item), 200, "argo") for item in as_items(out, 200, "argo")]
 
     def apply(self, kind: Kind, obj: dict[str, Any], dry_run: bool) -> tuple[dict[str, Any], str]:
         from hera.workflows import models
@@ -228,29 +280,31 @@ class ArgoServerTransport:
         if kind.kind == "CronWorkflow":
             req = models.UpdateCronWorkflowRequest(cron_workflow=self._model("CronWorkflow", new), name=name,
                                                    namespace=ns)
-            out = self._call(s.update_cron_workflow, name, req, namespace=ns)
+            out = self._object(kind, s.update_cron_workflow, name, req, namespace=ns)
         elif kind.kind == "WorkflowTemplate":
             req = models.WorkflowTemplateUpdateRequest(
                 template=self._model("WorkflowTemplate", new), name=name, namespace=ns
             )
-            out = self._call(s.update_workflow_template, name, req, namespace=ns)
+            out = self._object(kind, s.update_workflow_template, name, req, namespace=ns)
         else:
             req = models.ClusterWorkflowTemplateUpdateRequest(
                 template=self._model("ClusterWorkflowTemplate", new), name=name
             )
-            out = self._call(s.update_cluster_workflow_template, name, req)
-        return self._typed(kind, out), "configured"
+            out = self._object(kind, s.update_cluster_workflow_template, name, req)
+        return out, "configured"
 
     def shutdown(self, name: str, strategy: str) -> dict[str, Any]:
         from hera.workflows import models
 
         s, ns = self.service, self.namespace
         if strategy == "Stop":
-            out = self._call(
-                s.stop_workflow, name, models.WorkflowStopRequest(name=name, namespace=ns), namespace=ns
+            out = self._object(
+                WORKFLOW, s.stop_workflow, name, models.WorkflowStopRequest(name=name, namespace=ns),
+                namespace=ns,
             )
         else:
-            out = self._call(
+            out = self._object(
+                WORKFLOW,
                 s.terminate_workflow,
                 name,
                 models.WorkflowTerminateRequest(name=name, namespace=ns),
@@ -263,7 +317,7 @@ class ArgoServerTransport:
 
         name, ns = workflow["metadata"]["name"], self.namespace
         req = models.WorkflowResumeRequest(name=name, namespace=ns, node_field_selector=f"id={node_id}")
-        return self._call(self.service.resume_workflow, name, req, namespace=ns)
+        return self._object(WORKFLOW, self.service.resume_workflow, name, req, namespace=ns)
 
     def clear_cron(self, cron: dict[str, Any]) -> dict[str, Any]:
         from hera.workflows import models
@@ -277,14 +331,16 @@ class ArgoServerTransport:
         req = models.UpdateCronWorkflowRequest(
             cron_workflow=self._model("CronWorkflow", new), name=name, namespace=ns
         )
-        return self._call(self.service.update_cron_workflow, name, req, namespace=ns)
+        return self._object(KINDS["CronWorkflow"], self.service.update_cron_workflow, name, req, namespace=ns)
 
     # ------------------------------------------------------------ streams
 
-    def _stream(self, path: str, params: dict[str, Any], read_timeout: float) -> Iterator[dict[str, Any]]:
+    def _stream(self, path: str, params: dict[str, Any], read_timeout: float,
+                limit: float | None = None) -> Iterator[dict[str, Any]]:
         """GET a grpc-gateway stream: each ``{"result": ...}`` line; ``{"error": ...}`` → ApiFailure,
-        except EOF (the server ended the stream)."""
+        except EOF (the server ended the stream). ``limit``: seconds after which the request is cut."""
         import requests
+        import urllib3
 
         headers = {"Authorization": self.service.token} if self.service.token else {}
         try:
@@ -297,40 +353,52 @@ class ArgoServerTransport:
                 timeout=(min(10.0, self.timeout), read_timeout),
             )
         except requests.exceptions.SSLError as exc:
-            raise ApiFailure(Failure(None, str(exc), network="tls", transport="argo")) from None
+            raise ApiFailure(network_failure(exc, "argo", kind="tls")) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise ApiFailure(network_failure(exc, "argo")) from None
+        deadline = Deadline(limit, resp.raw.shutdown)
         try:
             if not resp.ok:
-                raise ApiFailure(from_argo_body(resp.status_code, resp.content, resp.headers))
-            try:
-                for raw in resp.iter_lines():
-                    if not raw.strip():
-                        continue
-                    data = json.loads(raw)
-                    if "error" in data:
-                        err = data["error"] or {}
-                        if err.get("grpc_code") == 8 and err.get("message") == "EOF":
-                            return
-                        raise ApiFailure(from_argo_body(int(err.get("http_code") or 500), raw, None))
-                    yield data.get("result") or {}
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,
-            ) as exc:
-                raise ApiFailure(network_failure(exc, "argo")) from None
+                body = read_start(resp.raw.stream(2 ** 14, decode_content=True))
+                raise ApiFailure(from_argo_body(resp.status_code, body, resp.headers))
+            with deadline:
+                try:
+                    for raw in lines(resp.raw.stream(2 ** 16, decode_content=True), "argo"):
+                        data = decode(raw, 200, "argo", "a stream line")
+                        if not isinstance(data, dict):
+                            raise bad_reply(200, "shape", f"a stream line is not an object: {preview(raw)}",
+                                            "argo")
+                        if "error" in data:
+                            err = data["error"] if isinstance(data["error"], dict) else {}
+                            if err.get("grpc_code") == 8 and err.get("message") == "EOF":
+                                return
+                            code = err.get("http_code")
+                            status = code if isinstance(code, int) else 500
+                            raise ApiFailure(from_argo_body(status, raw, None))
+                        result = data.get("result")
+                        if not isinstance(result, dict):
+                            raise bad_reply(200, "shape",
+                                            f"a stream line has no result object: {preview(raw)}", "argo")
+                        yield result
+                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                    if deadline.expired:
+                        raise ApiFailure(Failure(None, "the watch request outlived its time limit",
+                                                 network="timeout", transport="argo")) from None
+                    raise ApiFailure(network_failure(exc, "argo")) from None
         finally:
             resp.close()
 
     def watch(self, name: str, resource_version: str, timeout: int) -> Iterator[tuple[str, dict[str, Any]]]:
         params = {"listOptions.fieldSelector": f"metadata.name={name}",
                   "listOptions.resourceVersion": resource_version, "listOptions.timeoutSeconds": str(timeout)}
-        for event in self._stream(f"api/v1/workflow-events/{self.namespace}", params, timeout + 15.0):
-            obj = event.get("object") or {}
+        for event in self._stream(f"api/v1/workflow-events/{self.namespace}", params, timeout + 15.0,
+                                  limit=timeout + 15.0 + self.timeout):
+            kind, obj = as_event(event, "argo")
             obj.setdefault("apiVersion", "argoproj.io/v1alpha1")
             obj.setdefault("kind", "Workflow")
-            yield str(event.get("type")), obj
+            if kind != "BOOKMARK":
+                check("Workflow", as_object(obj, 200, "argo", "a watch event's object"), 200, "argo")
+            yield kind, obj
 
     def logs(self, workflow: dict[str, Any], follow: bool, container: str,
              pod_selected: Callable[[str | None, str], bool]) -> Iterator[LogLine]:

@@ -14,9 +14,11 @@ is a :class:`~polyflow_argo.errors.ClusterError` with a hint (cluster/errors.py)
 
 Submissions are idempotent: each Workflow a submit creates carries the label
 ``polyflow.io/submission=<random id>``. When a create fails in a way that leaves its fate unknown (the
-connection dropped after the request was sent, a timeout, a 5xx), the client lists Workflows with that
-label before creating again, so a retry never starts a second run. CronWorkflows and templates are
-applied (server-side apply), which is idempotent by itself.
+connection dropped after the request was sent, a timeout, a 5xx, a garbled 2xx), the client lists
+Workflows with that label before creating again, so a retry never starts a second run, and once more
+after the last attempt. When that lookup fails too, the error (PF617) gives the command that checks,
+never advice to submit again. CronWorkflows and templates are applied (server-side apply), which is
+idempotent by itself.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ClusterError, Diagnostic
-from .errors import ApiFailure, Context, error, to_error
+from .errors import ApiFailure, Context, Failure, error, to_error, unknown_outcome
 from .retry import RetryPolicy
 from .transport import KINDS, Kind, Settings, Transport, kind_of
 from .watch import FINISHED, op_names, rows
@@ -226,7 +228,8 @@ class ClusterClient:
             except ApiFailure as exc:
                 f = exc.failure
                 if f.status == 409 and f.reason != "Conflict" and meta.get("name"):
-                    mine = self._ours(meta["name"], submission) if ambiguous else None
+                    mine = self._settle(ctx, f, submission, lambda: self._ours(meta["name"], submission)) \
+                        if ambiguous else None
                     if mine is not None:
                         return Applied(
                             "Workflow", meta["name"], mine["metadata"].get("namespace"), "created", mine
@@ -235,17 +238,39 @@ class ClusterClient:
                         existing = self._call(ctx, self.transport.get, WORKFLOW, meta["name"])
                         return Applied("Workflow", meta["name"], existing["metadata"].get("namespace"),
                                        "exists (skipped)", existing)
-                self._backoff(exc, ctx, attempt)
+                if not (f.unsure and submission and not dry_run):
+                    self._backoff(exc, ctx, attempt)
+                    continue
                 ambiguous = True
-                if submission and not dry_run:
-                    found = self._call(self._ctx("list", "Workflow", f"{SUBMISSION}={submission}"),
-                                       self.transport.list, WORKFLOW, f"{SUBMISSION}={submission}")
-                    if found:
-                        obj = found[0]
-                        self.notify(f"workflow {obj['metadata']['name']} was created before the failure; not "
-                                    "creating it again")
-                        return Applied("Workflow", obj["metadata"]["name"], obj["metadata"].get("namespace"),
-                                       "created", obj)
+                final = not f.transient or attempt >= self.retry.attempts
+                if not final:
+                    self._backoff(exc, ctx, attempt)  # waits
+                found = self._settle(ctx, f, submission, lambda: self._labelled(submission))
+                if found is not None:
+                    self.notify(f"workflow {found['metadata']['name']} was created before the failure; not "
+                                "creating it again")
+                    return Applied("Workflow", found["metadata"]["name"], found["metadata"].get("namespace"),
+                                   "created", found)
+                if final:  # nothing was created: the error is the create's own, and retrying is safe
+                    ctx.attempts = attempt
+                    err = to_error(f, ctx)
+                    note = f"; no run was created (no Workflow has the label {SUBMISSION}={submission})"
+                    raise ClusterError([replace(d, hint=f"{d.hint}{note}") for d in err.diagnostics],
+                                       status=err.status) from None
+
+    def _labelled(self, submission: str) -> dict[str, Any] | None:
+        selector = f"{SUBMISSION}={submission}"
+        found = self._call(self._ctx("list", "Workflow", selector), self.transport.list, WORKFLOW, selector)
+        return found[0] if found else None
+
+    def _settle(self, ctx: Context, first: Failure, submission: str | None,
+                look: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+        """After a create without a clear answer: the run it made, or None when it made none. When looking
+        fails too, the error says how to check, never to submit again (that could start a second run)."""
+        try:
+            return look()
+        except ClusterError as exc:
+            raise unknown_outcome(ctx, first, exc, f"{SUBMISSION}={submission}") from None
 
     def _ours(self, name: str, submission: str | None) -> dict[str, Any] | None:
         existing = self._call(self._ctx("get", "Workflow", name), self.transport.get, WORKFLOW, name)
@@ -292,15 +317,17 @@ class ClusterClient:
         k = kind_of(kind)
         return dict(self._call(self._ctx("get", k.kind, name), self.transport.get, k, name))
 
-    def list(self, pipeline: str | None = None, *, running: bool = False) -> list[dict[str, Any]]:
-        """Workflows of the namespace, newest first; ``pipeline`` filters on ``polyflow.io/pipeline``."""
-        selector = []
+    def list(self, pipeline: str | None = None, *, running: bool = False,
+             selector: str | None = None) -> builtins.list[dict[str, Any]]:
+        """Workflows of the namespace, newest first; ``pipeline`` filters on ``polyflow.io/pipeline``,
+        ``selector`` is a label selector (``polyflow.io/submission=ID``)."""
+        selectors = [selector] if selector else []
         if pipeline:
-            selector.append(f"polyflow.io/pipeline={pipeline}")
+            selectors.append(f"polyflow.io/pipeline={pipeline}")
         if running:
-            selector.append("workflows.argoproj.io/completed!=true")
+            selectors.append("workflows.argoproj.io/completed!=true")
         items = self._call(
-            self._ctx("list", "Workflow"), self.transport.list, WORKFLOW, ",".join(selector) or None
+            self._ctx("list", "Workflow"), self.transport.list, WORKFLOW, ",".join(selectors) or None
         )
         return sorted(
             items, key=lambda o: (o.get("metadata") or {}).get("creationTimestamp") or "", reverse=True

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ClusterError, Diagnostic
@@ -31,6 +31,22 @@ _ARGO_FORBIDDEN = re.compile(
     r"not allowed to (?P<verb>\w+) (?P<resource>[\w/-]+) in namespace \"(?P<ns>[^\"]+)\""
 )
 _INVALID = re.compile(r'is invalid: (?P<rest>.*)$', re.DOTALL)
+# Terminal control in text from the server: ANSI CSI (ESC [ or the 8-bit CSI, parameters, final byte), OSC,
+# DCS, SOS, PM and APC strings (up to BEL or ST), other ESC sequences, then any C0/C1 control character
+# left, DEL, and the Unicode bidi overrides that reorder what a terminal shows.
+_CONTROL = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -/]*[0-~]?"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+_BREAKS = re.compile(r"[\t\n\r]+")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal as one line: escape sequences and control characters
+    removed, tabs and line breaks turned into a space."""
+    return _CONTROL.sub("", _BREAKS.sub(" ", text))
 
 
 @dataclass
@@ -44,12 +60,22 @@ class Failure:
     retry_after: float | None = None
     network: str | None = None  # "refused", "dropped", "timeout", "tls", "dns" when no answer came
     transport: str = "kube"  # "kube" or "argo"
+    bad_reply: str | None = None  # "json", "shape", "size": an answer came, but not one the API sends
 
     @property
     def transient(self) -> bool:
         if self.network is not None:
             return self.network in ("refused", "dropped", "timeout")
+        if self.bad_reply is not None:
+            return False
         return self.status in TRANSIENT_STATUS and not TOO_LARGE.search(self.message)
+
+    @property
+    def unsure(self) -> bool:
+        """Did a write perhaps happen although it failed? (no clear answer, a 5xx, a garbled 2xx)"""
+        if self.bad_reply is not None:
+            return self.status is not None and 200 <= self.status < 300
+        return self.transient
 
     @property
     def too_large(self) -> bool:
@@ -114,32 +140,60 @@ def retry_after(headers: Any, details: dict[str, Any]) -> float | None:
         return None
 
 
-def network_failure(exc: BaseException, transport: str) -> Failure:
-    """A request that got no answer: refused, dropped after sending, timed out, TLS, DNS."""
-    text = _chain_text(exc)
-    low = text.lower()
+def network_failure(exc: BaseException, transport: str, kind: str | None = None) -> Failure:
+    """A request that got no (complete) answer: refused, dropped, timed out, TLS, DNS. The message is the
+    one root cause, said once (urllib3 and requests wrap it two or three times, each repeating it)."""
+    chain = _chain(exc)
+    low = " ".join(f"{type(e).__name__} {e}" for e in chain).lower()
+    if kind is None:
+        kind = _network_kind(low)
+    return Failure(None, cause(exc), network=kind, transport=transport)
+
+
+def _network_kind(low: str) -> str:
     if "certificate" in low or "ssl" in low or "tls" in low:
-        kind = "tls"
-    elif "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low \
-            or "temporary failure in name resolution" in low:
-        kind = "dns"
-    elif "timed out" in low or "timeout" in low:
-        kind = "timeout"
-    elif "refused" in low or "failed to establish a new connection" in low or "no route to host" in low:
-        kind = "refused"
-    else:  # reset, remote end closed without response, broken pipe, incomplete read
-        kind = "dropped"
-    return Failure(None, text, network=kind, transport=transport)
+        return "tls"
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low \
+            or "temporary failure in name resolution" in low or "nameresolutionerror" in low:
+        return "dns"
+    if "timed out" in low or "timeout" in low:
+        return "timeout"
+    if "refused" in low or "failed to establish a new connection" in low or "no route to host" in low:
+        return "refused"
+    return "dropped"  # reset, remote end closed without response, broken pipe, incomplete read
 
 
-def _chain_text(exc: BaseException) -> str:
-    seen: list[str] = []
+_POOL = re.compile(r"^\s*(?:\w+ConnectionPool|\w*HTTPS?Connection)\([^)]*\)(?: object at 0x[0-9a-f]+>)?:\s*")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps (``reason``, ``__cause__``/``__context__``, an exception in ``args``),
+    outermost first."""
+    out: list[BaseException] = []
     cur: BaseException | None = exc
-    while cur is not None and len(seen) < 6:
-        seen.append(f"{type(cur).__name__}: {cur}")
+    while cur is not None and cur not in out and len(out) < 8:
+        out.append(cur)
         nxt = getattr(cur, "reason", None)
+        if not isinstance(nxt, BaseException):
+            nxt = next((a for a in reversed(cur.args) if isinstance(a, BaseException)), None)
         cur = nxt if isinstance(nxt, BaseException) else (cur.__cause__ or cur.__context__)
-    return " <- ".join(seen)
+    return out
+
+
+def cause(exc: BaseException) -> str:
+    """The root cause of a failed request in one phrase: the innermost exception's own words, without
+    the connection-pool prefixes and object addresses (``[Errno 111] Connection refused``)."""
+    chain = _chain(exc)
+    root = chain[-1]
+    if len(chain) > 1 and str(root).strip().lower() in ("", "timed out"):
+        root = chain[-2]  # urllib3's "Read timed out. (read timeout=30)" says more than the socket's
+    text = str(root).strip()
+    if type(root).__name__ == "IncompleteRead":
+        text = f"the answer was cut off ({text.removeprefix('IncompleteRead(').rstrip(')')})"
+    while _POOL.match(text):
+        text = _POOL.sub("", text, count=1)
+    text = re.sub(r"\s+", " ", text)
+    return text[:300] or type(root).__name__
 
 
 def _json(body: str | bytes | None) -> Any:
@@ -180,7 +234,8 @@ class Context:
 
 def to_error(failure: Failure, ctx: Context) -> ClusterError:
     """The diagnostic(s) for one failure; every branch has a hint."""
-    diags = _diagnose(failure, ctx)
+    safe = replace(failure, message=printable(failure.message))
+    diags = _diagnose(safe, ctx)
     return ClusterError(diags, status=failure.status)
 
 
@@ -193,6 +248,8 @@ def _diagnose(f: Failure, ctx: Context) -> list[Diagnostic]:
     argo = f.transport == "argo"
     if f.network is not None:
         return _network(f, ctx)
+    if f.bad_reply is not None:
+        return _bad_reply(f, ctx)
     status, msg = f.status or 0, f.message
     if f.too_large:
         size = f" ({ctx.size:,} bytes)" if ctx.size else ""
@@ -258,7 +315,13 @@ def _network(f: Failure, ctx: Context) -> list[Diagnostic]:
     if f.network == "dns":
         return _d("PF601", f"cannot {what}: the host of {where} is unknown ({f.message})",
                   "check the server address (kubeconfig `clusters[].cluster.server` or --argo-server)")
-    if f.network in ("refused", "timeout"):
+    if f.network == "timeout":
+        hint = ("the server or the network is slow: raise --request-timeout, or check the cluster (`kubectl "
+                "cluster-info`)" if f.transport == "kube" else
+                "the server or the network is slow: raise --request-timeout, or check Argo Server")
+        return _d("PF601", f"cannot {what}: no complete answer from {where} in time, after {ctx.attempts} "
+                  f"attempt(s) ({f.message})", hint)
+    if f.network == "refused":
         hint = (
             (
                 "is the cluster running? `kubectl cluster-info` checks the same kubeconfig; on kind, `kind "
@@ -280,6 +343,52 @@ def _network(f: Failure, ctx: Context) -> list[Diagnostic]:
         f"cannot {what}: the connection to {where} kept dropping after {ctx.attempts} attempt(s) "
         f"({f.message})",
         "the network or the server is unstable: try again",
+    )
+
+
+def bad_reply(status: int | None, kind: str, detail: str, transport: str) -> ApiFailure:
+    """An answer that is not what the API sends: ``kind`` "json" (not JSON), "shape" (JSON of the wrong
+    shape), "size" (larger than the reply limit)."""
+    return ApiFailure(Failure(status, detail, transport=transport, bad_reply=kind))
+
+
+def _bad_reply(f: Failure, ctx: Context) -> list[Diagnostic]:
+    where = ctx.server or "the server"
+    if f.bad_reply == "size":
+        return _d("PF616", f"cannot {ctx.what()}: the answer from {where} is too large ({f.message})",
+                  "polyflow-argo reads at most POLYFLOW_MAX_REPLY_BYTES bytes per answer (default 64 MiB) so "
+                  "its memory stays bounded: narrow the request (`list --pipeline P`, `--running`, `-l`) or "
+                  "raise the limit (docs/cluster.md)")
+    api = "Argo Server" if f.transport == "argo" else "a Kubernetes API server"
+    server = "--argo-server" if f.transport == "argo" else "the kubeconfig's `clusters[].cluster.server`"
+    return _d("PF615",
+              f"cannot {ctx.what()}: {where} answered with something {api} does not send: {f.message}",
+              f"check that {server} points at {api} itself, not at a proxy, load balancer or web page "
+              "(`kubectl get --raw /version` answers with JSON); run again with --debug")
+
+
+def unknown_outcome(ctx: Context, first: Failure, lookup: ClusterError, selector: str) -> ClusterError:
+    """A create that got no clear answer, and whose label lookup failed too: the run may exist. The hint
+    says how to check, never to submit again blindly (that could start it twice)."""
+    why = (lookup.diagnostics[0].message if lookup.diagnostics else str(lookup)).removeprefix("cannot ")
+    got = f"HTTP {first.status}" if first.status and not first.bad_reply else (
+        f"connection {first.network}" if first.network else "a garbled answer")
+    ns = f" -n {ctx.namespace}" if ctx.namespace else ""
+    check = f"`kubectl get workflows{ns} -l {selector}` (or `polyflow-argo list{ns} -l {selector}`)"
+    if not ctx.generated and ctx.name:
+        check += f" or `polyflow-argo get {ctx.name}{ns}`"
+    subject = (f'a Workflow named "{ctx.name}..."' if ctx.generated else f'{ctx.kind} "{ctx.name}"') + (
+        f' in namespace "{ctx.namespace}"' if ctx.namespace else "")
+    return ClusterError(
+        Diagnostic(
+            "PF617",
+            f"cannot tell whether {subject} was created: the create got no clear "
+            f"answer ({got}: {first.message}) and looking for it failed ({why})",
+            None,
+            f"do not submit again before checking, or it may run twice: {check} shows the run if it was "
+            "created",
+        ),
+        status=lookup.status,
     )
 
 

@@ -4,8 +4,10 @@ Configuration: ``--kubeconfig`` / ``KUBECONFIG`` / ``~/.kube/config`` with ``--c
 in-cluster ServiceAccount. Writes use ``fieldValidation=Strict``; dry runs ``dryRun=All``; ``apply`` is
 server-side apply (``application/apply-patch+yaml``, field manager ``polyflow-argo``, force). Stop and
 terminate patch ``spec.shutdown``; approve patches the suspend node's phase (what ``argo resume``
-writes), with the resourceVersion as a precondition. Every call has a timeout, the client's own
-urllib3 retries are off (client.py retries, knowing which calls are safe to repeat).
+writes), with the resourceVersion as a precondition. Requests go through the client's ``ApiClient``
+(kubeconfig, auth, TLS) but their answers are read here, through replies.py: within --request-timeout,
+body included, and the size limit, then checked. The client's own urllib3 retries are off (client.py
+retries, knowing which calls are safe to repeat).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..version import __version__
-from .errors import ApiFailure, Failure, error, from_kube_body, network_failure
+from .errors import ApiFailure, Failure, bad_reply, error, from_kube_body, network_failure
+from .replies import Deadline, as_event, as_items, as_object, check, decode, lines, read_all, read_start
 from .transport import FIELD_MANAGER, KINDS, Kind, LogLine, Settings, kubeconfig_paths
 
 APPLY = "application/apply-patch+yaml"
@@ -51,8 +55,6 @@ class KubeTransport:
         self.server = f"the Kubernetes API at {cfg.host}"
         self.api = client.ApiClient(cfg)
         self.api.user_agent = f"polyflow-argo/{_version()}"
-        self.custom = client.CustomObjectsApi(self.api)
-        self.core = _Core(self.api)
 
     def close(self) -> None:
         self.api.close()
@@ -98,88 +100,103 @@ class KubeTransport:
 
     # ------------------------------------------------------------ plumbing
 
-    def _send(self, fn: Callable[..., Any], *args: Any, timeout: Any = None, **kwargs: Any) -> Any:
-        """Call a generated API method, returning the raw urllib3 response; failures → ApiFailure."""
+    def _request(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
+                 content_type: str | None = None, timeout: Any = None) -> Any:
+        """One HTTP call through the ``kubernetes`` ApiClient (kubeconfig auth, TLS, user agent); the
+        urllib3 response with its body unread. No answer → ApiFailure."""
         import urllib3
         from kubernetes.client.exceptions import ApiException
 
+        headers = {"Accept": "application/json"}
+        if content_type or body is not None:
+            headers["Content-Type"] = content_type or "application/json"
+        request = self.api.param_serialize(
+            method=method, resource_path=path, header_params=headers, body=body,
+            auth_settings=["BearerToken"],
+            query_params=[(k, str(v).lower() if isinstance(v, bool) else v) for k, v in (query or {}).items()
+                          if v is not None])
         try:
-            return fn(*args, _preload_content=False, _request_timeout=timeout or self.timeout, **kwargs)
-        except ApiException as exc:
-            if not exc.status:  # the REST layer turns SSL errors into status 0
-                raise ApiFailure(Failure(None, str(exc.reason), network="tls", transport="kube")) from None
-            raise ApiFailure(from_kube_body(exc.status, exc.body, exc.headers)) from None
+            return self.api.call_api(*request, _request_timeout=timeout or self.timeout).response
+        except ApiException as exc:  # the REST layer turns SSL errors into status 0
+            raise ApiFailure(network_failure(exc, "kube", kind="tls")) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ApiFailure(network_failure(exc, "kube")) from None
 
-    def _json(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    def _failed(self, resp: Any) -> ApiFailure:
+        """The failure a non-2xx answer describes (only the start of its body is read)."""
         import urllib3
 
-        resp = self._send(fn, *args, **kwargs)
         try:
-            data = resp.data
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ApiFailure(network_failure(exc, "kube")) from None
-        return resp.status, json.loads(data) if data else {}
+            body = read_start(resp.stream(2 ** 14))
+        except (urllib3.exceptions.HTTPError, OSError):
+            body = b""
+        finally:
+            resp.close()
+        return ApiFailure(from_kube_body(resp.status, body, resp.headers))
+
+    def _json(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
+              content_type: str | None = None) -> tuple[int, Any]:
+        """A call and its JSON answer, all within --request-timeout (body included) and the size limit."""
+        import urllib3
+
+        started = time.monotonic()
+        resp = self._request(method, path, query, body, content_type)
+        if not 200 <= resp.status <= 299:
+            raise self._failed(resp)
+        left = self.timeout - (time.monotonic() - started)
+        try:
+            with Deadline(left, resp.shutdown) as deadline:
+                try:
+                    data = read_all(resp.stream(2 ** 16), resp.status, "kube")
+                except (urllib3.exceptions.HTTPError, OSError) as exc:
+                    if deadline.expired:
+                        raise self._late() from None
+                    raise ApiFailure(network_failure(exc, "kube")) from None
+            if deadline.expired:
+                raise self._late()
+        finally:
+            resp.close()
+        return resp.status, decode(data, resp.status, "kube")
+
+    def _late(self) -> ApiFailure:
+        return ApiFailure(Failure(None, f"the answer was still arriving after --request-timeout "
+                                  f"{self.timeout:g}s", network="timeout", transport="kube"))
+
+    def _object(self, kind: Kind, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        status, data = self._json(method, path, **kw)
+        return check(kind.kind, as_object(data, status, "kube"), status, "kube")
 
     def _ns(self, kind: Kind, obj: dict[str, Any] | None = None) -> str:
         return str(((obj or {}).get("metadata") or {}).get("namespace") or self.namespace)
 
+    @staticmethod
+    def _path(kind: Kind, namespace: str | None, name: str | None = None) -> str:
+        base = f"/apis/{kind.group}/{kind.version}" if kind.group else f"/api/{kind.version}"
+        if kind.namespaced:
+            base += f"/namespaces/{quote(namespace or '', safe='')}"
+        base += f"/{kind.plural}"
+        return base + (f"/{quote(name, safe='')}" if name is not None else "")
+
     # ------------------------------------------------------------ objects
 
     def create(self, kind: Kind, obj: dict[str, Any], dry_run: bool) -> dict[str, Any]:
-        options = {"dry_run": "All" if dry_run else None, "field_validation": "Strict",
-                   "field_manager": FIELD_MANAGER}
         if not kind.group:
             return self.apply(kind, obj, dry_run)[0]
-        if kind.namespaced:
-            _, out = self._json(self.custom.create_namespaced_custom_object, kind.group, kind.version,
-                                self._ns(kind, obj), kind.plural, obj, **options)
-        else:
-            _, out = self._json(
-                self.custom.create_cluster_custom_object,
-                kind.group,
-                kind.version,
-                kind.plural,
-                obj,
-                **options,
-            )
-        return out
+        query = {"dryRun": "All" if dry_run else None, "fieldValidation": "Strict",
+                 "fieldManager": FIELD_MANAGER}
+        return self._object(kind, "POST", self._path(kind, self._ns(kind, obj)), query=query, body=obj)
 
     def get(self, kind: Kind, name: str) -> dict[str, Any]:
-        if not kind.group:
-            return self._json(self.core.read_namespaced_config_map, name, self.namespace)[1]
-        if kind.namespaced:
-            return self._json(
-                self.custom.get_namespaced_custom_object,
-                kind.group,
-                kind.version,
-                self.namespace,
-                kind.plural,
-                name,
-            )[1]
-        return self._json(
-            self.custom.get_cluster_custom_object, kind.group, kind.version, kind.plural, name
-        )[1]
+        return self._object(kind, "GET", self._path(kind, self.namespace, name))
 
     def list(self, kind: Kind, label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
-        if kind.namespaced:
-            _, out = self._json(
-                self.custom.list_namespaced_custom_object,
-                kind.group,
-                kind.version,
-                self.namespace,
-                kind.plural,
-                label_selector=label_selector,
-            )
-        else:
-            _, out = self._json(self.custom.list_cluster_custom_object, kind.group, kind.version, kind.plural,
-                                label_selector=label_selector)
-        items = out.get("items") or []
+        status, data = self._json("GET", self._path(kind, self.namespace), {"labelSelector": label_selector})
+        items = as_items(data, status, "kube")
         for item in items:
             item.setdefault("apiVersion", kind.api_version)
             item.setdefault("kind", kind.kind)
-        return [dict(item) for item in items]
+            check(kind.kind, item, status, "kube")
+        return items
 
     def apply(self, kind: Kind, obj: dict[str, Any], dry_run: bool) -> tuple[dict[str, Any], str]:
         name = obj["metadata"]["name"]
@@ -189,45 +206,19 @@ class KubeTransport:
         except ApiFailure as exc:
             if exc.failure.status not in (403, 404):
                 raise
-        options: dict[str, Any] = {"dry_run": "All" if dry_run else None, "field_manager": FIELD_MANAGER,
-                                   "force": True, "_content_type": APPLY}
-        if not kind.group:
-            status, out = self._json(
-                self.core.patch_namespaced_config_map, name, self._ns(kind, obj), obj, **options
-            )
-        elif kind.namespaced:
-            status, out = self._json(self.custom.patch_namespaced_custom_object, kind.group, kind.version,
-                                     self._ns(kind, obj), kind.plural, name, obj, field_validation="Strict",
-                                     **options)
-        else:
-            status, out = self._json(
-                self.custom.patch_cluster_custom_object,
-                kind.group,
-                kind.version,
-                kind.plural,
-                name,
-                obj,
-                field_validation="Strict",
-                **options,
-            )
+        query = {"dryRun": "All" if dry_run else None, "fieldManager": FIELD_MANAGER, "force": True,
+                 "fieldValidation": "Strict"}
+        status, data = self._json("PATCH", self._path(kind, self._ns(kind, obj), name), query, obj, APPLY)
+        out = check(kind.kind, as_object(data, status, "kube"), status, "kube")
         if status == 201 or (before is None and kind.group):
             return out, "created"
         same = before is not None and before["metadata"].get("resourceVersion") == \
-            out.get("metadata", {}).get("resourceVersion")
+            out["metadata"].get("resourceVersion")
         return out, "unchanged" if same else "configured"
 
     def _merge(self, kind: Kind, name: str, patch: dict[str, Any]) -> dict[str, Any]:
-        return self._json(
-            self.custom.patch_namespaced_custom_object,
-            kind.group,
-            kind.version,
-            self.namespace,
-            kind.plural,
-            name,
-            patch,
-            field_manager=FIELD_MANAGER,
-            _content_type=MERGE,
-        )[1]
+        return self._object(kind, "PATCH", self._path(kind, self.namespace, name),
+                            query={"fieldManager": FIELD_MANAGER}, body=patch, content_type=MERGE)
 
     def shutdown(self, name: str, strategy: str) -> dict[str, Any]:
         return self._merge(WORKFLOW, name, {"spec": {"shutdown": strategy}})
@@ -249,38 +240,49 @@ class KubeTransport:
 
     # ------------------------------------------------------------ streams
 
+    def _open(self, path: str, query: dict[str, Any], timeout: Any) -> Any:
+        resp = self._request("GET", path, query, timeout=timeout)
+        if not 200 <= resp.status <= 299:
+            raise self._failed(resp)
+        return resp
+
     def watch(self, name: str, resource_version: str, timeout: int) -> Iterator[tuple[str, dict[str, Any]]]:
-        """One watch request on the workflow (ends after ``timeout`` s); ERROR events → ApiFailure."""
-        resp = self._send(
-            self.custom.list_namespaced_custom_object,
-            WORKFLOW.group,
-            WORKFLOW.version,
-            self.namespace,
-            WORKFLOW.plural,
-            field_selector=f"metadata.name={name}",
-            watch=True,
-            resource_version=resource_version,
-            timeout_seconds=timeout,
-            allow_watch_bookmarks=True,
-            timeout=(min(10.0, self.timeout), timeout + 15.0),
-        )
+        """One watch request on the workflow (the server ends it after ``timeout`` s; the whole request is
+        cut at ``timeout`` + 15 s + --request-timeout); ERROR events → ApiFailure."""
+        query = {"fieldSelector": f"metadata.name={name}", "watch": True, "resourceVersion": resource_version,
+                 "timeoutSeconds": timeout, "allowWatchBookmarks": True}
+        resp = self._open(self._path(WORKFLOW, self.namespace), query,
+                          (min(10.0, self.timeout), timeout + 15.0))
         try:
-            for line in _lines(resp):
-                event = json.loads(line)
-                if event.get("type") == "ERROR":
-                    status = event.get("object") or {}
-                    raise ApiFailure(from_kube_body(int(status.get("code") or 500), json.dumps(status)))
-                yield str(event.get("type")), event.get("object") or {}
+            with Deadline(timeout + 15.0 + self.timeout, resp.shutdown) as deadline:
+                for line in _lines(resp, deadline):
+                    kind, obj = as_event(decode(line, 200, "kube", "a watch line"), "kube")
+                    if kind == "ERROR":
+                        code = obj.get("code")
+                        status = code if isinstance(code, int) else 500
+                        raise ApiFailure(from_kube_body(status, json.dumps(obj)))
+                    if kind != "BOOKMARK":
+                        check("Workflow", as_object(obj, 200, "kube", "a watch event's object"), 200, "kube")
+                    yield kind, obj
         finally:
             resp.close()
 
     def _pods(self, workflow: str) -> builtins.list[dict[str, Any]]:
-        _, out = self._json(self.core.list_namespaced_pod, self.namespace,
-                            label_selector=f"workflows.argoproj.io/workflow={workflow}")
-        pods: list[dict[str, Any]] = [dict(p) for p in out.get("items") or []]
+        status, data = self._json("GET", f"/api/v1/namespaces/{quote(self.namespace, safe='')}/pods",
+                                  {"labelSelector": f"workflows.argoproj.io/workflow={workflow}"})
+        pods = as_items(data, status, "kube")
+        for pod in pods:
+            parts = (pod.get("status") or {}, pod["metadata"].get("annotations") or {})
+            if not all(isinstance(part, dict) for part in parts):
+                raise bad_reply(status, "shape", f"pod {pod['metadata']['name']}: status or annotations "
+                                "is not an object", "kube")
         return sorted(
-            pods, key=lambda p: ((p.get("status") or {}).get("startTime") or "", p["metadata"]["name"])
+            pods, key=lambda p: (str((p.get("status") or {}).get("startTime") or ""), p["metadata"]["name"])
         )
+
+    def _pod_path(self, pod: str, log: bool = False) -> str:
+        return f"/api/v1/namespaces/{quote(self.namespace, safe='')}/pods/{quote(pod, safe='')}" + (
+            "/log" if log else "")
 
     def logs(self, workflow: dict[str, Any], follow: bool, container: str,
              pod_selected: Callable[[str | None, str], bool]) -> Iterator[LogLine]:
@@ -290,92 +292,15 @@ class KubeTransport:
                 node = _node_id(pod)
                 if not pod_selected(node, pod["metadata"]["name"]) or _waiting(pod, container):
                     continue
-                text = self._send(self.core.read_namespaced_pod_log, pod["metadata"]["name"], self.namespace,
-                                  container=container).data.decode("utf-8", "replace")
-                for line in text.splitlines():
-                    yield LogLine(pod["metadata"]["name"], node, line)
+                resp = self._open(self._pod_path(pod["metadata"]["name"], log=True), {"container": container},
+                                  None)
+                try:
+                    for line in _lines(resp):
+                        yield LogLine(pod["metadata"]["name"], node, line)
+                finally:
+                    resp.close()
             return
         yield from _Follower(self, name, container, pod_selected).run()
-
-
-class _Core:
-    """The five CoreV1 calls the client makes (pods, pod logs, ConfigMaps), with the generated
-    ``CoreV1Api``'s names and options, through the same ``ApiClient``: importing ``CoreV1Api`` takes
-    ~1.4 s, more than the whole command otherwise."""
-
-    def __init__(self, api: Any) -> None:
-        self.api = api
-
-    def _do(
-        self,
-        method: str,
-        path: str,
-        query: dict[str, Any],
-        body: Any = None,
-        content_type: str | None = None,
-        _request_timeout: Any = None,
-        _preload_content: bool = False,
-        **params: Any,
-    ) -> Any:
-        from kubernetes.client.exceptions import ApiException
-
-        headers = {"Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
-        request = self.api.param_serialize(method=method, resource_path=path, path_params=params,
-                                           query_params=[(k, v) for k, v in query.items() if v is not None],
-                                           header_params=headers, body=body, auth_settings=["BearerToken"])
-        response = self.api.call_api(*request, _request_timeout=_request_timeout)
-        if not 200 <= response.status <= 299:
-            response.read()
-            raise ApiException.from_response(http_resp=response, body=None, data=None)
-        return response.response
-
-    def list_namespaced_pod(self, namespace: str, label_selector: str | None = None, **kw: Any) -> Any:
-        return self._do("GET", "/api/v1/namespaces/{namespace}/pods", {"labelSelector": label_selector},
-                        namespace=namespace, **kw)
-
-    def read_namespaced_pod(self, name: str, namespace: str, **kw: Any) -> Any:
-        return self._do(
-            "GET", "/api/v1/namespaces/{namespace}/pods/{name}", {}, name=name, namespace=namespace, **kw
-        )
-
-    def read_namespaced_pod_log(
-        self,
-        name: str,
-        namespace: str,
-        container: str | None = None,
-        follow: bool = False,
-        timestamps: bool = False,
-        since_seconds: int | None = None,
-        **kw: Any,
-    ) -> Any:
-        query = {"container": container, "follow": follow or None, "timestamps": timestamps or None,
-                 "sinceSeconds": since_seconds}
-        return self._do("GET", "/api/v1/namespaces/{namespace}/pods/{name}/log", query, name=name,
-                        namespace=namespace, **kw)
-
-    def read_namespaced_config_map(self, name: str, namespace: str, **kw: Any) -> Any:
-        return self._do(
-            "GET",
-            "/api/v1/namespaces/{namespace}/configmaps/{name}",
-            {},
-            name=name,
-            namespace=namespace,
-            **kw,
-        )
-
-    def patch_namespaced_config_map(self, name: str, namespace: str, body: Any, dry_run: str | None = None,
-                                    field_manager: str | None = None, force: bool | None = None,
-                                    _content_type: str | None = None, **kw: Any) -> Any:
-        query = {
-            "dryRun": dry_run,
-            "fieldManager": field_manager,
-            "force": force,
-            "fieldValidation": "Strict",
-        }
-        return self._do("PATCH", "/api/v1/namespaces/{namespace}/configmaps/{name}", query, body=body,
-                        content_type=_content_type, name=name, namespace=namespace, **kw)
 
 
 def _node_id(pod: dict[str, Any]) -> str | None:
@@ -455,11 +380,11 @@ class _Follower:
         last: str | None = None
         try:
             for _ in range(1000):  # reconnects, each after a stream ended early
-                kwargs: dict[str, Any] = {"container": self.container, "follow": True, "timestamps": True}
+                query: dict[str, Any] = {"container": self.container, "follow": True, "timestamps": True}
                 if last is not None:
-                    kwargs["since_seconds"] = max(1, int(time.time() - _epoch(last)) + 2)
-                resp = self.t._send(self.t.core.read_namespaced_pod_log, pod, self.t.namespace,
-                                    timeout=(min(10.0, self.t.timeout), 300.0), **kwargs)
+                    query["sinceSeconds"] = max(1, int(time.time() - _epoch(last)) + 2)
+                resp = self.t._open(self.t._pod_path(pod, log=True), query,
+                                    (min(10.0, self.t.timeout), 300.0))
                 try:
                     for line in _lines(resp):
                         stamp, _, text = line.partition(" ")
@@ -472,7 +397,7 @@ class _Follower:
                 finally:
                     resp.close()
                 try:
-                    current = self.t._json(self.t.core.read_namespaced_pod, pod, self.t.namespace)[1]
+                    current = as_object(self.t._json("GET", self.t._pod_path(pod))[1], 200, "kube")
                 except ApiFailure as exc:
                     if exc.failure.status == 404:
                         return
@@ -492,22 +417,19 @@ def _epoch(stamp: str) -> float:
         return time.time()
 
 
-def _lines(resp: Any) -> Iterator[str]:
-    """Lines of a streamed answer as they arrive (chunked watch and log streams)."""
+def _lines(resp: Any, deadline: Deadline | None = None) -> Iterator[str]:
+    """Lines of a streamed answer as they arrive (chunked watch and log streams), each within the size
+    limit; a dropped stream → ApiFailure (a timeout when ``deadline`` cut it)."""
     import urllib3
 
-    buf = b""
     try:
-        for chunk in resp.stream(2 ** 16):
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                if line.strip():
-                    yield line.decode("utf-8", "replace")
+        for line in lines(resp.stream(2 ** 16), "kube"):
+            yield line.decode("utf-8", "replace")
     except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if deadline is not None and deadline.expired:
+            raise ApiFailure(Failure(None, "the watch request outlived its time limit", network="timeout",
+                                     transport="kube")) from None
         raise ApiFailure(network_failure(exc, "kube")) from None
-    if buf.strip():
-        yield buf.decode("utf-8", "replace")
 
 
 def _version() -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from typing import Any
+
+from .errors import printable
 
 FINISHED = ("Succeeded", "Failed", "Error")
 OP_NAMES = "polyflow.io/op-names"
@@ -102,9 +104,19 @@ def rows(workflow: dict[str, Any]) -> list[Row]:
         if node is None and names.get(task) in by_task:  # the UI display name is the op's own name
             node = by_task.pop(names[task])
         out.append(_row(names.get(task, task), node, nodes) if node else Row(names.get(task, task), ""))
-    rest = sorted(by_task.items(), key=lambda kv: (kv[1].get("startedAt") or "~", kv[0]))
+    rest = sorted(by_task.items(), key=lambda kv: (str(kv[1].get("startedAt") or "~"), kv[0]))
     out += [_row(names.get(task, task), node, nodes) for task, node in rest]
-    return out
+    return [_printable(row) for row in out]
+
+
+_TEXT = [f.name for f in fields(Row) if f.name not in ("retries", "started", "finished", "updated")]
+
+
+def _printable(row: Row) -> Row:
+    """Node names and messages come from the cluster (a pod's output can end up in a message): without
+    escape sequences and control characters, so printing them cannot drive the terminal."""
+    clean: dict[str, Any] = {name: printable(getattr(row, name)) for name in _TEXT}
+    return replace(row, **clean)
 
 
 def _row(op: str, node: dict[str, Any], nodes: dict[str, Any]) -> Row:
@@ -193,7 +205,7 @@ class LineRenderer:
 
     def feed(self, workflow: dict[str, Any]) -> list[str]:
         meta = workflow.get("metadata") or {}
-        name = str(meta.get("name", ""))
+        name = printable(str(meta.get("name", "")))
         status = _status(workflow)
         all_rows = rows(workflow)
         lines: list[str] = []
@@ -201,10 +213,10 @@ class LineRenderer:
             self.started = True
             self.width = max([len(name)] + [len(r.op) for r in all_rows])
             pipeline = pipeline_of(workflow)
-            lines.append(f"watching workflow {meta.get('namespace', '')}/{name}"
-                         + (f" (pipeline {pipeline})" if pipeline else "")
+            lines.append(printable(f"watching workflow {meta.get('namespace', '')}/{name}"
+                                   + (f" (pipeline {pipeline})" if pipeline else ""))
                          + "; Ctrl-C stops watching, not the workflow")
-        phase = str(status.get("phase") or "Pending")
+        phase = printable(str(status.get("phase") or "Pending"))
         finished = phase in FINISHED
         if not finished:
             since = status.get("startedAt") or meta.get("creationTimestamp")
@@ -213,8 +225,9 @@ class LineRenderer:
             if row.phase:
                 lines += self._line(row.op, row, row.node_id or row.op)
         if finished:
-            lines += self._line(name, Row(name, phase, status.get("startedAt"), status.get("finishedAt"), 0,
-                                          str(status.get("message") or "")), "\0workflow")
+            end = Row(name, phase, status.get("startedAt"), status.get("finishedAt"), 0,
+                      str(status.get("message") or ""))
+            lines += self._line(name, _printable(end), "\0workflow")
         return lines
 
     def _line(self, label: str, row: Row, key: str) -> list[str]:
@@ -246,7 +259,7 @@ def summary(workflow: dict[str, Any], now: datetime | None = None) -> str:
         text += f"  progress {status['progress']}"
     if status.get("message"):
         text += f"  {status['message']}"
-    return text
+    return printable(text)
 
 
 def render_table(workflow: dict[str, Any], now: datetime | None = None, wide: bool = False) -> list[str]:

@@ -67,8 +67,12 @@ Faults and the request log (both fronts; ``server="kube"|"argo"|None``):
 ``fail_next(method, path_regex, status, times=1, retry_after=None, message=None)`` answers with the
 front's error body (429 TooManyRequests + Retry-After, 500 InternalError, 503 ServiceUnavailable, 504
 Timeout) without performing the request; ``drop_after_next(method, path_regex)`` performs it (the
-object IS stored) then closes the connection unanswered. ``double.requests`` / ``requests_to(method,
-path, server)`` are ``Request(server, method, path, query, headers, body, status)``.
+object IS stored) then closes the connection unanswered.
+``garble_next(method, path_regex, kind, times=1, body=None, size=0, interval=0.05)`` performs it, then
+spoils the answer (status kept): ``not-json``, ``wrong-shape``, ``truncated`` (half the Content-Length,
+then closed), ``oversized`` (``size`` bytes of valid JSON), ``drip`` (a byte every ``interval`` s),
+``garbage-line`` (a watch/log stream starting with a line that is not JSON). ``double.requests`` /
+``requests_to(method, path, server)`` are ``Request(server, method, path, query, headers, body, status)``.
 
 Controller API (Python calls; each write is one MODIFIED event with a new resourceVersion):
     create(obj, namespace=None) -> dict     get(kind, ns, name) / objects(kind, ns=None)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from . import meta
-from .http import Fault, Request, Server
+from .http import GARBLES, Fault, Request, Server
 from .meta import PODS, WORKFLOWS, copy, kind_of
 from .ops import FINISHED, Ops
 from .store import Store
@@ -197,10 +197,44 @@ class ApiDouble:
         with self._lock:
             self._faults.append(Fault(server, method.upper(), re.compile(path), times, 0))
 
+    def garble_next(
+        self,
+        method: str,
+        path: str,
+        kind: str,
+        *,
+        times: int = 1,
+        server: str | None = "kube",
+        body: bytes | None = None,
+        size: int = 0,
+        interval: float = 0.05,
+    ) -> None:
+        """Perform the next matching request, then spoil its answer (``kind``, status kept):
+        ``not-json`` (an HTML page, or ``body``), ``wrong-shape`` (``["not", "an", "object"]`` or ``body``),
+        ``truncated`` (Content-Length of the whole answer, half of it sent, connection closed),
+        ``oversized`` (``size`` bytes of valid JSON), ``drip`` (one byte every ``interval`` s, for at most
+        10 s), ``garbage-line`` (a stream — watch, logs — starts with ``body`` or a line that is not
+        JSON)."""
+        if kind not in GARBLES:
+            raise ValueError(f"garble kind {kind!r}: one of {', '.join(GARBLES)}")
+        with self._lock:
+            self._faults.append(Fault(server, method.upper(), re.compile(path), times, -1, garble=kind,
+                                      body=body, size=size, interval=interval))
+
+    def take_garble(self, server: str, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if fault.garble is not None and fault.matches(server, method, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
     def take_fault(self, server: str, method: str, path: str, drop: bool) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if (fault.status == 0) == drop and fault.matches(server, method, path):
+                if fault.garble is None and (fault.status == 0) == drop and fault.matches(
+                    server, method, path
+                ):
                     fault.times -= 1
                     return fault
         return None

@@ -13,6 +13,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,10 @@ class Stream:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+GARBLES = ("not-json", "wrong-shape", "truncated", "oversized", "drip", "garbage-line")
+DRIP_SECONDS = 10.0  # a drip gives up after this long, so no handler thread outlives a test
+
+
 @dataclass
 class Fault:
     server: str | None
@@ -73,6 +78,10 @@ class Fault:
     status: int = 0  # 0: drop the connection after performing the request
     retry_after: int | None = None
     message: str | None = None
+    garble: str | None = None  # GARBLES: the request is performed, then its answer is spoilt this way
+    body: bytes | None = None  # what "not-json", "wrong-shape" and "garbage-line" send
+    size: int = 0  # "oversized": bytes of valid JSON sent
+    interval: float = 0.05  # "drip": seconds between two bytes
 
     def matches(self, server: str, method: str, path: str) -> bool:
         return (self.server in (None, server) and self.method in ("*", method)
@@ -93,6 +102,8 @@ class Hub(Protocol):
     def record(self, request: Request) -> None: ...
 
     def take_fault(self, server: str, method: str, path: str, drop: bool) -> Fault | None: ...
+
+    def take_garble(self, server: str, method: str, path: str) -> Fault | None: ...
 
 
 class Server(ThreadingHTTPServer):
@@ -189,19 +200,84 @@ class Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             return
+        garble = hub.take_garble(app.role, method, request.path)
+        if garble is not None:
+            request.status = f"garbled: {garble.garble}"
+            self._garble(answer, garble)
+            return
         request.status = answer.status
         if isinstance(answer, Stream):
             self._stream(answer)
         else:
             self._reply(answer)
 
+    @staticmethod
+    def _encode(body: Any) -> bytes:
+        if isinstance(body, bytes):
+            return body
+        return body.encode() if isinstance(body, str) else json.dumps(body).encode()
+
+    def _garble(self, answer: Reply | Stream, fault: Fault) -> None:
+        """Answer with the request's status but a spoilt body (see ``ApiDouble.garble_next``)."""
+        kind = fault.garble
+        if kind == "garbage-line" and isinstance(answer, Stream):
+            line = fault.body or b"this is not a JSON event\n"
+            chunks = _prepend(line, answer.chunks)
+            self._stream(Stream(answer.status, chunks, answer.content_type, answer.headers))
+            return
+        if isinstance(answer, Stream):
+            answer.chunks.close()  # type: ignore[attr-defined]
+            data = b'{"kind": "Status"}'
+        else:
+            data = self._encode(answer.body)
+        if kind in ("not-json", "garbage-line"):
+            self._reply(Reply(answer.status, fault.body or b"<html><body>Bad Gateway</body></html>", {},
+                              "text/html"))
+        elif kind == "wrong-shape":
+            self._reply(Reply(answer.status, fault.body or b'["not", "an", "object"]'))
+        elif kind == "oversized":
+            self._oversized(answer.status, fault.size)
+        else:  # truncated, drip: the real answer, cut in the middle / one byte at a time
+            self.close_connection = True
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            try:
+                if kind == "truncated":
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    return
+                deadline = time.monotonic() + DRIP_SECONDS
+                for i in range(len(data)):
+                    if time.monotonic() > deadline:
+                        return
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.interval)
+            except OSError:
+                return
+
+    def _oversized(self, status: int, size: int) -> None:
+        """``size`` bytes of valid JSON (a list whose one item is padded), written in 64 KiB pieces."""
+        head, tail = b'{"kind": "List", "items": [], "padding": "', b'"}'
+        pad = max(0, size - len(head) - len(tail))
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(head) + pad + len(tail)))
+        self.end_headers()
+        try:
+            self.wfile.write(head)
+            block = b"x" * 65536
+            while pad > 0:
+                self.wfile.write(block[:pad])
+                pad -= len(block)
+            self.wfile.write(tail)
+        except OSError:
+            self.close_connection = True
+
     def _reply(self, reply: Reply) -> None:
-        body = reply.body
-        data = (
-            body
-            if isinstance(body, bytes)
-            else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
-        )
+        data = self._encode(reply.body)
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -230,3 +306,11 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             stream.chunks.close()  # type: ignore[attr-defined]
+
+
+def _prepend(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield first
+        yield from chunks
+    finally:
+        chunks.close()  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -82,11 +83,17 @@ def watching(double: ApiDouble) -> bool:
     return any(r.param("watch") for r in double.requests_to("GET", r"/namespaces/ml/workflows$"))
 
 
+ERROR_LINE = re.compile(r"^error(?: PF\d{3})?: ")  # with or without the code after "error"
+
+
 def error_of(res: subprocess.CompletedProcess[str], code: int = 3) -> str:
+    """stderr of a failed command: only ``note:`` lines and ``error:`` diagnostics, ending with one."""
     assert res.returncode == code, (res.returncode, res.stdout, res.stderr)
     lines = res.stderr.splitlines()
     assert (
-        lines and lines[-1].startswith("error: ") and all(x.startswith(("note: ", "error: ")) for x in lines)
+        lines
+        and ERROR_LINE.match(lines[-1])
+        and all(x.startswith("note: ") or ERROR_LINE.match(x) for x in lines)
     ), res.stderr
     return res.stderr
 
@@ -597,3 +604,279 @@ def test_compile_and_the_parser_never_import_kubernetes_or_hera(flaky: Path) -> 
     res = subprocess.run([sys.executable, "-c", code, str(flaky)], cwd=ROOT, capture_output=True, text=True,
                          timeout=30)
     assert res.returncode == 0 and res.stderr.strip() == "[]", res.stderr
+
+
+# ---------------------------------------------------------------- answers that are not what the API sends
+
+
+def _running(double: ApiDouble, name: str = "flaky-f") -> str:
+    double.create(flaky_workflow(name), namespace=NS)
+    double.set_phase(NS, name, "Running")
+    return name
+
+
+# (id, what the double does, command, extra env, code, fragments of the error)
+FAULTS: list[tuple[str, Callable[[ApiDouble], Any], tuple[str, ...], dict[str, str], str, list[str]]] = [
+    (
+        "not-json",
+        lambda d: d.garble_next("GET", "/workflows/flaky-f$", "not-json"),
+        ("get", "flaky-f"),
+        {},
+        "PF615",
+        [
+            "answered with something a Kubernetes API server does not send: the answer is not JSON: "
+            "'<html><body>Bad Gateway</body></html>'",
+            "`kubectl get --raw /version`",
+        ],
+    ),
+    (
+        "wrong-shape",
+        lambda d: d.garble_next("GET", "/workflows/flaky-f$", "wrong-shape"),
+        ("get", "flaky-f"),
+        {},
+        "PF615",
+        ["the answer is a list, not an object"],
+    ),
+    (
+        "wrong-field-type",
+        lambda d: d.garble_next(
+            "GET",
+            "/workflows/flaky-f$",
+            "wrong-shape",
+            body=b'{"metadata": {"name": "flaky-f"}, "status": {"nodes": []}}',
+        ),
+        ("get", "flaky-f"),
+        {},
+        "PF615",
+        ["Workflow field status.nodes"],
+    ),
+    (
+        "list-items-not-a-list",
+        lambda d: d.garble_next(
+            "GET", "/namespaces/ml/workflows$", "wrong-shape", body=b'{"items": {"a": 1}}'
+        ),
+        ("list",),
+        {},
+        "PF615",
+        ["the list's items are an object, not a list"],
+    ),
+    (
+        "truncated",
+        lambda d: d.garble_next("GET", "/workflows/flaky-f$", "truncated", times=99),
+        ("get", "flaky-f"),
+        {"POLYFLOW_RETRIES": "2"},
+        "PF612",
+        ["kept dropping after 2 attempt(s) (the answer was cut off"],
+    ),
+    (
+        "oversized",
+        lambda d: d.garble_next("GET", "/namespaces/ml/workflows$", "oversized", size=300_000),
+        ("list",),
+        {"POLYFLOW_MAX_REPLY_BYTES": "100000"},
+        "PF616",
+        ["is too large (more than the 100,000-byte limit)", "POLYFLOW_MAX_REPLY_BYTES"],
+    ),
+    (
+        "slow-drip",
+        lambda d: d.garble_next("GET", "/workflows/flaky-f$", "drip", times=99, interval=0.02),
+        ("get", "flaky-f", "--request-timeout", "1"),
+        {"POLYFLOW_RETRIES": "2"},
+        "PF601",
+        [
+            "no complete answer from the Kubernetes API",
+            "after 2 attempt(s) (the answer was still arriving after --request-timeout 1s)",
+            "raise --request-timeout",
+        ],
+    ),
+    (
+        "garbage-watch-line",
+        lambda d: d.garble_next("GET", "/namespaces/ml/workflows$", "garbage-line"),
+        ("watch", "flaky-f"),
+        {},
+        "PF615",
+        ["a watch line is not JSON: 'this is not a JSON event'"],
+    ),
+    (
+        "watch-event-wrong-shape",
+        lambda d: d.garble_next(
+            "GET", "/namespaces/ml/workflows$", "garbage-line", body=b'{"type": "MODIFIED", "object": [1]}\n'
+        ),
+        ("watch", "flaky-f"),
+        {},
+        "PF615",
+        ["a watch event is not {type, object}"],
+    ),
+    (
+        "argo-not-json",
+        lambda d: d.garble_next("GET", "/workflows/ml$", "not-json", server="argo"),
+        ("list", "-n", NS, "--argo-server", "ARGO"),
+        {"ARGO_TOKEN": "argo-token"},
+        "PF615",
+        ["Argo Server at http://127.0.0.1:", "the answer is not JSON", "--argo-server"],
+    ),
+    (
+        "argo-wrong-shape",
+        lambda d: d.garble_next("GET", "/workflows/ml/flaky-f$", "wrong-shape", server="argo"),
+        ("get", "flaky-f", "-n", NS, "--argo-server", "ARGO"),
+        {"ARGO_TOKEN": "argo-token"},
+        "PF615",
+        ["the answer is a list, not an object"],
+    ),
+    (
+        "argo-oversized",
+        lambda d: d.garble_next("GET", "/workflows/ml$", "oversized", size=300_000, server="argo"),
+        ("list", "-n", NS, "--argo-server", "ARGO"),
+        {"ARGO_TOKEN": "argo-token", "POLYFLOW_MAX_REPLY_BYTES": "100000"},
+        "PF616",
+        ["more than the 100,000-byte limit"],
+    ),
+    (
+        "argo-slow-drip",
+        lambda d: d.garble_next(
+            "GET", "/workflows/ml/flaky-f$", "drip", times=99, interval=0.02, server="argo"
+        ),
+        ("get", "flaky-f", "-n", NS, "--argo-server", "ARGO", "--request-timeout", "1"),
+        {"ARGO_TOKEN": "argo-token", "POLYFLOW_RETRIES": "2"},
+        "PF601",
+        ["no complete answer from Argo Server", "still arriving after --request-timeout 1s"],
+    ),
+    (
+        "argo-garbage-watch-line",
+        lambda d: d.garble_next("GET", "/workflow-events/ml$", "garbage-line", server="argo"),
+        ("watch", "flaky-f", "-n", NS, "--argo-server", "ARGO"),
+        {"ARGO_TOKEN": "argo-token"},
+        "PF615",
+        ["a stream line is not JSON: 'this is not a JSON event'"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "env", "code", "fragments"), [f[1:] for f in FAULTS], ids=[f[0] for f in FAULTS]
+)
+def test_a_garbled_answer_is_a_clear_cluster_error_never_an_internal_one(
+    api_double: ApiDouble,
+    kubeconfig: Path,
+    setup: Callable[[ApiDouble], Any],
+    args: tuple[str, ...],
+    env: dict[str, str],
+    code: str,
+    fragments: list[str],
+) -> None:
+    _running(api_double)
+    setup(api_double)
+    started = time.monotonic()
+    res = cli(*[api_double.argo_url if a == "ARGO" else a for a in args], kubeconfig=kubeconfig, env=env)
+    took = time.monotonic() - started
+    err = error_of(res)  # exit 3, diagnostics only
+    if re.search(r"^error PF\d{3}: ", err, re.MULTILINE):  # the diagnostic format that shows the code
+        assert f"error {code}: " in err, err
+    assert all(f in err for f in fragments), err
+    assert "internal error" not in err and took < 15, (took, err)
+
+
+def test_the_request_timeout_bounds_the_whole_answer(api_double: ApiDouble, kubeconfig: Path) -> None:
+    """A server that sends a byte every 20 ms would never hit a per-read timeout: the call is cut at 1 s."""
+    _running(api_double)
+    api_double.garble_next("GET", "/workflows/flaky-f$", "drip", interval=0.02)
+    started = time.monotonic()
+    res = cli(
+        "get", "flaky-f", "--request-timeout", "1", kubeconfig=kubeconfig, env={"POLYFLOW_RETRIES": "1"}
+    )
+    took = time.monotonic() - started
+    assert "still arriving after --request-timeout 1s" in error_of(res) and took < 5, took
+    [req] = api_double.requests_to("GET", "/workflows/flaky-f$")
+    assert req.status == "garbled: drip"
+
+
+def test_a_dropped_create_whose_lookup_fails_says_how_to_check_not_to_retry(
+    api_double: ApiDouble, kubeconfig: Path, flaky: Path
+) -> None:
+    api_double.drop_after_next("POST", r"/namespaces/ml/workflows$")
+    api_double.fail_next(
+        "GET", r"/namespaces/ml/workflows$", 503, times=2
+    )  # the label lookup fails (2 attempts)
+    err = error_of(cli("submit", str(flaky), kubeconfig=kubeconfig, env={"POLYFLOW_RETRIES": "2"}))
+    [wf] = stored(api_double)  # the run exists: a retry would start a second one
+    label = f"polyflow.io/submission={wf['metadata']['labels']['polyflow.io/submission']}"
+    assert 'cannot tell whether a Workflow named "flaky-..." in namespace "ml" was created' in err
+    assert (
+        f"`kubectl get workflows -n ml -l {label}`" in err and f"`polyflow-argo list -n ml -l {label}`" in err
+    )
+    assert "do not submit again before checking" in err and "try again" not in err
+    assert len(api_double.requests_to("POST", "/workflows$")) == 1
+    listed = cli("list", "-n", NS, "-l", label, "-o", "name", kubeconfig=kubeconfig)
+    assert listed.stdout.split() == [wf["metadata"]["name"]]  # the command the hint gives finds it
+
+
+def test_a_garbled_create_answer_is_settled_by_the_label_not_created_twice(
+    api_double: ApiDouble, kubeconfig: Path, flaky: Path
+) -> None:
+    api_double.garble_next("POST", r"/namespaces/ml/workflows$", "not-json")
+    res = cli("submit", str(flaky), kubeconfig=kubeconfig)
+    [wf] = stored(api_double)
+    assert res.returncode == 0 and res.stdout == f"workflow.argoproj.io/{wf['metadata']['name']} created\n", (
+        res.stderr
+    )
+    assert len(api_double.requests_to("POST", "/workflows$")) == 1 and "not creating it again" in res.stderr
+
+
+def test_an_ambiguous_create_that_made_nothing_says_so(
+    api_double: ApiDouble, kubeconfig: Path, flaky: Path
+) -> None:
+    api_double.fail_next("POST", r"/namespaces/ml/workflows$", 504, times=99)
+    err = error_of(cli("submit", str(flaky), kubeconfig=kubeconfig, env={"POLYFLOW_RETRIES": "2"}))
+    assert (
+        "no run was created (no Workflow has the label polyflow.io/submission=" in err
+        and stored(api_double) == []
+    )
+
+
+@pytest.mark.parametrize("transport", ["kube", "argo"])
+def test_a_network_error_states_its_cause_once(api_double: ApiDouble, tmp_path: Path, transport: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = api_double.kubeconfig(tmp_path / "kc", namespace=NS)
+    path.write_text(path.read_text().replace(api_double.kube_url, f"http://127.0.0.1:{port}"))
+    extra = ("--argo-server", f"http://127.0.0.1:{port}") if transport == "argo" else ()
+    err = error_of(cli("list", *extra, kubeconfig=path, env={"POLYFLOW_RETRIES": "1", "ARGO_TOKEN": "t"}))
+    last = err.splitlines()[-1]
+    assert last.count("Connection refused") == 1 and "<-" not in last and "Caused by" not in last, last
+    assert "object at 0x" not in last and "ConnectionPool" not in last, last
+
+
+def test_watch_strips_escape_sequences_from_names_and_messages(
+    api_double: ApiDouble, kubeconfig: Path
+) -> None:
+    name = _running(api_double, "flaky-e")
+    evil = (  # clear screen, home, window title, hyperlink, 8-bit CSI, BEL, NUL, CR, newline
+        "\x1b[2J\x1b[H\x1b]0;owned\x07\x1b]8;;http://x\x1b\\click\x1b]8;;\x1b\\"
+        " \x9b31mred\x07\x00\rover\nnext"
+    )
+    api_double.set_node(
+        NS,
+        name,
+        "prepare",
+        phase="Failed",
+        boundaryID=name,
+        message=evil,
+        startedAt="2026-03-01T10:00:01Z",
+        finishedAt="2026-03-01T10:00:02Z",
+    )
+    api_double.set_node(
+        NS, name, "odd\x1b[31m-op", phase="Running", boundaryID=name, startedAt="2026-03-01T10:00:03Z"
+    )
+    api_double.set_status(
+        NS, name, {"phase": "Failed", "finishedAt": "2026-03-01T10:00:09Z", "message": "boom\x1b[1A\x1b[2K"}
+    )
+    res = cli("watch", name, kubeconfig=kubeconfig)
+    assert res.returncode == 1, res.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", res.stdout), repr(res.stdout)
+    assert (
+        "click red over next" in res.stdout
+        and "odd-op" in res.stdout
+        and res.stdout.rstrip().endswith("boom")
+    )
+    table = cli("get", name, kubeconfig=kubeconfig).stdout
+    assert "\x1b" not in table and "click red over next" in table

@@ -370,3 +370,120 @@ def test_tls_options_reach_both_transports(api_double: ApiDouble, kubeconfig: Pa
     assert argo.namespace == NS  # from the kubeconfig context
     for t in (kube, insecure, argo):
         t.close()
+
+
+# ---------------------------------------------------------------- answers that are not what the API sends
+
+
+GARBLED = [
+    ("not-json", {}, {}, "PF615", "the answer is not JSON: '<html><body>Bad Gateway</body></html>'"),
+    ("wrong-shape", {}, {}, "PF615", "the answer is a list, not an object"),
+    ("truncated", {"times": 9}, {}, "PF612", "the answer was cut off"),
+    ("oversized", {"size": 50_000}, {"POLYFLOW_MAX_REPLY_BYTES": "20000"}, "PF616", "20,000-byte limit"),
+    ("drip", {"times": 9, "interval": 0.02}, {}, "PF601", "still arriving after --request-timeout 0.5s"),
+]
+
+
+@HERA
+@pytest.mark.parametrize("front", ["kube", "argo"])
+@pytest.mark.parametrize(("kind", "options", "env", "code", "fragment"), GARBLED, ids=[g[0] for g in GARBLED])
+def test_client_raises_cluster_error_for_a_garbled_answer(
+    api_double: ApiDouble,
+    kubeconfig: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    front: str,
+    kind: str,
+    options: dict[str, Any],
+    env: dict[str, str],
+    code: str,
+    fragment: str,
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    api_double.create(flaky_workflow("flaky-g"), namespace=NS)
+    path = "/workflows/flaky-g$" if front == "kube" else "/workflows/ml/flaky-g$"
+    api_double.garble_next("GET", path, kind, server=front, **options)
+    where: dict[str, Any] = (
+        {"kubeconfig": str(kubeconfig)}
+        if front == "kube"
+        else {"argo_server": api_double.argo_url, "token": "argo-token"}
+    )
+    with (
+        Client(NS, request_timeout=0.5, retry=FAST, sleep=Sleeps(), **where) as c,
+        pytest.raises(ClusterError) as err,
+    ):
+        c.get("flaky-g")
+    assert [d.code for d in err.value.diagnostics] == [code] and fragment in str(err.value), str(err.value)
+    assert all(d.hint for d in err.value.diagnostics)
+
+
+def test_a_garbled_create_is_looked_up_by_its_label(api_double: ApiDouble, client: Client) -> None:
+    api_double.garble_next("POST", "/namespaces/ml/workflows$", "wrong-shape")
+    [run] = client.submit(FLAKY)
+    [stored] = workflows(api_double)
+    assert run.name == stored["metadata"]["name"] and len(api_double.requests_to("POST", "/workflows$")) == 1
+
+
+def test_a_dropped_create_whose_lookup_is_forbidden_names_the_check(
+    api_double: ApiDouble, client: Client
+) -> None:
+    api_double.drop_after_next("POST", "/namespaces/ml/workflows$")
+    api_double.deny("list", "workflows")
+    with pytest.raises(ClusterError) as err:
+        client.submit(FLAKY, name="flaky-fixed")
+    [diag] = err.value.diagnostics
+    label = f"{SUBMISSION}={workflows(api_double)[0]['metadata']['labels'][SUBMISSION]}"
+    assert (
+        diag.code == "PF617"
+        and 'cannot tell whether Workflow "flaky-fixed" in namespace "ml" was created' in diag.message
+        and "may not `list` workflows.argoproj.io" in diag.message
+    )
+    assert diag.hint is not None and f"kubectl get workflows -n ml -l {label}" in diag.hint
+    assert "polyflow-argo get flaky-fixed -n ml" in diag.hint and "try again" not in diag.hint
+
+
+def test_the_cause_of_a_network_error_is_said_once() -> None:
+    from polyflow_argo.cluster.errors import network_failure
+
+    class NewConnectionError(Exception):
+        pass
+
+    class MaxRetryError(Exception):
+        def __init__(self, text: str, reason: BaseException) -> None:
+            super().__init__(text)
+            self.reason = reason
+
+    root = ConnectionRefusedError(111, "Connection refused")
+    try:
+        try:
+            raise root
+        except OSError as exc:
+            raise NewConnectionError(
+                "HTTPConnection(host='h', port=1): Failed to establish a new connection: "
+                "[Errno 111] Connection refused"
+            ) from exc
+    except NewConnectionError as exc:
+        outer = MaxRetryError(
+            f"HTTPConnectionPool(host='h', port=1): Max retries exceeded (Caused by {exc!r})", exc
+        )
+    failure = network_failure(outer, "kube")
+    assert failure.network == "refused" and failure.message == "[Errno 111] Connection refused"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("a\x1b[31mred\x1b[0m b", "ared b"),
+        ("x\x1b]0;title\x07y", "xy"),
+        ("x\x1b]8;;http://e\x1b\\link\x1b]8;;\x1b\\y", "xlinky"),
+        ("a\x9b2Jb\x90dcs\x9c", "ab"),
+        ("tab\there\nnl\r\n", "tab here nl "),
+        ("del\x7f nul\x00 bidi\u202eabc\u2066", "del nul bidiabc"),
+        ("plain ünïcode ✓", "plain ünïcode ✓"),
+    ],
+    ids=["csi", "osc-bel", "osc-st", "c1", "breaks", "c0-bidi", "plain"],
+)
+def test_printable_strips_escape_sequences_and_controls(text: str, shown: str) -> None:
+    from polyflow_argo.cluster.errors import printable
+
+    assert printable(text) == shown

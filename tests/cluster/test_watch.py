@@ -307,3 +307,28 @@ def test_live_view_redraws_in_place() -> None:
     view.draw(states(wf)[2])
     lines_first = first.count("\n")
     assert out.getvalue()[len(first):].startswith(f"\x1b[{lines_first}F\x1b[J")
+
+
+ESCAPES = (  # clear screen, cursor home, window title, a hyperlink, 8-bit CSI colours, NUL, CR LF
+    "\x1b[2J\x1b[1;1H\x1b]0;pwned\x07\x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ \x9b31mred\x9b0m\x00\r\nend"
+)
+
+
+def test_escape_sequences_in_node_messages_and_names_are_never_printed() -> None:
+    wf = flaky_workflow()
+    wf["status"] = {
+        "phase": "Failed",
+        "startedAt": "2026-03-01T10:00:00Z",
+        "finishedAt": "2026-03-01T10:00:09Z",
+        "message": "child failed\x1b[1A\x1b[2K",
+        "nodes": {
+            **_node("flaky-x7k2p", "prepare", phase="Failed", message=ESCAPES,
+                    startedAt="2026-03-01T10:00:01Z", finishedAt="2026-03-01T10:00:02Z"),
+            **_node("flaky-x7k2p", "rogue\x1b[8m-op\x07", phase="Running", startedAt="2026-03-01T10:00:03Z"),
+        },
+    }
+    now = datetime(2026, 3, 1, 10, 1, tzinfo=timezone.utc)
+    printed = "\n".join(LineRenderer().feed(wf) + render_table(wf, now=now))
+    assert not [c for c in printed if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F], repr(printed)
+    assert "link red end" in printed and "rogue-op" in printed and "child failed" in printed
+    assert rows(wf)[0].message == "link red end"
