@@ -74,7 +74,7 @@ def _load(dirs: list[str]) -> Any:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from ..emit import to_json, to_yaml, write_atomic
+    from ..emit import to_json, to_yaml, write_files
     from ..registry import load_registries
     from ..registry.build import build_registry
     from ..translate import CompileOptions
@@ -85,10 +85,10 @@ def run_build(args: argparse.Namespace) -> int:
     if warnings:
         print(render_text(warnings), file=sys.stderr)
     if args.out:
-        for doc in docs:
-            ext = "json" if args.output == "json" else "yaml"
-            write_atomic(Path(args.out) / f"{doc['metadata']['name']}.{ext}",
-                         to_json([doc]) if args.output == "json" else to_yaml([doc]))
+        ext = "json" if args.output == "json" else "yaml"
+        render = to_json if args.output == "json" else to_yaml
+        # all of them or none (docs/output.md)
+        write_files(Path(args.out), [(f"{doc['metadata']['name']}.{ext}", render([doc])) for doc in docs])
     else:
         sys.stdout.write(to_json(docs) if args.output == "json" else to_yaml(docs))
     print(f"registry: {len(docs)} template(s)", file=sys.stderr)

@@ -122,21 +122,26 @@ build_helm() {
   echo "HELM=$d/bin/helm"
 }
 
-build_goyaml() {  # the Go YAML readers kubectl/Argo CD use (sigs.k8s.io/yaml, gopkg.in/yaml.v2)
-  local d="$cache/goyaml-$GOYAML_VERSION"
+build_goyaml() {  # the Go YAML readers kubectl/Argo CD use (sigs.k8s.io/yaml, gopkg.in/yaml.v2, v3)
+  # tests/e2e/goyaml is a module of its own (main.go, go.mod, go.sum): the cache key is a hash of it,
+  # so an edit rebuilds while an unchanged decoder is never rebuilt
+  local src="$here/goyaml" key
+  key=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-12)
+  local d="$cache/goyaml-$GOYAML_VERSION-$key"
   [ -x "$d/bin/goyaml" ] && { echo "GOYAML=$d/bin/goyaml"; return; }
   need_build goyaml
-  log "goyaml decoder: building (sigs.k8s.io/yaml $GOYAML_VERSION)"
+  log "goyaml decoder: building (sigs.k8s.io/yaml $GOYAML_VERSION, gopkg.in/yaml.v2 $YAMLV2_VERSION)"
+  grep -q "sigs.k8s.io/yaml $GOYAML_VERSION" "$src/go.mod" && grep -q "gopkg.in/yaml.v2 $YAMLV2_VERSION" "$src/go.mod" \
+    || { log "tests/e2e/goyaml/go.mod does not require the versions in versions.env"; exit 1; }
   local w; w=$(mktemp -d "$cache/.work-goyaml.XXXX")
-  printf 'module polyflow.local/e2e/goyaml\ngo 1.24\nrequire sigs.k8s.io/yaml %s\nrequire gopkg.in/yaml.v2 %s\n' "$GOYAML_VERSION" "$YAMLV2_VERSION" > "$w/go.mod"
-  cp "$here/goyaml/main.go" "$w/main.go"
+  cp "$src/main.go" "$src/go.mod" "$src/go.sum" "$w/"
   mkdir -p "$d/bin"
   module_build "$w" . "$d/bin/goyaml.tmp" && mv "$d/bin/goyaml.tmp" "$d/bin/goyaml"
   rm -rf "$w"
   echo "GOYAML=$d/bin/goyaml"
 }
 
-components=("$@"); [ ${#components[@]} -eq 0 ] && components=(etcd kube_apiserver argo helm)
+components=("$@"); [ ${#components[@]} -eq 0 ] && components=(etcd kube_apiserver argo helm goyaml)
 start=$(date +%s)
 for c in "${components[@]}"; do
   t0=$(date +%s); "build_$c"; log "$c ready in $(( $(date +%s) - t0 ))s"
