@@ -8,8 +8,8 @@ lint:            ## ruff (pyflakes, pycodestyle, bugbear, pyupgrade, simplify, c
 	mypy polyflow_argo
 goldens:         ## regenerate golden files (review the diff like code)
 	python -m pytest tests/test_golden.py -q --update-goldens
-bench:           ## benchmarks (load/validate, compile vs Hera)
+bench:           ## benchmarks: medians of interleaved rounds, ours vs Hera and vs bare Python (docs/performance.md)
 	python benchmarks/bench_load.py
 	python benchmarks/bench_compile.py
-docs:            ## regenerate docs/errors.md from the codes in the source
+docs:            ## regenerate docs/errors.md from the code catalogs (*/codes.py, source_codes.py)
 	python scripts/errors_doc.py

@@ -60,6 +60,17 @@ class Diagnostic:
         return out
 
 
+class Problem(ValueError):
+    """A check's finding before it has a place in a file: ``message`` says what is wrong, ``hint``
+    how to fix it. The caller that knows the file position turns it into a :class:`Diagnostic`
+    (a value that does not parse with its type, a malformed reference, a cron field, a URL)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
 class PolyflowError(Exception):
     """Root of every error caused by user input. Carries one or more diagnostics."""
 
@@ -145,12 +156,16 @@ def _caret(diag: Diagnostic, sources: dict[str, str]) -> str:
 
 
 def format_diagnostic(diag: Diagnostic, sources: dict[str, str] | None = None) -> str:
-    """``file:line:col: error: message (hint)`` — the one text form of a diagnostic."""
+    """``file:line:col: error PF201: message (hint)`` — the one text form of a diagnostic.
+
+    The code comes first, as compilers and linters show theirs (``error TS2322:``, ``F401``), so
+    it can be looked up in docs/errors.md; ``sources`` (verbose) adds the source line with a caret.
+    """
     where = f"{diag.span}: " if diag.span else ""
     hint = f" ({diag.hint})" if diag.hint else ""
-    text = f"{where}{diag.severity}: {diag.message}{hint}"
-    if sources:  # verbose: the code, then the source line with a caret
-        text += f" [{diag.code}]" + _caret(diag, sources)
+    text = f"{where}{diag.severity} {diag.code}: {diag.message}{hint}"
+    if sources:
+        text += _caret(diag, sources)
     return text
 
 

@@ -1,44 +1,150 @@
 #!/usr/bin/env python3
-"""Regenerate docs/errors.md from the PFnnn codes raised in polyflow_argo/ (``make docs``).
+"""Regenerate docs/errors.md from the code catalogs (``make docs``; ``--check`` only compares).
 
-tests/test_docs.py fails when the file is stale, so a new code cannot ship undocumented.
+Each stage keeps the meaning, an example and the fix of its PFnnn codes in a data module next to
+the code that raises them (``CATALOGS``). tests/test_docs.py fails when a code raised in
+polyflow_argo/ has no entry, when an entry names a code nothing raises, when an example does not
+produce its code, and when docs/errors.md is stale.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = {
-    "1": "source (reading YAML/JSON)",
-    "2": "spec (schema)",
-    "3": "resolve (graph, templates, params, schedule)",
-    "4": "translate (Argo)",
-    "5": "output",
-    "6": "cluster (submit, watch, ...)",
+# The catalog modules, in the order of the stages (a module lists the codes of its number range).
+CATALOGS = (
+    "polyflow_argo.source_codes",  # PF1xx, PF5xx
+    "polyflow_argo.language.codes",  # PF2xx
+    "polyflow_argo.resolve.codes",  # PF30x-PF35x, PF37x
+    "polyflow_argo.registry.codes",  # PF36x
+    "polyflow_argo.translate.codes",  # PF4xx
+    "polyflow_argo.cluster.codes",  # PF6xx
+)
+RANGES = {
+    "1": "reading files",
+    "2": "the pipeline language (schema)",
+    "3": "resolving (graph, templates, params, schedules, registry, hyperparameters)",
+    "4": "translating to Argo",
+    "5": "writing output",
+    "6": "the cluster (submit, watch, approve, ...)",
 }
-CODE = re.compile(r"""["'](PF\d{3})["']""")
+CODE = re.compile(r"\bPF\d{3}\b")
+DEFAULT_COMMAND = "polyflow-argo lint pipeline.yaml"
+
+
+def catalogs() -> list[ModuleType]:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return [importlib.import_module(name) for name in CATALOGS]
+
+
+def entries() -> dict[str, tuple[str, str, str, str]]:
+    """code → (meaning, example, fix, module) over every catalog; a code in two catalogs is an error."""
+    out: dict[str, tuple[str, str, str, str]] = {}
+    for module in catalogs():
+        for code, (meaning, example, fix) in module.CODES.items():
+            if code in out:
+                raise SystemExit(f"{code} is in both {out[code][3]} and {module.__name__}")
+            out[code] = (meaning, example, fix, module.__name__)
+    return out
+
+
+def not_example_checked() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for module in catalogs():
+        out.update(getattr(module, "NOT_EXAMPLE_CHECKED", {}))
+    return out
+
+
+def catalog_files() -> set[Path]:
+    return {Path(m.__file__ or "").resolve() for m in catalogs()}
+
+
+def raised_codes() -> dict[str, set[str]]:
+    """Every PFnnn written in polyflow_argo/ outside the catalogs → the files naming it."""
+    skip = catalog_files()
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "polyflow_argo").rglob("*.py")):
+        if path.resolve() in skip:
+            continue
+        for code in CODE.findall(path.read_text()):
+            found.setdefault(code, set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def split_example(example: str) -> tuple[str, list[tuple[str, str]]]:
+    """The command of an example and its files ``[(name, text)]`` (see source_codes.py)."""
+    lines = example.splitlines(keepends=True)
+    command = DEFAULT_COMMAND
+    if lines and lines[0].startswith("# $ "):
+        command = lines.pop(0)[4:].strip()
+    files: list[tuple[str, str]] = []
+    name, body = "pipeline.yaml", []
+    for line in lines:
+        marker = re.match(r"^# ==> (\S+) <==$", line.strip())
+        if marker:
+            if body or files:
+                files.append((name, "".join(body)))
+            name, body = marker.group(1), []
+        else:
+            body.append(line)
+    files.append((name, "".join(body)))
+    return command, files
+
+
+def _example_md(example: str) -> list[str]:
+    """An example as Markdown: a situation in words ``(...)``, or the command and its files."""
+    if example.startswith("("):
+        return [f"Example: {example.strip()[1:-1]}.", ""]
+    command, files = split_example(example)
+    files = [(name, text) for name, text in files if text.strip() and not text.startswith("(")]
+    if not files:
+        return [f"Example: `{command}`.", ""]
+    out = [f"Example: `{command}` with"]
+    for name, text in files:
+        out += ["", f"`{name}`:", "", "```yaml", text.rstrip("\n"), "```"]
+    return out + [""]
 
 
 def render() -> str:
-    found: dict[str, set[str]] = {}
-    for path in sorted((ROOT / "polyflow_argo").rglob("*.py")):
-        for code in CODE.findall(path.read_text()):
-            found.setdefault(code, set()).add(path.relative_to(ROOT).as_posix())
+    every = entries()
+    where = raised_codes()
     lines = [
         "# Diagnostic codes",
         "",
-        "Stable codes; tests assert them. `lint --format json` gives them with positions.",
-        "Generated by `make docs` (scripts/errors_doc.py) from the codes raised in the source.",
+        "Every diagnostic has a stable code, shown in the text output "
+        "(`file:line:col: error PF201: message (hint)`) and in `lint --format json`. Below, each "
+        "code's meaning, an input that produces it and the fix.",
         "",
-        "| code | stage | raised in |",
+        "Generated by `make docs` (scripts/errors_doc.py) from the catalogs kept next to the code "
+        "that raises them (" + ", ".join(f"`{m.replace('.', '/')}.py`" for m in CATALOGS) + "); "
+        "tests/test_docs.py replays every example and fails when this file is stale.",
+        "",
+        "| code | stage | meaning |",
         "|---|---|---|",
     ]
-    for code in sorted(found):
-        lines.append(f"| {code} | {STAGES[code[2]]} | {', '.join(sorted(found[code]))} |")
-    return "\n".join(lines) + "\n"
+    for code in sorted(every):
+        first = every[code][0].split(". ")[0].rstrip(".").replace("|", "\\|")
+        lines.append(f"| [{code}](#{code.lower()}) | {RANGES[code[2]]} | {first} |")
+    lines.append("")
+    current = ""
+    for code in sorted(every):
+        meaning, example, fix, _ = every[code]
+        if code[2] != current:
+            current = code[2]
+            lines += [f"## PF{current}xx: {RANGES[current]}", ""]
+        lines += [f"### {code}", "", meaning, ""]
+        lines += _example_md(example)
+        lines += [f"Fix: {fix}", ""]
+        raised = sorted(where.get(code, ()))
+        if raised:
+            lines += ["Raised in " + ", ".join(f"`{p}`" for p in raised) + ".", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":

@@ -39,50 +39,77 @@ class ResourceRequirement(Spec):
     """Polyaxon numbers: cpu in cores, memory in MiB, gpu/tpu in devices."""
 
     requests: Number | None = None
+    """The amount reserved: cpu in cores (0.5), memory in MiB (256), gpu/tpu in devices (1)."""
     limits: Number | None = None
+    """The most the pod may use, in the same units."""
 
 
 class Resources(Spec):
     cpu: ResourceRequirement | None = None
+    """CPU cores, e.g. `{requests: 0.5, limits: 2}`."""
     memory: ResourceRequirement | None = None
+    """Memory in MiB, e.g. `{requests: 512, limits: 1024}`."""
     gpu: ResourceRequirement | None = None
+    """GPUs, in whole devices (requests equal to limits)."""
     tpu: ResourceRequirement | None = None
+    """TPUs, in whole devices (requests equal to limits)."""
 
 
 class Persistence(Spec):
     """Deprecated: converted to ``data_refs`` / ``artifact_refs``."""
 
     data: list[str] | None = None
+    """Deprecated: use `data_refs`."""
     outputs: str | None = None
+    """Deprecated: use `artifact_refs`."""
 
 
 class OutputsRefs(Spec):
     """Deprecated: mount outputs of previous runs by id or name."""
 
     jobs: list[int | str] | None = None
+    """Deprecated: outputs of earlier jobs, by id or name."""
     experiments: list[int | str] | None = None
+    """Deprecated: outputs of earlier experiments, by id or name."""
 
 
 class PodEnvironment(Spec):
     """The pod environment of job, build, notebook and tensorboard templates."""
 
     index: Int | None = None
+    """The replica this entry is for (in `replicas.worker` and `replicas.ps`)."""
     resources: Resources | None = None
+    """cpu (cores), memory (MiB), gpu and tpu (devices), each `{requests, limits}`; plain numbers."""
     node_selector: dict[str, Any] | None = None
+    """Kubernetes nodeSelector: labels the node must have."""
     affinity: dict[str, Any] | None = None
+    """Kubernetes affinity, as is."""
     tolerations: list[dict[str, Any]] | None = None
+    """Kubernetes tolerations, as is."""
     labels: dict[str, Any] | None = None
+    """Pod labels (job, build, notebook and tensorboard templates only)."""
     annotations: dict[str, Any] | None = None
+    """Pod annotations (job, build, notebook and tensorboard templates only)."""
     service_account: str | None = None
+    """The pod's ServiceAccount."""
     image_pull_secrets: list[str] | None = None
+    """Secrets to pull the image with."""
     max_restarts: Int | None = None
+    """Restarts of a failed pod (0 or more; 0 means restartPolicy Never)."""
     secret_refs: list[str] | None = None
+    """Kubernetes Secrets exposed to the container as environment variables."""
     config_map_refs: list[str] | None = None
+    """Kubernetes ConfigMaps exposed to the container as environment variables."""
     configmap_refs: list[str] | None = None
+    """Deprecated alias of `config_map_refs`."""
     data_refs: list[str] | None = None
+    """Data volumes to mount, by their name in polyflow.yaml `data`."""
     artifact_refs: list[str] | None = None
+    """Artifact volumes to mount, by their name in polyflow.yaml `artifacts`."""
     persistence: Persistence | None = None
+    """Deprecated: use `data_refs` and `artifact_refs`."""
     outputs: OutputsRefs | None = None
+    """Deprecated: outputs of earlier runs."""
 
     @model_validator(mode="after")
     def _aliases(self) -> PodEnvironment:
@@ -115,17 +142,24 @@ class Replicas(Spec):
     """Distributed training replicas (tensorflow ps/worker; horovod, pytorch, mxnet workers)."""
 
     n_workers: Int | None = None
+    """Number of workers."""
     n_ps: Int | None = None
+    """Number of parameter servers (tensorflow, mxnet)."""
     default_worker: ReplicaEnvironment | None = None
+    """The environment of every worker."""
     default_ps: ReplicaEnvironment | None = None
+    """The environment of every parameter server."""
     worker: list[ReplicaEnvironment] | None = None
+    """Per-worker environments, each with its `index`."""
     ps: list[ReplicaEnvironment] | None = None
+    """Per-parameter-server environments, each with its `index`."""
 
 
 class ExperimentEnvironment(PodEnvironment):
     """The experiment flavour (experiment and group templates, and op-level overrides)."""
 
     replicas: Replicas | None = None
+    """Distributed training replicas (needs the template's `framework`; docs/distributed.md)."""
 
     @model_validator(mode="after")
     def _no_pod_metadata(self) -> ExperimentEnvironment:

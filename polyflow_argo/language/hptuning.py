@@ -99,19 +99,33 @@ class MatrixEntry(Spec):
     """Exactly one way to produce the values of one hyperparameter."""
 
     values: list[Any] | None = None
+    """The values to try, e.g. [0.01, 0.1]."""
     pvalues: list[list[Any]] | None = None
+    """`[value, probability]` pairs, for random search."""
     range: Any = None
+    """start:stop:step (stop excluded), as 'a:b:c', a list or a mapping."""
     linspace: Any = None
+    """start:stop:num evenly spaced values."""
     logspace: Any = None
+    """start:stop:num[:base] values evenly spaced on a log scale."""
     geomspace: Any = None
+    """start:stop:num values in geometric progression."""
     uniform: Any = None
+    """low:high, a uniform distribution (random search)."""
     quniform: Any = None
+    """low:high:q, a quantized uniform distribution (random search)."""
     loguniform: Any = None
+    """low:high, a log-uniform distribution (random search)."""
     qloguniform: Any = None
+    """low:high:q, a quantized log-uniform distribution (random search)."""
     normal: Any = None
+    """loc:scale, a normal distribution (random search)."""
     qnormal: Any = None
+    """loc:scale:q, a quantized normal distribution (random search)."""
     lognormal: Any = None
+    """loc:scale, a log-normal distribution (random search)."""
     qlognormal: Any = None
+    """loc:scale:q, a quantized log-normal distribution (random search)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> MatrixEntry:
@@ -167,40 +181,60 @@ Optimization = loose_enum("maximize", "minimize")
 
 class Metric(Spec):
     name: str
+    """The output that is the metric."""
     optimization: Optimization = "maximize"  # type: ignore[valid-type]
+    """maximize or minimize."""
 
 
 class SearchConfig(Spec):
     n_experiments: Int | None = Field(default=None, ge=1)
+    """How many suggestions to run (at least 1; required for random search)."""
 
 
 class HyperbandResource(Spec):
     name: str
+    """The input that receives the resource (e.g. epochs)."""
     type: loose_enum("int", "float") = None  # type: ignore[valid-type]
+    """int or float."""
 
 
 class Hyperband(Spec):
     max_iter: Int = Field(ge=1)
+    """The most resource a trial gets (at least 1)."""
     eta: Float = Field(ge=0)
+    """The downsampling rate (0 or more)."""
     resource: HyperbandResource
+    """The resource given to trials."""
     metric: Metric
+    """The metric to optimize."""
     resume: Bool | None = None
+    """Resume trials instead of restarting them."""
 
 
 class GaussianProcess(Spec):
     kernel: loose_enum("rbf", "matern") = None  # type: ignore[valid-type]
+    """rbf or matern."""
     length_scale: Float | None = None
+    """The kernel's length scale."""
     nu: Float | None = None
+    """The matern kernel's nu."""
     n_restarts_optimizer: Int | None = None
+    """Restarts of the optimizer."""
 
 
 class UtilityFunction(Spec):
     acquisition_function: loose_enum("ucb", "ei", "poi") = None  # type: ignore[valid-type]
+    """ucb (needs `kappa`), ei or poi (need `eps`)."""
     gaussian_process: GaussianProcess | None = None
+    """The gaussian process settings."""
     kappa: Float | None = None
+    """ucb's exploration parameter."""
     eps: Float | None = None
+    """ei's and poi's exploration parameter."""
     n_warmup: Int | None = None
+    """Random samples before optimizing."""
     n_iter: Int | None = None
+    """Optimizer iterations."""
 
     @model_validator(mode="after")
     def _params(self) -> UtilityFunction:
@@ -219,15 +253,22 @@ class BayesianOptimization(Spec):
     """``bo``; the acquisition function ucb needs ``kappa``, ei and poi need ``eps``."""
 
     n_initial_trials: Int
+    """Random trials before the optimization starts."""
     n_iterations: Int
+    """Optimization iterations."""
     metric: Metric
+    """The metric to optimize."""
     utility_function: UtilityFunction | None = None
+    """The acquisition function and its parameters."""
 
 
 class StoppingPolicy(Spec):
     kind: Literal["median", "average", "truncation"]
+    """median, average or truncation."""
     evaluation_interval: Int
+    """How often the policy is evaluated."""
     percent: Float | None = None
+    """The share of trials to stop (truncation only)."""
 
     @model_validator(mode="after")
     def _percent(self) -> StoppingPolicy:
@@ -240,9 +281,13 @@ class StoppingPolicy(Spec):
 
 class EarlyStopping(Spec):
     metric: str
+    """The output watched."""
     value: Float
+    """The value that stops the search."""
     optimization: Optimization = "maximize"  # type: ignore[valid-type]
+    """maximize or minimize."""
     policy: StoppingPolicy | None = None
+    """The stopping policy."""
 
 
 SEARCH_ALGORITHMS = ("grid_search", "random_search", "hyperband", "bo")
@@ -250,16 +295,25 @@ SEARCH_ALGORITHMS = ("grid_search", "random_search", "hyperband", "bo")
 
 class HPTuning(Spec):
     concurrency: Int | None = None
+    """At most this many trials at once (at least 1)."""
     seed: Int | None = None
+    """The random search seed (default from the template; same seed, same suggestions)."""
     matrix: dict[str, MatrixEntry] | None = None
+    """The hyperparameters: name to exactly one of values, range, linspace, ..., uniform, ..."""
     # Extension (polyflow-argo): the output whose best value picks the trial a group reports
     # (docs/templates.md). Shaped like hyperband's and bo's `metric`.
     metric: Metric | None = None
+    """Extension: the output whose best value picks the trial the group reports (docs/templates.md)."""
     grid_search: SearchConfig | None = None
+    """Every combination of the matrix (`n_experiments` caps it)."""
     random_search: SearchConfig | None = None
+    """`n_experiments` random suggestions."""
     hyperband: Hyperband | None = None
+    """Not compiled: needs the runs' metrics fed back (PF370)."""
     bo: BayesianOptimization | None = None
+    """Not compiled: needs the runs' metrics fed back (PF371)."""
     early_stopping: list[EarlyStopping] | None = None
+    """Not compiled: needs the runs' metrics while the search runs (PF372)."""
 
     @model_validator(mode="after")
     def _one_algorithm(self) -> HPTuning:

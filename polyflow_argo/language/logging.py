@@ -13,4 +13,6 @@ class Logging(Spec):
     """``{level, formatter}``; the level is upper case only."""
 
     level: LogLevel | None = None
+    """INFO, DEBUG, WARN, ERROR or FATAL (upper case)."""
     formatter: str | None = None
+    """Free string."""

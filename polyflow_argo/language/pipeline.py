@@ -60,22 +60,33 @@ DateTime = Annotated[datetime, BeforeValidator(_datetime)]
 
 class _ScheduleBase(Spec):
     start_at: DateTime | None = None
+    """When the schedule starts: a quoted ISO 8601 date and time, e.g. '2019-07-01T00:00:00+00:00' (default:
+    now)."""
     end_at: DateTime | None = None
+    """When the schedule ends: a quoted ISO 8601 date and time (default: never)."""
     depends_on_past: Bool | None = None
+    """Run instances one after another, each only if the previous one succeeded."""
     # Extension (not in Polyflow 2019): the IANA zone of a cron's wall-clock times. Checked in
     # resolve, which also rejects it on interval schedules with a reason.
     timezone: str | None = None
+    """Extension: the IANA time zone of a cron's wall-clock times, e.g. Europe/Paris (default UTC; not for
+    interval schedules)."""
 
 
 class CronSchedule(_ScheduleBase):
     kind: Literal["cron"]
+    """`cron`: fire at the times of a cron expression."""
     cron: str
+    """Five fields `minute hour day-of-month month day-of-week`, e.g. '0 2 * * *' (docs/schedules.md)."""
 
 
 class IntervalSchedule(_ScheduleBase):
     kind: Literal["interval"]
+    """`interval`: fire every `frequency` seconds from `start_at`."""
     start_at: DateTime
+    """When the first run fires: a quoted ISO 8601 date and time (required for interval schedules)."""
     frequency: Int
+    """Seconds between runs, e.g. 3600 for hourly (a whole number of minutes on Argo)."""
 
 
 Schedule = Annotated[CronSchedule | IntervalSchedule, Field(discriminator="kind")]
@@ -102,16 +113,28 @@ class Pipeline(Spec):
     """A Polyflow 2019 pipeline file."""
 
     version: Any = Field(json_schema_extra={"const": 1})
+    """The format version: always 1."""
     kind: Any = Field(json_schema_extra={"const": "pipeline"})
+    """Always `pipeline`."""
     name: Name | None = None
+    """The pipeline's name: letters, digits, `-` and `_`; names the Workflow (required for a schedule)."""
     description: Description | None = None
+    """A short description, checked like a name in Polyflow 0.5 (letters, digits, `-`, `_`); put prose in
+    comments."""
     logging: Logging | None = None
+    """Logging settings of the pipeline's runs."""
     tags: Tags | None = None
+    """Free tags (a list of strings)."""
     backend: str | None = None
+    """Free string, not used (Polyaxon's server set `native`)."""
     schedule: Schedule | None = None
+    """Run the pipeline on a schedule (a CronWorkflow): `kind: cron` or `kind: interval`."""
     concurrency: Int | None = None
+    """At most this many ops of one run at once (at least 1; unset: no limit)."""
     ops: list[Op] | None = None
+    """The DAG's nodes: each op runs a template, after its `dependencies` and implicit references."""
     templates: list[Template] | None = None
+    """The templates ops use by `template: {name: ...}`; optional when no op does."""
     _doc: Any = PrivateAttr(default=None)
 
     @field_validator("version", mode="before")

@@ -33,27 +33,48 @@ class Build(Spec):
     """A build: exactly one of ``ref``, ``image``, ``dockerfile``."""
 
     ref: int | str | None = None
+    """Reuse an earlier build: its tag, or a full image reference."""
     image: str | None = None
+    """The image to run, e.g. 'python:3.7-slim' (with `build_steps`, the base of a generated Dockerfile)."""
     dockerfile: str | None = None
+    """A Dockerfile to build, relative to the build context."""
     context: str | None = None
+    """The build context folder, relative to the project's context (polyflow.yaml `build.context`)."""
     backend: Literal["native", "kaniko", "other"] | None = None
+    """The builder: `native` or `kaniko` (polyflow.yaml `build.builder` by default)."""
     build_steps: list[str] | None = None
+    """Commands run in the generated Dockerfile (one RUN each)."""
     lang_env: str | None = None
+    """The LANG of the generated Dockerfile."""
     env_vars: list[EnvVar] | None = None
+    """`[name, value]` pairs set in the generated Dockerfile."""
     commit: str | None = None
+    """The git commit to build."""
     branch: str | None = None
+    """The git branch to build (unpinned: every run builds a new image)."""
     nocache: Bool | None = None
+    """Build without the builder's cache."""
     # The nested build inherits the common template fields in the original; they mean nothing.
     kind: Literal["build"] | None = None
+    """`build` (inherited from the template fields; ignored here)."""
     name: Name | None = None
+    """Ignored here."""
     version: Int | None = None
+    """Ignored here."""
     description: str | None = None
+    """Ignored here."""
     tags: Tags | None = None
+    """Ignored here."""
     logging: Logging | None = None
+    """Ignored here."""
     inputs: list[IO] | None = None
+    """Ignored here."""
     outputs: list[IO] | None = None
+    """Ignored here."""
     params: dict[str, Any] | None = None
+    """Ignored here."""
     environment: PodEnvironment | None = None
+    """The build pod's environment."""
 
     @field_validator("image")
     @classmethod
@@ -81,6 +102,8 @@ class Run(Spec):
     config's ``shell``, translate/shell.py)."""
 
     cmd: str | list[str]
+    """The command, run with /bin/bash -c (polyflow.yaml `shell`); a list is joined with ` && `; `{{ name }}`
+    reads an input."""
 
     @property
     def command(self) -> str:
@@ -91,14 +114,23 @@ class Run(Spec):
 
 class _TemplateBase(Spec):
     name: Name | None = None
+    """The template's name, used by `template: {name: ...}`: letters, digits, `-` and `_`."""
     version: Int | None = None
+    """Free integer, not used."""
     description: str | None = None
+    """Free text."""
     tags: Tags | None = None
+    """Free tags (a list of strings)."""
     logging: Logging | None = None
+    """Logging settings."""
     inputs: list[IO] | None = None
+    """Typed inputs: ops pass them as `params`."""
     outputs: list[IO] | None = None
+    """Typed outputs: other ops read them as '{{ ops.NAME.outputs.X }}'."""
     params: dict[str, Any] | None = None
+    """Fixed values of this template's inputs and outputs."""
     declarations: dict[str, Any] | None = None
+    """Deprecated alias of `params`."""
 
     @model_validator(mode="after")
     def _params_alias(self) -> _TemplateBase:
@@ -118,11 +150,17 @@ class _TemplateBase(Spec):
 
 class JobTemplate(_TemplateBase):
     kind: Literal["job"]
+    """`job`: one container."""
     environment: PodEnvironment | None = None
+    """The pod's environment (resources, node selector, secrets, ...)."""
     build: Build | None = None
+    """The image to run."""
     run: Run | None = None
+    """The command to run."""
     backend: str | None = None
+    """Free string, not used."""
     framework: str | None = None
+    """Free string, not used."""
 
 
 FRAMEWORKS = ("tensorflow", "mxnet", "horovod", "pytorch")
@@ -138,11 +176,17 @@ _REPLICA_FIELDS = {
 
 class ExperimentTemplate(_TemplateBase):
     kind: Literal["experiment"]
+    """`experiment`: one container, or a distributed training job with `environment.replicas`."""
     environment: ExperimentEnvironment | None = None
+    """The pod's environment; `replicas` makes it distributed."""
     build: Build | None = None
+    """The image to run."""
     run: Run | None = None
+    """The command to run."""
     backend: Literal["native", "kubeflow", "mpi", "other"] | None = None
+    """native, kubeflow, mpi or other; `mpi` runs a distributed experiment as an MPIJob."""
     framework: str | None = None
+    """tensorflow, pytorch, horovod or mxnet: required with `environment.replicas`."""
 
     @model_validator(mode="after")
     def _framework(self) -> ExperimentTemplate:
@@ -172,25 +216,36 @@ class ExperimentTemplate(_TemplateBase):
 
 class GroupTemplate(ExperimentTemplate):
     kind: Literal["group"]  # type: ignore[assignment]
+    """`group`: an experiment run once per hyperparameter suggestion."""
     hptuning: HPTuning | None = None
+    """The search: `matrix` and one algorithm (grid_search, random_search)."""
 
 
 class BuildTemplate(_TemplateBase, Build):
     kind: Literal["build"]
+    """`build`: build an image (exactly one of `ref`, `image`, `dockerfile`)."""
     environment: PodEnvironment | None = None
+    """The build pod's environment."""
 
 
 class NotebookTemplate(_TemplateBase):
     kind: Literal["notebook"]
+    """`notebook`: not run by polyflow-argo (an interactive service never ends)."""
     environment: PodEnvironment | None = None
+    """The pod's environment."""
     build: Build | None = None
+    """The image."""
     backend: Literal["notebook", "lab"] | None = None
+    """notebook or lab."""
 
 
 class TensorboardTemplate(_TemplateBase):
     kind: Literal["tensorboard"]
+    """`tensorboard`: not run by polyflow-argo (an interactive service never ends)."""
     environment: PodEnvironment | None = None
+    """The pod's environment."""
     build: Build | None = None
+    """The image."""
 
 
 Template = Annotated[

@@ -44,8 +44,8 @@ def test_registry_build_reports_every_bad_entry(tmp_path: Path) -> None:
                                      "template: {kind: job, build: {dockerfile: {image: x}}}\n")
     res = run("registry", "build", str(tmp_path))
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    assert f"{tmp_path}/a.yaml:2:7: error: registry name 'Bad_Name'" in res.stderr
-    assert f"{tmp_path}/a.yaml:3:10: error: version 'one' is not a version number" in res.stderr
+    assert f"{tmp_path}/a.yaml:2:7: error PF361: registry name 'Bad_Name'" in res.stderr
+    assert f"{tmp_path}/a.yaml:3:10: error PF360: version 'one' is not a version number" in res.stderr
     assert "did you mean 'run'?" in res.stderr
     assert f"{tmp_path}/b.yaml:4:" in res.stderr  # the dockerfile build, at the entry's own line
 
@@ -68,8 +68,8 @@ def test_registry_list_and_show_use_the_environment() -> None:
 def test_compile_needs_the_registry() -> None:
     res = run("compile", "examples/shared-templates.yaml", env={"POLYFLOW_REGISTRY": ""})
     assert res.returncode == 1
-    assert "examples/shared-templates.yaml:14:23: error: op 'wait-for-data' uses event 'wait-for-object', " \
-           "but no registry is configured" in res.stderr
+    assert "examples/shared-templates.yaml:14:23: error PF324: op 'wait-for-data' uses event " \
+           "'wait-for-object', but no registry is configured" in res.stderr
     res = run("compile", "examples/shared-templates.yaml", "--registry", "examples/registry")
     assert res.returncode == 0, res.stderr
 
@@ -81,4 +81,5 @@ def test_op_cannot_override_a_registry_action(tmp_path: Path) -> None:
                  "    environment: {resources: {cpu: {requests: 1}}}\n")
     res = run("compile", str(p), "--registry", "examples/registry")
     assert res.returncode == 1
-    assert f"{p}:7:18: error: op 'n' sets `environment`, but it uses action notify-slack:1.1.0" in res.stderr
+    assert f"{p}:7:18: error PF446: op 'n' sets `environment`, but it uses action notify-slack:1.1.0" \
+        in res.stderr

@@ -23,8 +23,8 @@ from polyflow_argo.cli import build_parser, main
 from polyflow_argo.cli.compile import options_from
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.language.project import load_project, parse_context
-from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from polyflow_argo.resolve.rules import trigger_met
+from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from polyflow_argo.translate.dag import output_read
 from tests.semantics.sim import for_sim
 
@@ -491,7 +491,8 @@ def test_bad_flags_are_reported_against_the_command_line() -> None:
 def test_cli_exit_code_and_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write(tmp_path, "p.yaml", pipeline("{dockerfile: Dockerfile}"))
     assert main(["compile", str(src)]) == 1
-    assert "PF490" not in capsys.readouterr().err  # codes show with -v only; the message names the flags
+    err = capsys.readouterr().err
+    assert "error PF490:" in err and "--build-context URL" in err  # the code, then the flags to pass
     assert main(["compile", str(src), "--build-context", CONTEXT, "--build-registry", REGISTRY]) == 0
     assert "train-build" in capsys.readouterr().out
 
