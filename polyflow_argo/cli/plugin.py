@@ -17,6 +17,9 @@ def register(sub: Any) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=4355, help="port (default 4355)")
     serve.add_argument("--token-file", default="/var/run/argo/token", help="the agent's bearer token file")
+    serve.add_argument("--http-allow", action="append", default=[], metavar="CIDR[,CIDR]",
+                       help="addresses or networks http events may call although refused by default "
+                            "(loopback, link-local/metadata, the API service), e.g. 10.96.0.1/32; repeatable")
     serve.set_defaults(handler=run_serve)
     manifest = psub.add_parser("manifest", help="print the plugin ConfigMap for the controller")
     manifest.add_argument("--image", help="plugin image (default: the released one)")
@@ -32,13 +35,19 @@ def register(sub: Any) -> None:
                           help="mount the token of the service account polyflow-executor-plugin into the "
                                "sidecar (sidecar.automountServiceAccountToken) for k8s and pipeline events; "
                                "that account needs a token Secret and RBAC (docs/plugin.md)")
+    manifest.add_argument("--http-allow", action="append", default=[], metavar="CIDR[,CIDR]",
+                          help="the sidecar's `plugin serve --http-allow` (docs/plugin.md); repeatable")
     manifest.set_defaults(handler=run_manifest)
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from ..plugin.server import log, serve
 
-    server = serve(args.host, args.port, args.token_file)
+    try:
+        server = serve(args.host, args.port, args.token_file, http_allow=tuple(args.http_allow))
+    except ValueError as exc:
+        print(f"error: --http-allow: {exc}", file=sys.stderr)
+        return 2
     log("info", "listening", host=args.host, port=server.server_address[1])
     try:
         while True:
@@ -54,7 +63,7 @@ def run_manifest(args: argparse.Namespace) -> int:
 
     try:
         doc = plugin_configmap(args.image or DEFAULT_IMAGE, args.namespace, s3_secret=args.s3_secret,
-                               kube_events=args.kube_events)
+                               kube_events=args.kube_events, http_allow=tuple(args.http_allow))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

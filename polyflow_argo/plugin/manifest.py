@@ -11,6 +11,11 @@ Options (the default output has none of them):
   service account ``polyflow-executor-plugin`` (of the workflow's namespace) into the sidecar, for
   ``k8s`` and ``pipeline`` events. That account, its token Secret and its RBAC must then exist in every
   namespace that runs workflows with event ops (docs/plugin.md).
+- ``http_allow``: ``--http-allow ENTRY`` for each entry on the server's command line: addresses or
+  CIDR networks http events may call although the SSRF policy refuses them (docs/plugin.md).
+
+The sidecar's securityContext is fixed: non-root, no privilege escalation, a read-only root
+filesystem, no capabilities and the runtime's default seccomp profile.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from .events import allow_networks
 from .server import PLUGIN
 
 DEFAULT_IMAGE = "ghcr.io/polyflow-argo/executor-plugin:0.1.0"
@@ -42,7 +48,10 @@ def plugin_configmap(
     *,
     s3_secret: str | None = None,
     kube_events: bool = False,
+    http_allow: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    allow_networks(http_allow)  # ValueError on an entry that is not an address or a network
+    allow = [arg for entry in http_allow for arg in ("--http-allow", entry)]
     container: dict[str, Any] = {
         "name": f"{PLUGIN}-executor-plugin",
         "image": image,
@@ -56,6 +65,7 @@ def plugin_configmap(
             "0.0.0.0",
             "--port",
             str(PORT),
+            *allow,
         ],
         "ports": [{"containerPort": PORT}],
         "resources": {
@@ -68,6 +78,7 @@ def plugin_configmap(
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
             "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
         },
     }
     if s3_secret is not None:

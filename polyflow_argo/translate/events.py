@@ -5,8 +5,13 @@
   defaults), and the plugin's outputs (``time``; ``status``, ``body``) are the node's outputs,
   declared on the template so Argo accepts the tasks that read them.
 - ``s3`` / ``k8s`` / ``pipeline``: the same; an input whose default is a value of the running
-  workflow (``WORKFLOW_DEFAULTS``: the namespace) is passed as that Argo variable when not set, and
-  ``BODY_KEYS`` renames an input whose name the body already uses (k8s ``kind`` → ``resource_kind``).
+  workflow (``workflow_default`` in the contract: the namespace) is passed as that Argo variable when
+  not set, and ``body_key`` renames an input whose name the body already uses (k8s ``kind`` →
+  ``resource_kind``).
+- An input the contract marks ``regex`` (the http event's ``body``) is compiled with RE2, the
+  plugin's engine, when the op gives it literally: a pattern the plugin would refuse is PF468 here.
+
+Everything about a kind comes from the one contract, ``EVENTS`` in registry/events.py.
 - ``approval``: a ``suspend`` template; resume it in the Argo UI or with ``polyflow-argo approve``.
   It has no timeout: Argo resumes a timed suspend as a success, which would approve by default.
 
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry.builtin import BODY_KEYS, WORKFLOW_DEFAULTS
+from ..registry.events import EVENTS, regex_error
 from ..resolve import Node
 from .context import TranslateContext
 from .pod import OP_PARAM
@@ -50,11 +55,12 @@ def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, An
     if kind == "approval":
         template["suspend"] = {}
         return template
+    event = EVENTS[kind]
+    _check_regexes(ctx, node, given)
     body: dict[str, Any] = {"kind": kind}
-    keys = BODY_KEYS.get(kind, {})
-    body.update({keys.get(n, n): f"{{{{inputs.parameters.{n}}}}}" for n in given})
-    for param, value in WORKFLOW_DEFAULTS.get(kind, {}).items():
-        body.setdefault(param, value)
+    body.update({io.key: f"{{{{inputs.parameters.{io.name}}}}}" for io in event.inputs if io.name in given})
+    body.update({io.key: io.workflow_default for io in event.inputs
+                 if io.workflow_default and io.name not in given})
     template["plugin"] = {PLUGIN: body}
     if node.template.outputs:
         # Argo validates `tasks.E.outputs.parameters.X` against these; the plugin reports every one
@@ -65,3 +71,24 @@ def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, An
         template["outputs"] = {"parameters": [{"name": o.name, "valueFrom": {"supplied": {}}}
                                               for o in node.template.outputs]}
     return template
+
+
+def _check_regexes(ctx: TranslateContext, node: Node, given: list[str]) -> None:
+    """PF468 for a literal pattern RE2 refuses (a reference is only known at run time: the plugin
+    then fails the node with the same reason)."""
+    assert node.template is not None
+    event = EVENTS[node.template.entry.name]
+    for io in event.inputs:
+        param = node.params.get(io.name) if io.regex and io.name in given else None
+        if param is None or param.refs or not isinstance(param.value, str):
+            continue
+        problem = regex_error(param.value)
+        if problem is not None:
+            ctx.error(
+                "PF468",
+                f"`{io.name}` of op '{node.name}' is not a regular expression the {event.name} event can "
+                f"use: {problem}",
+                param.path,
+                hint="the plugin matches with RE2 (linear time): no backreferences (\\1) or lookaround "
+                     "((?=...), (?<!...)); see https://github.com/google/re2/wiki/Syntax",
+            )

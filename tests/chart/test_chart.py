@@ -78,6 +78,7 @@ def _everything_values() -> dict[str, Any]:
             "kubeEvents": True,
             "kubeEventsNamespaces": KUBE_EVENTS_NAMESPACES,
             "kubeEventsRules": KUBE_EVENTS_RULES,
+            "httpAllow": ["10.96.0.1/32", "fd00::/8"],
         },
         "registry": {"templates": _registry(False) + _registry(True)},
     }
@@ -250,6 +251,10 @@ BAD_VALUES = [
         "workflow.rbac.trainingJobs: 'yes' is not of type 'boolean'",
     ),
     ("s3-secret-name", {"plugin": {"s3Secret": "S3_Creds"}}, "plugin.s3Secret: 'S3_Creds' does not match"),
+    ("http-allow-name", {"plugin": {"httpAllow": ["example.com"]}},
+     "plugin.httpAllow.0: 'example.com' does not match"),
+    ("http-allow-type", {"plugin": {"httpAllow": "10.0.0.0/8"}},
+     "plugin.httpAllow: '10.0.0.0/8' is not of type 'array'"),
     ("s3-secret-type", {"plugin": {"s3Secret": False}}, "plugin.s3Secret: False is not of type 'string'"),
     (
         "kube-events-type",
@@ -539,7 +544,21 @@ def test_plugin_configmap_is_what_plugin_manifest_prints(default: Rendered) -> N
     rendered = _one(default, "ConfigMap")
     _assert_same_configmap(rendered, plugin_configmap(namespace=NAMESPACE))
     assert rendered["data"]["sidecar.automountServiceAccountToken"] == "false"
-    assert "env" not in yaml.safe_load(rendered["data"]["sidecar.container"])
+    container = yaml.safe_load(rendered["data"]["sidecar.container"])
+    assert "env" not in container and "--http-allow" not in container["command"]
+
+
+def test_plugin_container_is_locked_down(default: Rendered) -> None:
+    """Non-root, read-only, no capabilities, and the runtime's default seccomp profile (issue 15)."""
+    container = yaml.safe_load(_one(default, "ConfigMap")["data"]["sidecar.container"])
+    assert container["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65534,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 MANIFEST_OPTIONS = [
@@ -550,6 +569,8 @@ MANIFEST_OPTIONS = [
         {"s3Secret": "minio.creds", "kubeEvents": True},
         ["--s3-secret", "minio.creds", "--kube-events"],
     ),
+    ("http-allow", {"httpAllow": ["10.96.0.1/32", "fd00::/8"]},
+     ["--http-allow", "10.96.0.1/32", "--http-allow", "fd00::/8"]),
 ]
 
 
@@ -569,8 +590,11 @@ def test_plugin_configmap_options_are_what_plugin_manifest_prints(
     _assert_same_configmap(rendered, printed)
     # and the function behind it, with the same options
     _assert_same_configmap(rendered, plugin_configmap(namespace=NAMESPACE, s3_secret=plugin.get("s3Secret"),
-                                                      kube_events=plugin.get("kubeEvents", False)))
+                                                      kube_events=plugin.get("kubeEvents", False),
+                                                      http_allow=tuple(plugin.get("httpAllow", ()))))
     container = yaml.safe_load(rendered["data"]["sidecar.container"])
+    allow = [a for entry in plugin.get("httpAllow", []) for a in ("--http-allow", entry)]
+    assert container["command"][-len(allow) or len(container["command"]):] == allow
     if "s3Secret" in plugin:
         assert [e["name"] for e in container["env"]] == list(S3_SECRET_KEYS)
         assert all(

@@ -90,6 +90,8 @@ def plugin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
             str(port),
             "--token-file",
             str(token_file),
+            "--http-allow",  # the http events of tests/e2e call servers on loopback (docs/plugin.md)
+            "127.0.0.0/8,::1",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

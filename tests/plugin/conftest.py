@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from polyflow_argo.plugin import events
 from polyflow_argo.plugin.server import Waits, make_handler
 from tests.loopback import serving
 from tests.plugin.harness import TOKEN, Clock
@@ -16,8 +17,17 @@ def clock() -> Clock:
     return Clock()
 
 
+LOOPBACK = ("127.0.0.0/8", "::1")  # the test servers http events call: `--http-allow` of the plugin
+
+
 @pytest.fixture
-def plugin(clock: Clock) -> Iterator[str]:
-    """The plugin's base URL."""
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """http events may call loopback, as with `plugin serve --http-allow 127.0.0.0/8,::1`."""
+    monkeypatch.setattr(events.HTTP, "policy", events.HttpPolicy.from_environment(LOOPBACK))
+
+
+@pytest.fixture
+def plugin(clock: Clock, loopback_allowed: None) -> Iterator[str]:
+    """The plugin's base URL (http events may call the loopback test servers)."""
     with serving(make_handler(lambda: TOKEN, Waits(), clock)) as base:
         yield base
