@@ -5,6 +5,7 @@ Public API::
     import polyflow_argo
     pipeline = polyflow_argo.load("pipeline.yaml")      # spec.Pipeline, or raises PolyflowError
     manifests = polyflow_argo.compile(pipeline)         # list of Argo manifest dicts
+    manifests = polyflow_argo.compile(text=yaml_text)   # text is explicit: a str is always a path
     client = polyflow_argo.Client(namespace="ml")       # the cluster commands (docs/cluster.md)
 
 The names are imported on first use (PEP 562), so ``import polyflow_argo.cli`` does not pay for
@@ -17,13 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from .version import __version__ as __version__
 
-__all__ = ["Client", "CompileOptions", "Diagnostic", "PolyflowError", "Span", "compile", "lint", "load"]
+__all__ = [
+    "Client", "CompileOptions", "Diagnostic", "PolyflowError", "Span", "Text", "compile", "lint", "load",
+]
 
 _LAZY = {
     "Client": "client",
     "compile": "compiler",
     "lint": "compiler",
     "load": "compiler",
+    "Text": "compiler",
     "Diagnostic": "errors",
     "PolyflowError": "errors",
     "Span": "errors",
@@ -32,7 +36,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import Client
-    from .compiler import compile, lint, load
+    from .compiler import Text, compile, lint, load
     from .errors import Diagnostic, PolyflowError, Span
     from .translate.context import CompileOptions
 

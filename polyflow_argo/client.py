@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .cluster.client import Applied, ClusterClient
 
 if TYPE_CHECKING:
-    from .compiler import PathOrText
-    from .language import Pipeline
+    from .compiler import PipelineInput
     from .translate.context import CompileOptions
 
 __all__ = ["Applied", "Client"]
@@ -29,14 +28,15 @@ class Client(ClusterClient):
 
     def submit(
         self,
-        pipeline: Pipeline | PathOrText | list[PathOrText],
+        pipeline: PipelineInput,
         options: CompileOptions | None = None,
         *,
         dry_run: str | None = None,
         **fields: Any,
     ) -> list[Applied]:
-        """Compile a pipeline (path, text, list of files, or ``load()`` result) and submit it: a Workflow is
-        created; a scheduled pipeline's CronWorkflow is applied. ``dry_run``: "client" or "server"."""
+        """Compile a pipeline (path, mapping, list of files, ``Text`` or ``load()`` result) and submit
+        it: a Workflow is created; a scheduled pipeline's CronWorkflow is applied. ``dry_run``: "client"
+        or "server"."""
         from .compiler import compile as compile_pipeline
 
         docs = compile_pipeline(pipeline, options, **fields)

@@ -11,17 +11,20 @@ diagnostics it found.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, cast
 
 from . import source
-from .errors import Diagnostic, PolyflowError
-from .resolve import Pipeline as ResolvedPipeline
-from .resolve import ResolveOptions, resolve
+from .errors import Diagnostic, PolyflowError, ResolveError, SourceError, Span, TranslateError
 from .language import Pipeline
 from .language.load import load_pipeline
+from .resolve import Pipeline as ResolvedPipeline
+from .resolve import ResolveOptions, resolve
 
 if TYPE_CHECKING:
     from .registry.cluster import TemplateReader
@@ -31,38 +34,104 @@ if TYPE_CHECKING:
 PathOrText = Union[str, "PathLike[str]"]
 
 
-def _is_text(value: PathOrText) -> bool:
+@dataclass(frozen=True)
+class Text:
+    """YAML or JSON text given directly, not read from a path; ``name`` is the file diagnostics name.
+
+    ``compile(text=...)``, ``load(text=...)`` and ``lint(text=...)`` wrap their text in one; the CLI
+    passes stdin (``-``) as ``Text(data, "<stdin>")``."""
+
+    text: str | bytes
+    name: str = "<string>"
+
+
+# What the API reads: a path (str or PathLike), Text, or a mapping of plain data. For compatibility
+# (before `text=` existed) a str holding a newline, or a whole JSON object `{...}`, is still read as
+# text: no file name is either. Every other str is a path (`kind-demo.yaml`, `versions/p.yaml`).
+Input = PathOrText | Text | Mapping[str, Any]
+
+
+def _is_text(value: object) -> bool:
+    if isinstance(value, Text):
+        return True
     if not isinstance(value, str):
         return False
-    stripped = value.lstrip()
-    return "\n" in value or stripped.startswith(("{", "version", "kind", "---"))
+    return "\n" in value or (value.lstrip().startswith("{") and value.rstrip().endswith("}"))
 
 
-def read(*sources: PathOrText) -> source.LocatedDoc:
-    """Read one or more files (or texts) and deep-merge them in order."""
+def _inputs(sources: tuple[Input, ...], text: str | bytes | None) -> tuple[Input, ...]:
+    if text is not None:
+        if sources:
+            raise TypeError("pass files or text=..., not both")
+        return (Text(text),)
     if not sources:
-        raise TypeError("read() needs at least one file or text")
-    docs = [
-        source.parse(s, "<string>") if _is_text(s) else source.read(Path(s))  # type: ignore[arg-type]
-        for s in sources
-    ]
+        raise TypeError("needs at least one file, Text or mapping (or text=...)")
+    return sources
+
+
+def read(*sources: Input, text: str | bytes | None = None) -> source.LocatedDoc:
+    """Read one or more inputs and deep-merge them in order (raises :class:`PolyflowError`).
+
+    A ``str`` or ``PathLike`` is a path; ``text=`` (or :class:`Text`) is YAML/JSON text; a mapping is
+    the document itself, as plain data (it is checked with the same bounds as a file)."""
+    docs = [_read_one(s) for s in _inputs(sources, text)]
     return docs[0] if len(docs) == 1 else source.merge(docs)
 
 
-def load(*sources: PathOrText, resolve_sources: bool = False) -> Pipeline:
-    """Load and fully validate a pipeline from paths or YAML/JSON text.
+def _read_one(item: Input) -> source.LocatedDoc:
+    if isinstance(item, Text):
+        data = item.text
+        return source.parse(source.decode(data, item.name) if isinstance(data, bytes) else data, item.name)
+    if isinstance(item, Mapping):
+        return _from_mapping(item)
+    if _is_text(item):  # a str of text, not a path (compatibility: see Input)
+        return source.parse(cast(str, item), "<string>")
+    if isinstance(item, (str, PathLike)):
+        return source.read(Path(item))
+    raise TypeError(f"expected a path, Text or a mapping, got {type(item).__name__}")
+
+
+def _from_mapping(data: Mapping[str, Any]) -> source.LocatedDoc:
+    """A mapping given to the API: written as JSON (plain data only, bounded like any text) and read
+    back, so it is validated exactly like a file named ``<dict>`` and never shared with the caller."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        if isinstance(value, (tuple, Mapping)):
+            return list(value) if isinstance(value, tuple) else dict(value)
+        raise TypeError(f"a {type(value).__name__} is not plain data")
+
+    try:
+        text = json.dumps(data, indent=1, allow_nan=False, default=plain)
+    except (TypeError, ValueError, RecursionError) as exc:
+        why = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise SourceError(
+            Diagnostic("PF113", f"the mapping passed to polyflow_argo is not plain data: {why}",
+                       Span("<dict>", 1, 1, 1, 1),
+                       "pass str keys and str, int, float, bool, None, list or dict values "
+                       "(what yaml.safe_load returns)")
+        ) from None
+    return source.parse(text, "<dict>")
+
+
+def load(*sources: Input, text: str | bytes | None = None, resolve_sources: bool = False) -> Pipeline:
+    """Load and fully validate a pipeline from paths, ``text=`` or a mapping (several are merged).
 
     Raises:
-        PolyflowError: a ``SourceError``, ``SpecError`` or ``ResolveError`` with every problem found.
+        PolyflowError: a ``SourceError``, ``SpecError`` or ``ResolveError`` with every problem found;
+        nothing else for any content.
     """
-    return resolve_file(*sources, resolve_sources=resolve_sources).spec
+    return resolve_file(*sources, text=text, resolve_sources=resolve_sources).spec
 
 
 def resolve_file(
-    *sources: PathOrText, resolve_sources: bool = False, registries: tuple[str, ...] = ()
+    *sources: Input,
+    text: str | bytes | None = None,
+    resolve_sources: bool = False,
+    registries: tuple[str, ...] = (),
 ) -> ResolvedPipeline:
     """Load, validate and resolve: the IR that ``translate`` consumes."""
-    doc = read(*sources)
+    doc = read(*sources, text=text)
     spec = load_pipeline(doc)
     spec._doc = doc
     registry = _registry(spec, registries) if resolve_sources else None
@@ -98,15 +167,21 @@ def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) ->
 
 
 def compile(  # noqa: A001 - the public name the issue asks for
-    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions | None = None, **fields: Any
+    pipeline: PipelineInput | None = None,
+    options: CompileOptions | None = None,
+    *,
+    text: str | bytes | None = None,
+    **fields: Any,
 ) -> list[dict[str, object]]:
-    """Compile a pipeline (a loaded ``Pipeline``, a path, YAML text, or a list of files to merge).
+    """Compile a pipeline: a loaded ``Pipeline``, a path, a mapping, a list of them to merge, or
+    ``text=`` (YAML or JSON text).
 
     Options come as a ``CompileOptions`` or as its fields by keyword, e.g.
     ``compile("p.yaml", argo_version="3.6", name="nightly")``.
 
     Raises:
-        PolyflowError: with every problem found, at its line.
+        PolyflowError: with every problem found, at its line; nothing else for any content, and for
+        an unknown ``argo_version``.
     """
     if fields:
         from dataclasses import replace
@@ -114,11 +189,25 @@ def compile(  # noqa: A001 - the public name the issue asks for
         from .translate.context import CompileOptions
 
         options = replace(options or CompileOptions(), **fields)
-    return compile_with_warnings(pipeline, options)[0]
+    return compile_with_warnings(_one_input(pipeline, text), options)[0]
+
+
+# What compile() takes: a loaded Pipeline, one input, or several inputs deep-merged in order.
+PipelineInput = Pipeline | Input | list[Input] | tuple[Input, ...]
+
+
+def _one_input(pipeline: PipelineInput | None, text: str | bytes | None) -> PipelineInput:
+    if text is None:
+        if pipeline is None:
+            raise TypeError("compile() needs a pipeline (a path, a mapping, a Pipeline) or text=...")
+        return pipeline
+    if pipeline is not None:
+        raise TypeError("pass a pipeline or text=..., not both")
+    return Text(text)
 
 
 def compile_with_warnings(
-    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions | None = None
+    pipeline: PipelineInput, options: CompileOptions | None = None
 ) -> tuple[list[dict[str, object]], list[Diagnostic]]:
     """Like :func:`compile`, also returning the warnings (what was dropped, quirks)."""
     _, docs, warnings = compile_ir(pipeline, options)
@@ -126,12 +215,13 @@ def compile_with_warnings(
 
 
 def compile_ir(
-    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions | None = None
+    pipeline: PipelineInput, options: CompileOptions | None = None
 ) -> tuple[ResolvedPipeline, list[dict[str, object]], list[Diagnostic]]:
     """:func:`compile_with_warnings`, also returning the resolved pipeline it translated."""
     from .translate import CompileOptions, translate
 
     options = options or CompileOptions()
+    check_argo_version(options.argo_version)
     ir = _resolve_input(pipeline, options)
     options = with_build_settings(options, pipeline, ir)
     docs, sink = translate(ir, options)
@@ -139,33 +229,55 @@ def compile_ir(
     return ir, docs, warnings
 
 
-def _resolve_input(
-    pipeline: Pipeline | PathOrText | list[PathOrText], options: CompileOptions
-) -> ResolvedPipeline:
+def check_argo_version(version: object) -> None:
+    """An unknown ``argo_version`` is a user error (PF404), from the API as from the CLI."""
+    from .translate.target import VERSIONS
+
+    if version not in VERSIONS:
+        raise TranslateError(
+            Diagnostic("PF404", f"unknown Argo version {version!r}", None,
+                       f"use one of: {', '.join(VERSIONS)}")
+        )
+
+
+def _items(pipeline: Input | list[Input] | tuple[Input, ...]) -> list[Input]:
+    return list(pipeline) if isinstance(pipeline, (list, tuple)) else [pipeline]
+
+
+def _resolve_input(pipeline: PipelineInput, options: CompileOptions) -> ResolvedPipeline:
     if isinstance(pipeline, Pipeline):
         doc = pipeline._doc
         if doc is None:
             raise TypeError("compile() needs a Pipeline returned by polyflow_argo.load()")
         spec = pipeline
     else:
-        doc = read(*pipeline) if isinstance(pipeline, (list, tuple)) else read(pipeline)
+        doc = read(*_items(pipeline))
         if options.params:
             apply_params(doc, options.params)
         spec = load_pipeline(doc)
         spec._doc = doc
-    return resolve(
+    ir = resolve(
         spec, doc, ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries))
     )
+    refused = [d for d in ir.warnings if d.code in LINT_WARNINGS_COMPILE_ERRORS]
+    if refused:  # 0.5.6 accepted such files, so lint warns, but they mean nothing to run
+        raise ResolveError([replace(d, severity="error") for d in refused])
+    return ir
+
+
+# Warnings of lint that compile refuses: the original accepted these files, but they can never run.
+LINT_WARNINGS_COMPILE_ERRORS = (
+    "PF340",  # resolve/semantics.py: a `one_*` trigger on an op with no upstream op
+    "PF355",  # resolve/schedule.py: a cron window without an instant
+)
 
 
 def with_build_settings(
-    options: CompileOptions, pipeline: Pipeline | PathOrText | list[PathOrText], ir: ResolvedPipeline
+    options: CompileOptions, pipeline: PipelineInput, ir: ResolvedPipeline
 ) -> CompileOptions:
     """The options with the effective image-build settings: the project config (``--project``, or
     ``polyflow.yaml`` beside the first pipeline file), its overrides for this pipeline, then the
     ``--build-*`` flags (docs/builds.md)."""
-    from dataclasses import replace
-
     from .language.project import build_settings, load_project, project_path
 
     if options.build is not None:
@@ -173,8 +285,7 @@ def with_build_settings(
     if isinstance(pipeline, Pipeline):
         files = [f for f in ir.doc.sources if not f.startswith("<")]
     else:
-        items = pipeline if isinstance(pipeline, (list, tuple)) else [pipeline]
-        files = [str(f) for f in items if not _is_text(f)]
+        files = [str(f) for f in _items(pipeline) if isinstance(f, (str, PathLike)) and not _is_text(f)]
     path = project_path(options.project, files)
     config = load_project(path) if path is not None else None
     flags = {k: getattr(options, k) for k in ("build_context", "build_registry", "build_secret", "builder",
@@ -204,7 +315,7 @@ def _cluster_reader(namespace: str | None) -> TemplateReader:
 
 
 def backfill(
-    pipeline: Pipeline | PathOrText | list[PathOrText],
+    pipeline: PipelineInput,
     start: datetime,
     end: datetime,
     options: CompileOptions | None = None,
@@ -222,6 +333,7 @@ def backfill(
     from .translate.target import ArgoTarget
 
     options = options or CompileOptions()
+    check_argo_version(options.argo_version)
     ir = _resolve_input(pipeline, options)
     options = with_build_settings(options, pipeline, ir)
     where = ir.doc.span(())
@@ -272,15 +384,50 @@ def _utc(t: datetime) -> datetime:
 
 
 def lint(
-    *sources: PathOrText, resolve_sources: bool = False, registries: tuple[str, ...] = ()
+    *sources: Input,
+    text: str | bytes | None = None,
+    resolve_sources: bool = False,
+    registries: tuple[str, ...] = (),
 ) -> list[Diagnostic]:
-    """All diagnostics (errors and warnings) for a pipeline; never raises for bad input.
+    """All diagnostics (errors and warnings) for a pipeline; never raises for any content.
 
-    ``resolve_sources`` also resolves path/action/event templates (``registries`` first, then
-    ``POLYFLOW_REGISTRY``) and reports those that cannot be resolved.
+    ``resolve_sources`` also resolves path/url/action/event templates (``registries`` first, then
+    ``POLYFLOW_REGISTRY``) and reports every error ``compile`` would, except those that need a
+    cluster or output settings (the project config beside the first file is read, as compile does).
     """
     try:
-        ir = resolve_file(*sources, resolve_sources=resolve_sources, registries=registries)
+        ir = resolve_file(*sources, text=text, resolve_sources=resolve_sources, registries=registries)
+        found = list(ir.warnings)
+        if resolve_sources:
+            found += _compile_checks(ir, _inputs(sources, text))
     except PolyflowError as exc:
         return exc.diagnostics
-    return sorted(ir.warnings, key=Diagnostic.sort_key)
+    return sorted(set(found), key=Diagnostic.sort_key)
+
+
+def _compile_checks(ir: ResolvedPipeline, sources: tuple[Input, ...]) -> list[Diagnostic]:
+    """What ``compile`` reports after resolving (translate: values, builds, Argo limits), with the
+    default options. Translation skips the rest of an op whose build is not configured, so then it
+    runs once more with placeholder build settings, to report the op's other errors in the same run."""
+    from .translate import CompileOptions, translate
+
+    options = with_build_settings(CompileOptions(), list(sources), ir)
+    try:
+        _, sink = translate(ir, options)
+        return list(sink.items)
+    except TranslateError as exc:
+        found = list(exc.diagnostics)
+    build = options.build
+    if build is not None and any(d.code == BUILD_NOT_CONFIGURED for d in found):
+        placeholder = build.model_copy(update={
+            "context": build.context or "https://lint.invalid/placeholder.git#" + "0" * 40,
+            "registry": build.registry or "lint.invalid/placeholder",
+        })
+        try:
+            translate(ir, replace(options, build=placeholder))
+        except TranslateError as exc:
+            found += [d for d in exc.diagnostics if d not in found]
+    return found
+
+
+BUILD_NOT_CONFIGURED = "PF490"  # translate/build.py: an op builds its image, no context or registry

@@ -5,15 +5,24 @@ and walks them once, building the plain ``data`` and a path → :class:`Span` in
 own span, so "unknown field" errors point at the key and "bad value" errors at the value.
 ``merge`` deep-merges several documents in order, like the original ``rhea.read``: mappings merge
 key by key, anything else is replaced by the later file, and each final value keeps its own file.
+
+Every input is bounded before it can cost much (docs/api.md, "Limits"): ``read`` opens regular files
+only and at most :func:`max_bytes` of them (``POLYFLOW_MAX_INPUT_BYTES``); the walk stops at
+:data:`MAX_DEPTH` levels of nesting and after :data:`MAX_EXPANSION` values added by aliases and merge
+keys; only the plain YAML tags are accepted, integers must fit in 64 bits and floats be finite.
+Each of these is a :class:`SourceError` at the line of the offending node.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import math
+import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 import yaml
 
@@ -28,9 +37,51 @@ PathT = tuple[Any, ...]
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
+# the only scalar tags a pipeline holds besides str and timestamp: anything else (`!!python/...`,
+# `!!binary`, `!custom`) is rejected at its line, as are collection tags other than map and seq
+_SCALARS = {
+    f"tag:yaml.org,2002:{name}": _CONSTRUCTOR.yaml_constructors[f"tag:yaml.org,2002:{name}"]
+    for name in ("null", "bool", "int", "float")
+}
+
+# Limits (docs/api.md, "Limits"): what one input may cost before it is rejected at its line.
+MAX_BYTES = 4 * 1024 * 1024  # one file or text: 5x the 5,000-op benchmark pipeline
+MAX_BYTES_ENV = "POLYFLOW_MAX_INPUT_BYTES"  # raises (or lowers) MAX_BYTES
+MAX_DEPTH = 100  # nesting of mappings and lists (libyaml stops at 1,000, Python's stack before that)
+MAX_EXPANSION = 1_000_000  # values and merged keys that aliases and merge keys may add to a file
+INT64 = (-(2**63), 2**63 - 1)  # what Argo, Kubernetes and JSON consumers carry exactly
+
+
+def max_bytes() -> int:
+    """The size cap on one input: ``POLYFLOW_MAX_INPUT_BYTES`` if set, else :data:`MAX_BYTES`."""
+    raw = os.environ.get(MAX_BYTES_ENV, "").strip()
+    if not raw:
+        return MAX_BYTES
+    if not raw.isdigit() or int(raw) <= 0:
+        raise SourceError(
+            Diagnostic(
+                "PF108",
+                f"{MAX_BYTES_ENV}={raw!r} is not a positive number of bytes",
+                None,
+                f"e.g. {MAX_BYTES_ENV}={2 * MAX_BYTES}, or unset it for the default ({MAX_BYTES})",
+            )
+        )
+    return int(raw)
+
+
+def _too_large(name: str, size: int | str, cap: int) -> SourceError:
+    return SourceError(
+        Diagnostic(
+            "PF108",
+            f"{name} is {size} bytes, over the limit of {cap} bytes on one input",
+            Span(name, 1, 1, 1, 1),
+            f"a pipeline file is far smaller: check the file; to raise the limit set {MAX_BYTES_ENV}",
+        )
+    )
 
 
 class YamlTimestamp(str):
@@ -127,9 +178,13 @@ class _Walker:
 
     The fast first pass walks with ``path=None``: no path tuple and no span is built at all.
     Errors and warnings are the same in both modes (their spans come from the nodes).
+
+    The walk is bounded: nesting deeper than :data:`MAX_DEPTH`, or more than ``budget`` values and
+    merged keys built (aliases and merge keys can multiply a small text: a "billion laughs"), stops
+    it with one error at the node where the bound was crossed.
     """
 
-    def __init__(self, file: str, aliases: bool = True) -> None:
+    def __init__(self, file: str, aliases: bool = True, budget: int | None = None) -> None:
         self.file = file
         self.aliases = aliases  # False when the text has no `*`: no alias, so no recursion guard
         self.spans: dict[PathT, Any] = {}
@@ -137,6 +192,34 @@ class _Walker:
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
         self._active: set[int] = set()
+        self._budget = budget if aliases else None  # without an alias nothing is expanded
+        self._built = 0
+        self._depth = 0
+        self._stopped = False
+
+    def _error(self, code: str, message: str, node: yaml.Node, hint: str | None) -> None:
+        self.errors.append(Diagnostic(code, message, _span(self.file, node), hint))
+
+    def _stop(self, code: str, message: str, node: yaml.Node, hint: str) -> None:
+        """A bound was crossed: one error, and every later value is skipped."""
+        self._error(code, message, node, hint)
+        self._stopped = True
+
+    def _spend(self, node: yaml.Node) -> bool:
+        """Count one value (or merged key) against the expansion budget; False once it is spent."""
+        if self._budget is None:
+            return True
+        self._built += 1
+        if self._built > self._budget:
+            self._stop(
+                "PF109",
+                f"aliases and merge keys expand this file by more than {MAX_EXPANSION} values",
+                node,
+                "an anchor used inside anchors multiplies (a \"billion laughs\"): write the values out, "
+                "or use fewer levels of aliases",
+            )
+            return False
+        return True
 
     def _drop(self, path: PathT) -> None:
         n = len(path)
@@ -145,31 +228,55 @@ class _Walker:
                 del index[p]
 
     def value(self, node: yaml.Node, path: PathT | None) -> Any:
+        if self._stopped or not self._spend(node):
+            return None
         if path is not None:
             self.spans[path] = _mark(self.file, node)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
-        if not self.aliases:  # no `*alias` in the text: no node can contain itself
-            return self.collection(node, path)
-        if id(node) in self._active:
-            self.errors.append(
-                Diagnostic(
-                    "PF103", "recursive YAML alias", _span(self.file, node), "expand the alias by hand"
-                )
+        if self._depth >= MAX_DEPTH:
+            self._stop(
+                "PF110",
+                f"mappings and lists are nested more than {MAX_DEPTH} deep",
+                node,
+                "a pipeline needs a few levels: flatten the value, or pass deep data as a JSON string",
             )
             return None
-        self._active.add(id(node))
+        self._depth += 1
         try:
-            return self.collection(node, path)
+            if not self.aliases:  # no `*alias` in the text: no node can contain itself
+                return self.collection(node, path)
+            if id(node) in self._active:
+                self._error("PF103", "recursive YAML alias", node, "expand the alias by hand")
+                return None
+            self._active.add(id(node))
+            try:
+                return self.collection(node, path)
+            finally:
+                self._active.discard(id(node))
         finally:
-            self._active.discard(id(node))
+            self._depth -= 1
 
     def collection(self, node: yaml.Node, path: PathT | None) -> Any:
         if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                return self._bad_tag(node)
             if path is None:
                 return [self.value(item, None) for item in node.value]
             return [self.value(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag != _MAP:
+            return self._bad_tag(node)
         return self.mapping(cast(yaml.MappingNode, node), path)  # neither a scalar nor a sequence
+
+    def _bad_tag(self, node: yaml.Node) -> None:
+        tag = node.tag
+        shown = "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+        self._error(
+            "PF112",
+            f"unsupported YAML tag {shown}",
+            node,
+            "remove the tag: a pipeline holds plain strings, numbers, booleans, lists and mappings",
+        )
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
@@ -177,17 +284,54 @@ class _Walker:
             return node.value
         if tag == _TIMESTAMP:
             return YamlTimestamp(node.value)
-        return _CONSTRUCTOR.yaml_constructors.get(tag, _CONSTRUCTOR.__class__.construct_undefined)(
-            _CONSTRUCTOR, node
-        )
+        construct = _SCALARS.get(tag)
+        if construct is None:
+            return self._bad_tag(node)
+        try:
+            value = construct(_CONSTRUCTOR, node)
+        except (ValueError, OverflowError):  # e.g. `0x_`, which the int pattern lets through
+            self._error("PF111", f"{node.value!r} is not a valid number", node, "quote it if it is text")
+            return None
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+            self._error(
+                "PF111",
+                f"the integer {node.value} does not fit in 64 bits",
+                node,
+                f"use a value between {INT64[0]} and {INT64[1]}, or quote it if it is text",
+            )
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self._error(
+                "PF111",
+                f"{node.value} is not a finite number",
+                node,
+                "Argo and JSON carry finite numbers only: write a number, or quote it if it is text",
+            )
+            return None
+        return value
 
-    def _pairs(self, node: yaml.MappingNode) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+    def _pairs(
+        self, node: yaml.MappingNode, merging: tuple[int, ...] = ()
+    ) -> Iterator[tuple[yaml.Node, yaml.Node]]:
         for key, value in node.value:
             if key.tag == _MERGE:  # YAML merge key: `<<: *defaults`
                 merged = value.value if isinstance(value, yaml.SequenceNode) else [value]
                 for sub in merged:
-                    if isinstance(sub, yaml.MappingNode):
-                        yield from self._pairs(sub)
+                    if not isinstance(sub, yaml.MappingNode) or self._stopped:
+                        continue
+                    if id(sub) in merging or id(sub) == id(node):
+                        self._error("PF103", "recursive YAML alias", sub, "expand the alias by hand")
+                        continue
+                    if len(merging) >= MAX_DEPTH:
+                        self._stop("PF110", f"merge keys are nested more than {MAX_DEPTH} deep", sub,
+                                   "merge fewer levels of mappings")
+                        return
+                    for pair in self._pairs(sub, (*merging, id(node))):
+                        if not self._spend(pair[0]):
+                            return
+                        yield pair
                 continue
             yield key, value
 
@@ -198,15 +342,16 @@ class _Walker:
         merged = any(k.tag == _MERGE for k, _ in pairs)
         merge_keys = {id(k) for k, _ in pairs} if merged else None
         for key_node, value_node in self._pairs(node) if merged else pairs:
+            if self._stopped:
+                break
+            reported = len(self.errors)
             key = self.scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if len(self.errors) > reported:
+                continue  # a bad tag or number: already reported
             if not isinstance(key, str):
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
                 hint = "quote it" if isinstance(key_node, yaml.ScalarNode) else None
-                self.errors.append(
-                    Diagnostic(
-                        "PF102", f"mapping key {shown!r} is not a string", _span(self.file, key_node), hint
-                    )
-                )
+                self._error("PF102", f"mapping key {shown!r} is not a string", key_node, hint)
                 continue
             own = merge_keys is None or id(key_node) in merge_keys
             sub = None if path is None else path + (key,)
@@ -252,6 +397,9 @@ def _yaml_error(file: str, exc: yaml.YAMLError, text: str = "") -> Diagnostic:
 
 def parse(text: str, file: str = "<string>") -> LocatedDoc:
     """Parse one YAML or JSON document into a :class:`LocatedDoc` (raises :class:`SourceError`)."""
+    cap = max_bytes()
+    if len(text) > cap or (4 * len(text) > cap and len(text.encode("utf-8", "surrogatepass")) > cap):
+        raise _too_large(file, len(text.encode("utf-8", "surrogatepass")), cap)
     enabled = gc.isenabled()
     gc.disable()  # composing allocates ~20 objects a node and creates no cycles: gc only slows it
     try:
@@ -268,6 +416,13 @@ def _parse(text: str, file: str) -> LocatedDoc:
         if file.endswith(".json"):
             _raise_json(text, file)
         raise SourceError(_yaml_error(file, exc, text)) from None
+    except UnicodeEncodeError as exc:  # a str holding lone surrogates (only from the Python API)
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            Diagnostic("PF107", f"the text is not valid Unicode ({exc.reason})", Span(file, line, column),
+                       "pass text decoded from UTF-8")
+        ) from None
     nodes = [n for n in nodes if n is not None]
     if not nodes:
         raise SourceError(
@@ -280,7 +435,8 @@ def _parse(text: str, file: str) -> LocatedDoc:
                 "PF105", "a pipeline file holds one YAML document", span, "remove the extra `---` document"
             )
         )
-    walker = _Walker(file, aliases="*" in text)
+    aliases = "*" in text
+    walker = _Walker(file, aliases=aliases, budget=len(text) + MAX_EXPANSION)
     data = walker.value(nodes[0], None)
     del nodes
     if walker.errors:
@@ -310,22 +466,79 @@ def _raise_json(text: str, file: str) -> None:
         raise SourceError(
             Diagnostic("PF100", f"invalid JSON: {exc.msg}", Span(file, exc.lineno, exc.colno))
         ) from None
+    except RecursionError:  # nested deeper than json can: the YAML error says where
+        pass
+
+
+# Reading: regular files and streams only, at most max_bytes() ------------------------------------
 
 
 def read(path: str | Path) -> LocatedDoc:
-    """Read and parse one file."""
+    """Read and parse one file (raises :class:`SourceError`)."""
+    return parse(read_text(path), str(path))
+
+
+def read_text(path: str | Path) -> str:
+    """The UTF-8 text of a regular file of at most :func:`max_bytes` (raises :class:`SourceError`).
+
+    The file is opened without blocking and checked with ``fstat`` before any byte is read: a FIFO,
+    a device (a symlink to ``/dev/zero``) or a socket is refused instead of hanging or filling memory.
+    """
     p = Path(path)
+    name = str(path)
+    cap = max_bytes()
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        text = p.read_text(encoding="utf-8")
+        fd = os.open(p, flags)
     except FileNotFoundError:
         raise SourceError(Diagnostic("PF106", f"no such file: {p}", None)) from None
     except IsADirectoryError:
         raise SourceError(Diagnostic("PF106", f"{p} is a directory, not a pipeline file", None)) from None
-    except UnicodeDecodeError as exc:
-        raise SourceError(Diagnostic("PF107", f"{p} is not UTF-8 text ({exc.reason})", None)) from None
     except OSError as exc:
         raise SourceError(Diagnostic("PF106", f"cannot read {p}: {exc.strerror}", None)) from None
-    return parse(text, str(path))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        mode = info.st_mode
+        if stat.S_ISDIR(mode):
+            raise SourceError(Diagnostic("PF106", f"{p} is a directory, not a pipeline file", None))
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(
+                mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+            raise SourceError(
+                Diagnostic("PF106", f"{p} is {kind}, not a regular file", Span(name, 1, 1, 1, 1),
+                           "pass a file; to read a stream, pipe it to `-` (stdin)")
+            )
+        if info.st_size > cap:
+            raise _too_large(name, info.st_size, cap)
+        try:
+            data = fh.read(cap + 1)  # the file may grow after fstat
+        except OSError as exc:
+            raise SourceError(Diagnostic("PF106", f"cannot read {p}: {exc.strerror}", None)) from None
+    if len(data) > cap:
+        raise _too_large(name, f"over {cap}", cap)
+    return decode(data, name)
+
+
+def read_stream(stream: IO[bytes], name: str = "<stdin>") -> LocatedDoc:
+    """Read and parse a stream (the CLI's ``-``), at most :func:`max_bytes` of it."""
+    cap = max_bytes()
+    data = stream.read(cap + 1)
+    if len(data) > cap:
+        raise _too_large(name, f"over {cap}", cap)
+    return parse(decode(data, name), name)
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 bytes → text (raises :class:`SourceError` PF107 at the first bad byte)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            Diagnostic("PF107", f"{name} is not UTF-8 text ({exc.reason})", Span(name, line, column),
+                       "save the file as UTF-8")
+        ) from None
 
 
 def merge(docs: list[LocatedDoc]) -> LocatedDoc:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
-from ..compiler import lint
-from ..errors import Diagnostic, render_json, render_text
+from ..errors import Diagnostic, render_text
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "lint",
         help="check pipeline files and report every problem",
-        description="Check Polyflow pipeline files. Prints `file:line:col: error: message (hint)`; "
-        "exit 1 if any file has errors.",
+        description="Check Polyflow pipeline files. Prints `file:line:col: error PF201: message (hint)` "
+        "(codes: docs/errors.md); exit 1 if any file has errors.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline files (YAML or JSON)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline files (YAML or JSON); `-` reads stdin")
     p.add_argument(
         "--format", choices=("text", "json"), default="text", help="output format (json for CI/editors)"
     )
@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--resolve",
         action="store_true",
-        help="also resolve path/url/action/event templates and report those that cannot be resolved",
+        help="also resolve path/url/action/event templates and report every error compile would, except "
+        "those that need a cluster or output options (the CI gate)",
     )
     p.add_argument("--registry", action="append", default=[], metavar="DIR",
                    help="registry directory for --resolve (repeatable; then POLYFLOW_REGISTRY)")
@@ -37,32 +38,37 @@ def register(sub: Any) -> None:
     p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
     p.add_argument("-v", "--verbose", action="store_true", help="show the source line under each message")
     p.add_argument(
-        "--max-errors", type=int, default=50, metavar="N", help="show at most N diagnostics per file"
+        "--max-errors", type=int, default=50, metavar="N",
+        help="show at most N diagnostics per file (text and json)"
     )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    groups = [list(args.files)] if args.merge else [[f] for f in args.files]
+    from ..compiler import lint  # here, not at the top: --version and --help do not load it
+    from .inputs import inputs
+
+    items = inputs(list(args.files))
+    groups = [items] if args.merge else [[item] for item in items]
     found: list[Diagnostic] = []
+    entries: list[dict[str, object]] = []
     sources: dict[str, str] = {}
-    for files in groups:
-        diags = lint(*files, resolve_sources=args.resolve, registries=tuple(args.registry))
+    for group in groups:
+        diags = lint(*group, resolve_sources=args.resolve, registries=tuple(args.registry))
         if args.no_warnings:
             diags = [d for d in diags if d.severity == "error"]
         found.extend(diags)
-        if args.verbose and args.format == "text":
-            for f in files:
-                try:
-                    with open(f, encoding="utf-8") as fh:
-                        sources[f] = fh.read()
-                except OSError:
-                    pass
-        if args.format == "text" and diags:
+        name = _name(group[0])
+        if args.format == "json":
+            entries.extend(_entry(d, name) for d in sorted(diags, key=Diagnostic.sort_key)[: args.max_errors])
+            continue
+        if args.verbose:
+            sources.update(_texts(group))
+        if diags:
             print(render_text(diags, sources if args.verbose else None, args.max_errors), file=sys.stderr)
     errors = [d for d in found if d.severity == "error" or args.strict]
     if args.format == "json":
-        print(render_json(found))
+        print(json.dumps(entries, indent=2))
     elif not errors:
         n = len(args.files)
         print(
@@ -70,3 +76,35 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if errors else 0
+
+
+def _name(item: Any) -> str:
+    """The file name diagnostics of ``item`` carry (``<stdin>`` for ``-``)."""
+    return str(getattr(item, "name", item))
+
+
+def _entry(diag: Diagnostic, file: str) -> dict[str, object]:
+    """One JSON entry: always a ``file`` (the linted file when the problem has no position), and an
+    end that is never before the start (``end_line`` 0 means "unknown": the start is used)."""
+    out = diag.to_dict()
+    out.setdefault("file", file)
+    if diag.span is not None and diag.span.end_line < diag.span.line:
+        out["end_line"], out["end_column"] = diag.span.line, diag.span.column
+    return out
+
+
+def _texts(group: list[Any]) -> dict[str, str]:
+    """The text of each linted file, for ``-v`` (bounded like any read; unreadable ones are skipped)."""
+    from ..errors import PolyflowError
+    from ..source import decode, read_text
+
+    out: dict[str, str] = {}
+    for item in group:
+        try:
+            if hasattr(item, "text"):
+                out[item.name] = item.text if isinstance(item.text, str) else decode(item.text, item.name)
+            else:
+                out[str(item)] = read_text(item)
+        except PolyflowError:
+            pass
+    return out

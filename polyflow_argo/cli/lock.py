@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import Diagnostic, SourceError
+from ..errors import Diagnostic, Problem, SourceError
 
 
 def register(sub: Any) -> None:
@@ -18,22 +18,24 @@ def register(sub: Any) -> None:
         "into polyflow.lock in the project root (the folder with .git or polyflow.yaml), keeping other pins. "
         "compile then uses exactly that content, from a local cache when it has it.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline files")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="pipeline files; `-` reads stdin (the project root is then the current folder's)")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..compiler import read
-    from ..resolve.remote import FetchError, fetch, read_lock, store, write_lock
-    from ..resolve.templates import project_root
     from ..language.load import load_pipeline
+    from ..resolve.remote import fetch, read_lock, store, write_lock
+    from ..resolve.templates import project_root
+    from .inputs import STDIN, inputs
 
     problems: list[Diagnostic] = []
     by_root: dict[Path, dict[str, str]] = {}
-    for file in args.files:
-        doc = read(file)
+    for file, item in zip(args.files, inputs(list(args.files)), strict=True):
+        doc = read(item)
         spec = load_pipeline(doc)
-        root = project_root(Path(file).resolve().parent)
+        root = project_root(Path.cwd() if file == STDIN else Path(file).resolve().parent)
         pins = by_root.setdefault(root, read_lock(root))
         for i, op in enumerate(spec.op_list):
             if op.template.source != "url":
@@ -41,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             url = op.template.value
             try:
                 data = fetch(url)
-            except FetchError as exc:
+            except Problem as exc:
                 problems.append(
                     Diagnostic("PF327", exc.message, doc.span(("ops", i, "template", "url")), exc.hint)
                 )
@@ -53,6 +55,3 @@ def run(args: argparse.Namespace) -> int:
         path = write_lock(root, pins)
         print(f"lock: {len(pins)} url(s) pinned in {path}", file=sys.stderr)
     return 0
-
-
-

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from ..errors import render_text
 from .compile import dns_label, dns_name
+from .inputs import inputs
 
 
 def iso_datetime(text: str) -> datetime:
@@ -27,7 +28,8 @@ def iso_datetime(text: str) -> datetime:
 def _common(p: argparse.ArgumentParser) -> None:
     from ..translate.target import VERSIONS
 
-    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline file(s), deep-merged in order")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="pipeline file(s), deep-merged in order; `-` reads stdin")
     p.add_argument("--argo-version", choices=VERSIONS, default="4", help="Argo release to target")
     p.add_argument("-p", "--param", action="append", default=[], metavar="OP.PARAM=VALUE",
                    help="override an op param (repeatable)")
@@ -119,11 +121,12 @@ def _options(args: argparse.Namespace, **extra: Any) -> Any:
 
 def run_next(args: argparse.Namespace) -> int:
     from ..compiler import compile_ir
-    from ..resolve.schedule import spec_instants
+    from ..errors import Diagnostic, TranslateError
+    from ..resolve.schedule import LAST_INSTANT, spec_instants
     from ..translate.schedule import plan, plan_instants
 
     options = _options(args, allow_every_drift=args.allow_every_drift)
-    ir, docs, warnings = compile_ir(list(args.files), options)
+    ir, docs, warnings = compile_ir(inputs(args.files), options)
     if warnings and not args.no_warnings:
         print(render_text(warnings), file=sys.stderr)
     rs = ir.schedule
@@ -135,7 +138,23 @@ def run_next(args: argparse.Namespace) -> int:
     start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
     n = max(args.n, 0)
     spec_list = list(spec_instants(rs, start, limit=n))
-    argo_list = [] if p.drifts else list(plan_instants(p, start, limit=n))
+    # neither list has an instant before start_at: replaying Argo's guard from --from 0001-01-01 would
+    # step through every skipped hour of two thousand years
+    since = max(start, rs.start - timedelta(microseconds=1)) if rs.start is not None else start
+    argo_list = [] if p.drifts else list(plan_instants(p, since, limit=n))
+    if n and not spec_list and not argo_list and not p.drifts:
+        bounded = rs.end is None or rs.end > start  # not the schedule's end: the calendar's
+        raise TranslateError(
+            Diagnostic(
+                "PF472",
+                f"the schedule has no instant after {_fmt(start)} (instants are computed up to "
+                f"{_fmt(LAST_INSTANT)})" if bounded
+                else f"the schedule has ended: its end_at {_fmt(rs.end)} is before {_fmt(start)}",
+                ir.doc.span(("schedule",)),
+                f"pass a --from before {_fmt(LAST_INSTANT)}" if bounded
+                else f"it ends at {_fmt(rs.end)} (end_at): pass an earlier --from",
+            )
+        )
     rows = _pair(spec_list, argo_list)
     differ = p.drifts or any(a != b for a, b in rows)
     zone = rs.zone
@@ -186,9 +205,9 @@ def _fmt(t: datetime | None) -> str:
 
 def run_backfill(args: argparse.Namespace) -> int:
     from ..compiler import backfill
-    from ..emit import to_json, to_yaml, write_atomic
+    from ..emit import to_json, to_yaml, write_files
 
-    docs, warnings = backfill(list(args.files), args.start, args.end, _options(args))
+    docs, warnings = backfill(inputs(args.files), args.start, args.end, _options(args))
     if warnings and not args.no_warnings:
         print(render_text(warnings), file=sys.stderr)
     if getattr(args, "submit", False):
@@ -196,12 +215,13 @@ def run_backfill(args: argparse.Namespace) -> int:
 
         return submit_backfill(args, docs)
     if args.out:
-        out = Path(args.out)
+        files = []
         for doc in docs:
             manifest: dict[str, Any] = doc
             ext = "json" if args.output == "json" else "yaml"
             name = f"{manifest['kind'].lower()}-{manifest['metadata']['name']}.{ext}"
-            write_atomic(out / name, to_json([doc]) if args.output == "json" else to_yaml([doc]))
+            files.append((name, to_json([doc]) if args.output == "json" else to_yaml([doc])))
+        write_files(Path(args.out), files)  # all of them or none (docs/output.md)
     else:
         sys.stdout.write(to_json(docs) if args.output == "json" else to_yaml(docs))
     runs = sum(1 for d in docs if d["kind"] == "Workflow")

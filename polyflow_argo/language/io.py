@@ -6,8 +6,9 @@ from typing import Any, Literal, get_args
 
 from pydantic import model_validator
 
+from ..errors import Problem
 from .base import Bool, Spec, fail
-from .values import ValueProblem, parse_value
+from .values import parse_value
 
 IOType = Literal[
     "int",
@@ -35,7 +36,7 @@ def _parses(io: IO) -> bool:
         return True
     try:
         parse_value(io, io.default, check_options=False, optional=True)
-    except ValueProblem:
+    except Problem:
         return False
     return True
 
@@ -44,13 +45,21 @@ class IO(Spec):
     """One input or output. ``default`` needs ``is_optional: true``; ``is_flag`` needs ``type: bool``."""
 
     name: str
+    """The input's or output's name; `{{ name }}` in run.cmd reads an input."""
     description: str | None = None
+    """Free text."""
     type: IOType | None = None
+    """The value's type; an untyped IO takes any value."""
     default: Any = None
+    """The value when no param is given (needs `is_optional: true`)."""
     is_optional: Bool | None = None
+    """The input may be left out (it then takes `default`)."""
     is_list: Bool | None = None
+    """The value is a list of `type`."""
     is_flag: Bool | None = None
+    """A bool rendered as `--name` when true and nothing when false (needs `type: bool`)."""
     options: list[Any] | None = None
+    """The only values allowed."""
 
     @model_validator(mode="after")
     def _rules(self) -> IO:

@@ -262,8 +262,44 @@ def load_mapping(
         raise SpecError(to_diagnostics(doc, exc, root)) from None
 
 
+# Files people lint by mistake: what they are, and the command that takes them (PF202).
+_NOT_PIPELINES = {
+    "Workflow": ("an Argo Workflow manifest (compile output), not a Polyflow pipeline",
+                 "lint the pipeline it was compiled from; run the manifest with `kubectl create -f FILE` "
+                 "or `argo submit FILE`"),
+    "CronWorkflow": ("an Argo CronWorkflow manifest (compile output), not a Polyflow pipeline",
+                     "lint the pipeline it was compiled from; send the manifest with "
+                     "`polyflow-argo apply FILE`"),
+    "WorkflowTemplate": ("an Argo WorkflowTemplate manifest (registry build output), not a Polyflow pipeline",
+                         "check the registry entries with `polyflow-argo registry build DIR`; send the "
+                         "manifest with `polyflow-argo apply FILE`"),
+    "ClusterWorkflowTemplate": ("an Argo ClusterWorkflowTemplate manifest (registry build output), not a "
+                                "Polyflow pipeline",
+                                "check the registry entries with `polyflow-argo registry build DIR "
+                                "--cluster-scope`; send the manifest with `polyflow-argo apply FILE`"),
+    "action": ("a registry action entry, not a pipeline",
+               "check it with `polyflow-argo registry build DIR` (DIR holds actions/ and events/); "
+               "a pipeline uses it as `template: {action: NAME}`"),
+    "event": ("a registry event entry, not a pipeline",
+              "check it with `polyflow-argo registry build DIR` (DIR holds actions/ and events/); "
+              "a pipeline uses it as `template: {event: NAME}`"),
+}
+
+
+def _not_a_pipeline(doc: LocatedDoc) -> Diagnostic | None:
+    """The one diagnostic for an Argo manifest or a registry entry given as a pipeline."""
+    kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+    if not isinstance(kind, str) or kind not in _NOT_PIPELINES:
+        return None
+    what, hint = _NOT_PIPELINES[kind]
+    return Diagnostic("PF202", f"this file is {what}", doc.span(("kind",)), hint)
+
+
 def load_pipeline(doc: LocatedDoc) -> Pipeline:
     """Validate a located document as a Polyflow pipeline (raises :class:`SpecError`)."""
+    other = _not_a_pipeline(doc)
+    if other is not None:
+        raise SpecError(other)
     return load_mapping(
         doc,
         Pipeline.model_validate,

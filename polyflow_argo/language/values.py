@@ -1,6 +1,6 @@
 """Typed values: parse a param or default the way the original (rhea 0.5.4) did, per IO type.
 
-``parse_value(io, value)`` returns the parsed Python value or raises :class:`ValueProblem` with a
+``parse_value(io, value)`` returns the parsed Python value or raises :class:`Problem` with a
 message and a hint. The quirks are deliberate (spec §1.5, §2.3 rule 16): an int is accepted where
 a bool is given (bool ⊂ int), an int is rejected for ``float``, ``list`` splits a
 comma-separated string, ``s3_path`` does not check the scheme.
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from ..errors import Problem
 from ..source import YamlTimestamp
 from .hints import did_you_mean
 
@@ -26,17 +27,8 @@ FALSE_WORDS = frozenset({"n", "no", "f", "false", "off", "0"})
 _AZURE = re.compile(r"^([^@]+)@([^.]+)\.blob\.core\.windows\.net")
 
 
-class ValueProblem(ValueError):
-    """A value does not parse with its IO type."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
-def _bad(value: Any, type_name: str, hint: str | None = None) -> ValueProblem:
-    return ValueProblem(f"cannot convert {value!r} to {type_name}", hint)
+def _bad(value: Any, type_name: str, hint: str | None = None) -> Problem:
+    return Problem(f"cannot convert {value!r} to {type_name}", hint)
 
 
 def _int(value: Any) -> int:
@@ -59,7 +51,7 @@ def _float(value: Any) -> float:
         except ValueError:
             raise _bad(value, "float", "write a decimal number, e.g. 0.5") from None
     if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueProblem(
+        raise Problem(
             f"cannot convert {value!r} to float: Polyflow 0.5 rejects an integer for a float input",
             f"write {value}.0 or '{value}'",
         )
@@ -101,7 +93,7 @@ def _dict_of_dicts(value: Any) -> dict[str, Any]:
     out = _dict(value)
     for key, sub in out.items():
         if not isinstance(sub, dict):
-            raise ValueProblem(
+            raise Problem(
                 f"cannot convert {value!r} to dict_of_dicts: the value of {key!r} is not a mapping"
             )
     return out
@@ -190,9 +182,9 @@ def parse_value(io: IO, value: Any, check_options: bool = True, optional: bool |
     if value is None:
         if io.optional if optional is None else optional:
             return None
-        raise ValueProblem(f"'{io.name}' is required and cannot be null", "give a value")
+        raise Problem(f"'{io.name}' is required and cannot be null", "give a value")
     if check_options and io.options is not None and io.type is not None and value not in io.options:
-        raise ValueProblem(
+        raise Problem(
             f"{value!r} is not one of the options of '{io.name}': " + ", ".join(repr(o) for o in io.options),
             _option_hint(value, io.options),
         )
@@ -205,7 +197,7 @@ def parse_value(io: IO, value: Any, check_options: bool = True, optional: bool |
             except ValueError:
                 items = None
         if not isinstance(items, list):
-            raise ValueProblem(
+            raise Problem(
                 f"'{io.name}' is a list of {io.type or 'values'}, got {value!r}", "write a list, e.g. [1, 2]"
             )
         return [parse(item) for item in items]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Diagnostic, PolyflowError, TranslateError
+from ..language.load import load_pipeline
 from ..resolve import ResolveOptions, resolve
 from ..source import LocatedDoc
-from ..language.load import load_pipeline
 from ..translate.context import CompileOptions, TranslateContext
 from ..translate.names import label_value
 from ..translate.target import ArgoTarget, Feature

@@ -31,9 +31,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator
 
 from ..errors import Diagnostic, PolyflowError
-from ..source import LocatedDoc, read
 from ..language.base import Spec, fail
 from ..language.template import Template
+from ..source import LocatedDoc, read
 
 VERSION = re.compile(r"^\d+(\.\d+){0,3}([-+][0-9A-Za-z.-]+)?$")
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..errors import DiagnosticSink, Span
-from ..source import LocatedDoc, PathT
 from ..language import Pipeline as SpecPipeline
 from ..language import Template
+from ..source import LocatedDoc, PathT
 from .model import Param, ResolvedTemplate
 
 

@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..errors import Problem
+
 # The CronWorkflow CRD's item pattern (argo-semantics.md §6).
 CRD_PATTERN = re.compile(
     r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every\s+([0-9]+(ns|us|µs|ms|s|m|h))+"
@@ -60,15 +62,6 @@ FIELDS = (
 )
 
 
-class CronSyntaxError(ValueError):
-    """``message`` says what is wrong; ``hint`` how to fix it."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
 @dataclass(frozen=True)
 class CronExpr:
     text: str
@@ -96,24 +89,24 @@ class CronExpr:
 
 
 def parse(text: str) -> CronExpr:
-    """Parse a CronWorkflow schedule item; raise :class:`CronSyntaxError` where Argo would."""
+    """Parse a CronWorkflow schedule item; raise :class:`Problem` where Argo would."""
     spec = text.strip()
     if spec.startswith(("CRON_TZ=", "TZ=")):
-        raise CronSyntaxError(
+        raise Problem(
             "a time zone prefix is not allowed in the expression (Argo's CRD rejects it)",
             "remove the prefix and set `timezone:` on the schedule",
         )
     if spec.startswith("@"):
         if spec.split()[0] == "@every":
-            raise CronSyntaxError(
+            raise Problem(
                 "`@every` runs at a fixed delay from whenever Argo last (re)loaded the CronWorkflow, so it "
                 "drifts",
                 "use `kind: interval` with `frequency:` (in seconds) and `start_at:`",
             )
         if spec == "@reboot":
-            raise CronSyntaxError("`@reboot` is not supported by Argo", "use a 5-field expression")
+            raise Problem("`@reboot` is not supported by Argo", "use a 5-field expression")
         if spec not in DESCRIPTORS:
-            raise CronSyntaxError(
+            raise Problem(
                 f"unknown descriptor {spec!r}",
                 "use one of " + ", ".join(sorted(DESCRIPTORS)) + ", or 5 fields",
             )
@@ -122,7 +115,7 @@ def parse(text: str) -> CronExpr:
     fields = spec.split()
     if len(fields) != 5:
         hint = "Argo has no seconds field: drop the first field" if len(fields) == 6 else None
-        raise CronSyntaxError(
+        raise Problem(
             f"expected exactly 5 fields (minute hour day-of-month month day-of-week), found {len(fields)}",
             hint or "e.g. '0 2 * * *' is every day at 02:00",
         )
@@ -132,7 +125,7 @@ def parse(text: str) -> CronExpr:
         values.append(vals)
         stars.append(star)
     if not CRD_PATTERN.match(spec):
-        raise CronSyntaxError(f"{spec!r} does not match Argo's CronWorkflow schedule pattern")
+        raise Problem(f"{spec!r} does not match Argo's CronWorkflow schedule pattern")
     return CronExpr(text, tuple(values), tuple(stars))
 
 
@@ -146,7 +139,7 @@ def _field(field: str, bounds: _Bounds) -> tuple[frozenset[int], bool]:
         values |= vals
         star = star or part_star
     if not values:  # Argo accepts it, and never fires
-        raise CronSyntaxError(f"the {bounds.name} field {field!r} lists no values, so it never fires")
+        raise Problem(f"the {bounds.name} field {field!r} lists no values, so it never fires")
     return frozenset(values), star
 
 
@@ -164,7 +157,7 @@ def _range(expr: str, b: _Bounds) -> tuple[set[int], bool]:
         elif len(low_high) == 2:
             end = _number(low_high[1], b)
         else:
-            raise CronSyntaxError(f"too many hyphens in {expr!r} ({b.name})")
+            raise Problem(f"too many hyphens in {expr!r} ({b.name})")
     if len(range_and_step) == 1:
         step = 1
     elif len(range_and_step) == 2:
@@ -174,15 +167,15 @@ def _range(expr: str, b: _Bounds) -> tuple[set[int], bool]:
         if step > 1:
             star = False
     else:
-        raise CronSyntaxError(f"too many slashes in {expr!r} ({b.name})")
+        raise Problem(f"too many slashes in {expr!r} ({b.name})")
     if start < b.low:
-        raise CronSyntaxError(f"{b.name} {start} is below the minimum {b.low}", _range_hint(b))
+        raise Problem(f"{b.name} {start} is below the minimum {b.low}", _range_hint(b))
     if end > b.high:
-        raise CronSyntaxError(f"{b.name} {end} is above the maximum {b.high}", _range_hint(b))
+        raise Problem(f"{b.name} {end} is above the maximum {b.high}", _range_hint(b))
     if start > end:
-        raise CronSyntaxError(f"{b.name} range {expr!r} starts after it ends")
+        raise Problem(f"{b.name} range {expr!r} starts after it ends")
     if step == 0:
-        raise CronSyntaxError(f"step of {expr!r} ({b.name}) must be a positive number")
+        raise Problem(f"step of {expr!r} ({b.name}) must be a positive number")
     return set(range(start, end + 1, step)), star
 
 
@@ -203,9 +196,9 @@ def _int(text: str, b: _Bounds) -> int:
     if not text.isdigit() or not text.isascii():
         what = f"{b.name} value"
         if text[:1] in "LW#" or text.endswith(("L", "W")) or "#" in text:
-            raise CronSyntaxError(
+            raise Problem(
                 f"{text!r} is not a valid {what}: Argo does not support L, W or #",
                 "list the days explicitly",
             )
-        raise CronSyntaxError(f"{text!r} is not a valid {what}", _range_hint(b))
+        raise Problem(f"{text!r} is not a valid {what}", _range_hint(b))
     return int(text)

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Diagnostic
-from ..source import LocatedDoc, PathT
 from ..language import IO, Op
 from ..language import Pipeline as SpecPipeline
+from ..source import LocatedDoc, PathT
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..source import PathT
+from ..errors import Problem
 from ..language import IO
 from ..language.hints import did_you_mean
-from ..language.values import ValueProblem, parse_value
+from ..language.values import parse_value
+from ..source import PathT
 from .context import Context
 from .model import Param, Ref, ResolvedTemplate
-from .refs import RefProblem, parse_refs
+from .refs import parse_refs
 
 
 def check_params(ctx: Context) -> None:
@@ -40,7 +41,7 @@ def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
                     _warn_credential(
                         ctx, io, parsed, tpl.path + (section, j, "default"), f"default of '{io.name}'"
                     )
-                except ValueProblem as exc:
+                except Problem as exc:
                     ctx.error(
                         "PF330",
                         f"default of '{io.name}': {exc.message}",
@@ -67,7 +68,7 @@ def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
         if isinstance(value, str) and "{{" in value:
             try:
                 refs = parse_refs(value)
-            except RefProblem as exc:
+            except Problem as exc:
                 ctx.error("PF333", f"param '{pname}' of template '{tpl.name}': {exc.message}", path, exc.hint)
                 continue
             if any(r.entity == "ops" for r in refs):
@@ -80,7 +81,7 @@ def _check_declarations(ctx: Context, tpl: ResolvedTemplate) -> None:
             continue
         try:
             parsed = parse_value(io, value)
-        except ValueProblem as exc:
+        except Problem as exc:
             ctx.error("PF332", f"param '{pname}' of template '{tpl.name}': {exc.message}", path, exc.hint)
             continue
         _warn_credential(ctx, io, parsed, path, f"param '{pname}' of template '{tpl.name}'")
@@ -133,7 +134,7 @@ def _op_params(
         if isinstance(value, str):
             try:
                 refs = parse_refs(value)
-            except RefProblem as exc:
+            except Problem as exc:
                 ctx.error("PF333", f"param '{key}' of op '{op_name}': {exc.message}", path, exc.hint)
                 continue
         if refs:
@@ -150,7 +151,7 @@ def _op_params(
             continue
         try:
             parsed = parse_value(io, value)
-        except ValueProblem as exc:
+        except Problem as exc:
             ctx.error("PF335", f"param '{key}' of op '{op_name}': {exc.message}", path, exc.hint)
             continue
         _warn_credential(ctx, io, parsed, path, f"param '{key}' of op '{op_name}'")
@@ -169,7 +170,7 @@ def _op_params(
             default = io.default
             try:
                 parsed = parse_value(io, default)
-            except ValueProblem:
+            except Problem:
                 parsed = default  # reported on the declaration
             out[name] = Param(name, default, parsed, (), io, False, tpl.path, from_default=True)
     return out

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import Diagnostic, ResolveError
-from ..source import LocatedDoc
 from ..language import Pipeline as SpecPipeline
+from ..source import LocatedDoc
 from .context import Context, ResolveOptions
 from .graph import build_graph
 from .model import Node, Pipeline

@@ -19,18 +19,14 @@ from urllib.parse import urlparse
 
 import yaml
 
+from ..errors import Diagnostic, Problem, SourceError
 from ..files import write_atomic
+from ..source import read
 
 LOCK_FILE = "polyflow.lock"
 MAX_BYTES = 1 << 20
 TIMEOUT = 10.0
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
-
-
-class FetchError(ValueError):
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message, self.hint = message, hint
 
 
 def check_url(url: str) -> None:
@@ -39,7 +35,7 @@ def check_url(url: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
         return
-    raise FetchError(
+    raise Problem(
         f"template URL {url!r} must be https:// (http:// only for localhost)", "use an https:// URL"
     )
 
@@ -52,13 +48,13 @@ def fetch(url: str) -> bytes:
             data: bytes = resp.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise FetchError(f"GET {url} answered {exc.code} {exc.reason}", "check the URL") from None
+        raise Problem(f"GET {url} answered {exc.code} {exc.reason}", "check the URL") from None
     except (urllib.error.URLError, OSError) as exc:
-        raise FetchError(
+        raise Problem(
             f"GET {url} failed: {getattr(exc, 'reason', exc)}", "check the URL and the network"
         ) from None
     if len(data) > MAX_BYTES:
-        raise FetchError(
+        raise Problem(
             f"template at {url} is over {MAX_BYTES} bytes", "a template file is small: check the URL"
         )
     return data
@@ -74,12 +70,35 @@ def cache_dir() -> Path:
 
 
 def read_lock(root: Path) -> dict[str, str]:
+    """The pins of ``polyflow.lock`` in ``root`` ({} when there is none). The lock is read like any
+    input (bounded, regular file); one that is not ``urls: {URL: sha256:...}`` is a SourceError at
+    its line (PF114), not a crash."""
     path = root / LOCK_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         return {}
-    data = yaml.safe_load(path.read_text()) or {}
-    urls = data.get("urls", {}) if isinstance(data, dict) else {}
-    return {str(k): str(v) for k, v in urls.items()} if isinstance(urls, dict) else {}
+    try:
+        doc = read(path)
+    except SourceError as exc:
+        if [d.code for d in exc.diagnostics] == ["PF104"]:
+            return {}  # an empty lock pins nothing
+        raise
+    hint = f"`polyflow-argo lock FILE` writes it; or delete {LOCK_FILE} and run it again"
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("urls", {}), dict):
+        where = ("urls",) if isinstance(data, dict) else ()
+        raise SourceError(Diagnostic("PF114", f"{LOCK_FILE} must be a mapping `urls: {{URL: sha256:...}}`",
+                                     doc.span(where), hint))
+    pins: dict[str, str] = {}
+    bad: list[Diagnostic] = []
+    for url, pin in data.get("urls", {}).items():
+        if isinstance(pin, str) and pin.startswith("sha256:"):
+            pins[url] = pin
+        else:
+            bad.append(Diagnostic("PF114", f"the pin of {url} in {LOCK_FILE} is not a sha256: hash",
+                                  doc.span(("urls", url)), hint))
+    if bad:
+        raise SourceError(bad)
+    return pins
 
 
 def write_lock(root: Path, pins: dict[str, str]) -> Path:
@@ -115,7 +134,7 @@ def pinned_content(url: str, pin: str) -> bytes:
     data = fetch(url)
     got = digest(data)
     if got != pin:
-        raise FetchError(
+        raise Problem(
             f"the content of {url} changed: {got} is not the pinned {pin}",
             f"review the change, then run `polyflow-argo lock` to pin the new content ({LOCK_FILE})",
         )

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 
+from ..errors import Problem
 from .context import Context
-from .cronexpr import CronExpr, CronSyntaxError, parse
+from .cronexpr import CronExpr, parse
 
 UTC = timezone.utc
 
@@ -37,7 +38,7 @@ class ResolvedSchedule:
     start: datetime | None = None  # aware; for intervals, truncated to the minute
     end: datetime | None = None  # aware
     depends_on_past: bool = False
-    dropped_seconds: int = 0  # seconds of start_at that an interval cannot keep
+    dropped_seconds: int = 0  # seconds of start_at an interval cannot keep (start is rounded up)
 
     @property
     def zone(self) -> tzinfo:
@@ -125,7 +126,7 @@ def resolve_schedule(ctx: Context) -> None:
         cron_text = spec.cron
         try:
             cron = parse(spec.cron)
-        except CronSyntaxError as exc:
+        except Problem as exc:
             ctx.error(
                 "PF353", f"invalid cron expression {spec.cron!r}: {exc.message}", base + ("cron",), exc.hint
             )
@@ -142,22 +143,24 @@ def resolve_schedule(ctx: Context) -> None:
             ok = False
         if start is not None:
             start = start.astimezone(UTC)
-            dropped = start.second + (1 if start.microsecond else 0)
-            start = start.replace(second=0, microsecond=0)
+            # Argo has minute precision: round up, so that no run is before start_at
+            floor = start.replace(second=0, microsecond=0)
+            dropped = int((start - floor).total_seconds() + 0.999999)
+            start = floor if floor == start else floor + timedelta(minutes=1)
     if not ok:
         return
     rs = ResolvedSchedule(
         spec.kind, tz_name, cron, frequency, start, end, bool(spec.depends_on_past), dropped
     )
     if cron is not None and next(spec_instants(rs, datetime(2000, 1, 1, tzinfo=UTC), limit=1), None) is None:
-        ctx.error(
+        # a warning here (lint: Polyflow 0.5.6 accepted such files); compile makes it an error
+        ctx.warning(
             "PF355",
             f"the cron expression {cron_text!r} never fires"
             + (" between start_at and end_at" if start or end else ""),
             base + ("cron",),
             "check the day of month against the month (e.g. 30 February)",
         )
-        return
     ctx.schedule = rs
 
 
@@ -185,8 +188,10 @@ def _interval(rs: ResolvedSchedule, after: datetime) -> Iterator[datetime]:
     k = 0
     if after >= rs.start:
         k = int((after - rs.start).total_seconds() // rs.frequency) + 1
+    if after >= LAST_INSTANT or rs.start + timedelta(seconds=rs.frequency * k) > LAST_INSTANT:
+        return
     t = rs.start + k * step
-    while True:
+    while t <= LAST_INSTANT:
         yield t
         t += step
 
@@ -198,16 +203,27 @@ def _cron(rs: ResolvedSchedule, after: datetime) -> Iterator[datetime]:
     return cron_instants(rs.cron, rs.zone, after)
 
 
+# The instants computed: croniter loops forever near year 9999 (datetime's end), and converting
+# year 1 to a zone west of UTC overflows, so every schedule is read between these two instants.
+FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
+LAST_INSTANT = datetime(9900, 1, 1, tzinfo=UTC)
+
+
 def cron_instants(expr: CronExpr, tz: tzinfo, after: datetime) -> Iterator[datetime]:
-    """Instants (UTC) strictly after ``after`` whose wall-clock time in ``tz`` matches ``expr``."""
+    """Instants (UTC) strictly after ``after`` whose wall-clock time in ``tz`` matches ``expr``, up to
+    :data:`LAST_INSTANT`."""
     from croniter import CroniterBadDateError, croniter
 
-    it = croniter(expr.normalized, after.astimezone(tz))
+    if after >= LAST_INSTANT:
+        return
+    it = croniter(expr.normalized, max(after, FIRST_INSTANT).astimezone(tz))
     last = None
     while True:
         try:
             t = it.get_next(datetime)
         except CroniterBadDateError:
+            return
+        if t.astimezone(UTC) > LAST_INSTANT:
             return
         if not expr.matches(t.astimezone(tz)):
             continue  # croniter moves a time that falls in a DST gap; Argo skips it

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..source import PathT
 from ..language.hints import did_you_mean
+from ..source import PathT
 from .context import Context
 from .model import ResolvedTemplate
 
@@ -69,15 +69,15 @@ def _base_dir(ctx: Context, path: PathT) -> Path:
 
 
 def _url_template(ctx: Context, op: str, url: str, path: PathT) -> ResolvedTemplate | None:
-    from ..errors import PolyflowError
-    from ..source import parse
+    from ..errors import PolyflowError, Problem
     from ..language.load import load_template
-    from .remote import LOCK_FILE, FetchError, check_url, pinned_content, read_lock
+    from ..source import parse
+    from .remote import LOCK_FILE, check_url, pinned_content, read_lock
 
     root = project_root(_base_dir(ctx, path))
     try:
         check_url(url)
-    except FetchError as exc:
+    except Problem as exc:
         ctx.error("PF327", exc.message, path, exc.hint)
         return None
     pin = read_lock(root).get(url)
@@ -89,7 +89,7 @@ def _url_template(ctx: Context, op: str, url: str, path: PathT) -> ResolvedTempl
     if cached is None:
         try:
             cached = load_template(parse(pinned_content(url, pin).decode("utf-8", "replace"), url))
-        except FetchError as exc:
+        except Problem as exc:
             ctx.error("PF327", exc.message, path, exc.hint)
             cached = False
         except PolyflowError as exc:
@@ -103,8 +103,8 @@ def _url_template(ctx: Context, op: str, url: str, path: PathT) -> ResolvedTempl
 
 def _path_template(ctx: Context, op: str, value: str, path: PathT) -> ResolvedTemplate | None:
     from ..errors import PolyflowError
-    from ..source import read
     from ..language.load import load_template
+    from ..source import read
 
     span = ctx.span(path)
     base = _base_dir(ctx, path)
@@ -120,7 +120,7 @@ def _path_template(ctx: Context, op: str, value: str, path: PathT) -> ResolvedTe
             "polyflow.yaml)",
         )
         return None
-    if not target.is_file():
+    if not target.exists():  # a FIFO or a device exists: read() says what it is, without opening it
         named_in = span.file if span else "the pipeline"
         _report(ctx, "PF323", f"template file '{value}' of op '{op}' does not exist", path,
                 f"paths are relative to the file that names them ({named_in})")

@@ -60,8 +60,9 @@ def schedule_plan(ctx: TranslateContext, rs: ResolvedSchedule) -> CronPlan | Non
     if rs.dropped_seconds:
         ctx.warning(
             "PF465",
-            "Argo schedules have minute precision: the seconds of start_at are dropped, so runs are at "
-            f"{rs.start.strftime('%H:%M:%S') if rs.start else ''} UTC and every {rs.frequency} s after",
+            "Argo schedules have minute precision: start_at is rounded up to the next minute (no run "
+            f"before start_at), so runs are at {rs.start.strftime('%H:%M:%S') if rs.start else ''} UTC "
+            f"and every {rs.frequency} s after",
             ("schedule", "start_at"),
             "give start_at on a whole minute to silence this",
         )

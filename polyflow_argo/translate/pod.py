@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..language.hints import did_you_mean
 from ..resolve import Node
 from ..source import PathT
-from ..language.hints import did_you_mean
 from .context import TranslateContext
 from .names import dns_label
 from .params import PARAMS_ENV, io_kind, param_env, params_expression

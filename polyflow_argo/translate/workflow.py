@@ -14,18 +14,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..language.op import needs_upstream
 from ..resolve import Node
 from .build import Builds, forward_image_input
 from .context import TranslateContext
 from .dag import depends, when
 from .events import event_template, given_params, is_builtin_event
 from .k8s import check_pod_settings
+from .kinds import KINDS
 from .names import DISPLAY_NAME, LABEL_VALUE, Namer, dns_label, label_value
 from .params import argument_value
 from .pod import OP_PARAM, merged_environment, semaphore_configmap
 from .target import Feature
-from .kinds import KINDS
 from .templates import template_key
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -99,6 +98,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
             renamed[name] = node.name
             if DISPLAY_NAME.match(node.name):
                 shown[name] = node.name
+        label = op_label(shown.get(name, name))
         ref = registry_ref(ctx, node)
         if ref is not None:
             task: dict[str, Any] = {"name": name, "templateRef": ref}
@@ -109,7 +109,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
         else:
             template = _template_for(ctx, node, template_namer, by_key, templates)
             if template:
-                display.setdefault(template, []).append(op_label(shown.get(name, name)))
+                display.setdefault(template, []).append(label)
                 wanted += [template] if name in shown and template not in wanted else []
             task = {"name": name, "template": template or "missing"}
         dep = depends(node, tasks, build_failures)
@@ -118,14 +118,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
         cond = when(ctx, node, tasks)
         if cond:
             task["when"] = cond
-        if needs_upstream(node.trigger) and not node.upstream:
-            ctx.error(
-                "PF411",
-                f"op '{node.name}' has trigger {node.trigger} but no upstream op, so it could never run",
-                node.path + ("trigger",),
-                "add `dependencies:`, or remove `trigger`",
-            )
-        task["arguments"] = {"parameters": _arguments(ctx, node, tasks, op_label(shown.get(name, name)))}
+        task["arguments"] = {"parameters": _arguments(ctx, node, tasks, label)}
         dag_tasks.extend(builds.wire(node, task, template_namer, templates))  # [<op>-build,] <op>
     for template in wanted:  # Argo v4 puts a node in Error when its display name is not valid
         _show_display_name(ctx, templates, template, display[template])

@@ -30,7 +30,9 @@ def test_lint_reports_every_error_with_position_and_exits_1() -> None:
     res = run("lint", "tests/fixtures/worked/ex9-invalid.yaml")
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
-    assert lines[0].startswith("tests/fixtures/worked/ex9-invalid.yaml:6:49: error: param 'lr' of op 'a'")
+    assert lines[0].startswith(
+        "tests/fixtures/worked/ex9-invalid.yaml:6:49: error PF335: param 'lr' of op 'a'"
+    )
     assert len(lines) == 4 and "Traceback" not in res.stderr
 
 
@@ -50,7 +52,7 @@ def test_lint_did_you_mean(tmp_path: Path) -> None:
     res = run("lint", str(bad))
     assert res.returncode == 1
     assert (
-        f"{bad}:4:45: error: invalid value 'all_secceded' for `trigger` (did you mean 'all_succeeded'?)"
+        f"{bad}:4:45: error PF207: invalid value 'all_secceded' for `trigger` (did you mean 'all_succeeded'?)"
         in res.stderr
     )
 
@@ -96,8 +98,8 @@ def test_compile_error_exits_1_without_traceback() -> None:
     res = run("compile", "--project", "tests/fixtures/projects/empty/polyflow.yaml", "examples/seed.yaml")
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert (
-        "examples/seed.yaml:23:12: error: op 'job1' builds its image, but no build context and no registry "
-        "is configured"
+        "examples/seed.yaml:23:12: error PF490: op 'job1' builds its image, but no build context and "
+        "no registry is configured"
     ) in res.stderr
 
 
@@ -170,3 +172,90 @@ def test_a_valid_name_is_written_under_out(tmp_path: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["workflow-diamond.v2.yaml"]
+
+
+# --------------------------------------------------------------------------- inputs: paths and stdin
+def run_in(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True,
+                          text=True, input=stdin, timeout=120)
+
+
+JOB = (
+    "version: 1\nkind: pipeline\nname: job\nops: [{name: a, template: {name: t}}]\n"
+    "templates: [{kind: job, name: t, build: {image: 'python:3.12'}}]\n"
+)
+
+
+@pytest.mark.parametrize("name", ["kind-demo.yaml", "versions/p.yaml"])
+def test_a_file_argument_is_a_path_whatever_its_name(name: str, tmp_path: Path) -> None:
+    """These names were read as YAML text (`<string>:1:1`) because they start like a pipeline."""
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(JOB)
+    res = run_in(tmp_path, "lint", name)
+    assert res.returncode == 0 and "1 file OK" in res.stderr, res.stderr
+    res = run_in(tmp_path, "compile", name)
+    assert res.returncode == 0 and "kind: Workflow" in res.stdout, res.stderr
+
+
+def test_dash_reads_stdin_for_lint_compile_and_schedule(tmp_path: Path) -> None:
+    res = run_in(tmp_path, "lint", "-", stdin=JOB.replace("kind: pipeline", "kind: pipelin"))
+    assert res.returncode == 1 and res.stderr.startswith("<stdin>:2:7: error"), res.stderr
+    assert run_in(tmp_path, "lint", "-", stdin=JOB).returncode == 0
+    res = run_in(tmp_path, "compile", "-", "-o", "json", stdin=JOB)
+    assert res.returncode == 0 and json.loads(res.stdout.splitlines()[0])["kind"] == "Workflow", res.stderr
+    cron = (ROOT / "examples" / "nightly-cron.yaml").read_text()
+    res = run_in(tmp_path, "schedule", "next", "-", "--from", "2020-01-01T00:00:00Z", "-n", "2", stdin=cron)
+    assert res.returncode == 0 and "All 2 instants agree." in res.stdout, res.stderr
+    res = run_in(tmp_path, "lint", "-", "-", stdin=JOB)
+    assert res.returncode == 2 and "only once" in res.stderr
+
+
+def test_lint_json_honours_max_errors_and_every_entry_has_a_file_and_an_end(tmp_path: Path) -> None:
+    bad = tmp_path / "p.yaml"
+    bad.write_text(
+        "version: 1\nkind: pipeline\nops:\n"
+        + "".join(f"  - {{name: op{i}, template: {{name: nope}}}}\n" for i in range(5))
+        + "templates: [{kind: job, name: t}]\n"
+    )
+    res = run_in(tmp_path, "lint", "--format", "json", "--max-errors", "2", "p.yaml", "missing.yaml",
+                 "--resolve")
+    assert res.returncode == 1
+    entries = json.loads(res.stdout)
+    assert [e["file"] for e in entries] == ["p.yaml", "p.yaml", "missing.yaml"]
+    assert all(e["end_line"] >= e["line"] > 0 for e in entries if "line" in e)
+    res = run_in(tmp_path, "lint", "--format", "json", "--max-errors", "2", "p.yaml")
+    assert len(json.loads(res.stdout)) == 2
+
+
+def test_lint_of_an_argo_manifest_names_the_command_that_takes_it() -> None:
+    res = run("lint", "examples/diamond.argo.yaml", "examples/registry/actions/notify-slack-1.0.0.yaml")
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 2, res.stderr
+    assert "an Argo Workflow manifest" in lines[0] and "kubectl create -f FILE" in lines[0]
+    assert "a registry action entry" in lines[1] and "registry build DIR" in lines[1]
+
+
+def test_a_never_firing_cron_is_a_lint_warning_and_a_compile_error(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(JOB.replace("ops:", "schedule: {kind: cron, cron: '0 0 30 2 *'}\nops:"))
+    res = run_in(tmp_path, "lint", "p.yaml")
+    assert res.returncode == 0 and "p.yaml:4:30: warning" in res.stderr and "never fires" in res.stderr
+    assert run_in(tmp_path, "lint", "--strict", "p.yaml").returncode == 1
+    res = run_in(tmp_path, "compile", "p.yaml")
+    assert res.returncode == 1 and "p.yaml:4:30: error" in res.stderr and "never fires" in res.stderr
+
+
+def test_lint_resolve_is_the_ci_gate(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "version: 1\nkind: pipeline\nconcurrency: 0\nops:\n"
+        "  - {name: a, template: {name: t}, max_retries: -1}\n"
+        "  - {name: b, template: {name: t}, max_retries: 2, retry_delay: -5}\n"
+        "templates: [{kind: job, name: t, build: {dockerfile: Dockerfile}}]\n"
+    )
+    assert run_in(tmp_path, "lint", "p.yaml").returncode == 0  # as Polyflow 0.5.6
+    res = run_in(tmp_path, "lint", "--resolve", "p.yaml")
+    assert res.returncode == 1
+    for where in ("p.yaml:3:14:", "p.yaml:5:", "p.yaml:6:", "p.yaml:7:"):
+        assert where in res.stderr, res.stderr
+    assert "concurrency" in res.stderr and "max_retries" in res.stderr and "retry_delay" in res.stderr
+    assert "no build context" in res.stderr

@@ -64,11 +64,7 @@ def test_schedule_next_flags_drift(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "(drifts: @every)" in res.stdout and "cannot be predicted" in res.stdout
     res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
-    assert (
-        res.returncode == 1
-        and "PF462" not in res.stderr
-        and "90 s is not a whole number of minutes" in res.stderr
-    )
+    assert res.returncode == 1 and "90 s is not a whole number of minutes" in res.stderr
 
 
 def test_schedule_next_bad_date_is_a_usage_error() -> None:
@@ -120,3 +116,22 @@ def test_backfill_errors() -> None:
 def test_backfill_from_the_first_day_of_the_calendar_is_not_an_internal_error() -> None:
     res = run("backfill", "examples/nightly-cron.yaml", "--from", "0001-01-01", "--to", "0001-01-05")
     assert res.returncode == 1 and "has no instant between" in res.stderr, res.stderr
+
+
+def test_interval_start_with_seconds_is_rounded_up_never_before_start_at() -> None:
+    """seed.yaml starts at 21:20:07 every 120 s: Argo has minutes only, so the first run is 21:21:00
+    (docs/schedules.md: never before start_at), on both sides of the comparison."""
+    res = run("schedule", "next", "examples/seed.yaml", "--from", "2019-06-24T21:00:00Z", "-n", "2", "-o", "json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["spec"] == out["argo"] == ["2019-06-24T21:21:00Z", "2019-06-24T21:23:00Z"]
+    assert "PF465" in res.stderr and "21:21:00" in res.stderr
+
+
+def test_schedule_next_after_end_at_says_the_schedule_has_ended(tmp_path: Path) -> None:
+    path = tmp_path / "ended.yaml"
+    path.write_text(PARIS.replace("timezone: Europe/Paris}", "timezone: UTC, end_at: '2020-01-01T00:00:00Z'}"))
+    res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
+    assert res.returncode == 1 and res.stdout == ""
+    assert "PF472" in res.stderr and "the schedule has ended: its end_at 2020-01-01T00:00:00Z" in res.stderr
+    assert "agree" not in res.stderr

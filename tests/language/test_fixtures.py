@@ -62,7 +62,7 @@ def test_lint_resolves_registry_references() -> None:
     ok = polyflow_argo.lint(ROOT / "examples/shared-templates.yaml", resolve_sources=True,
                             registries=(str(ROOT / "examples/registry"),))
     assert ok == []
-    bad = polyflow_argo.lint("""\
+    bad = polyflow_argo.lint(text="""\
 version: 1
 kind: pipeline
 ops:

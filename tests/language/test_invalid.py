@@ -1186,7 +1186,7 @@ def _render(diags: list[Diagnostic]) -> str:
 
 @pytest.mark.parametrize(("text", "code", "pos", "message", "hint", "severity"), ROWS)
 def test_invalid_snippet(text: str, code: str, pos: str, message: str, hint: str | None, severity: str) -> None:
-    diags = polyflow_argo.lint(text)
+    diags = polyflow_argo.lint(text=text)
     found = [d for d in diags if d.severity == severity]
     assert found, f"expected {code} at {pos}, but the snippet was accepted:\n{_render(diags)}"
     for d in diags:
@@ -1207,7 +1207,7 @@ def test_enough_rows() -> None:
 
 @pytest.mark.parametrize("text", [pytest.param(row.values[0], id=row.id) for row in ROWS])
 def test_lint_never_raises(text: str) -> None:
-    diags = polyflow_argo.lint(text)
+    diags = polyflow_argo.lint(text=text)
     assert isinstance(diags, list)
     assert all(isinstance(d, Diagnostic) for d in diags)
     assert diags == sorted(diags, key=Diagnostic.sort_key)
@@ -1233,7 +1233,7 @@ def test_spec_and_resolve_errors_are_each_reported_in_full() -> None:
         templates: [{kind: job, name: t, environment: {resources: {cpu: {requests: 500m}}}}]
         logging: {level: info}
         """)
-    diags = polyflow_argo.lint(text)
+    diags = polyflow_argo.lint(text=text)
     got = [(d.code, _where(d)) for d in diags if d.severity == "error"]
     assert got == [
         ("PF207", "4:45"),
@@ -1255,7 +1255,7 @@ def test_resolve_errors_of_every_pass_in_one_run() -> None:
           - {name: c, template: {name: t}, params: {lr: '{{ ops.a.outputs.nothing }}'}}
         templates: [{kind: job, name: t, inputs: [{name: lr, type: float}], outputs: [{name: out, type: float}]}]
         """)
-    diags = polyflow_argo.lint(text)
+    diags = polyflow_argo.lint(text=text)
     errors = [d for d in diags if d.severity == "error"]
     assert [d.code for d in errors] == ["PF335", "PF331", "PF303", "PF320", "PF310", "PF337"]
     keys = [(d.span.line, d.span.column) for d in errors]
@@ -1271,7 +1271,7 @@ def test_list_item_errors_name_the_item() -> None:
           - {name: b, template: {name: t}, dependencies: [1]}
         templates: [{kind: job, name: t}]
         """)
-    diags = {(d.code, _where(d)): d.message for d in polyflow_argo.lint(text)}
+    diags = {(d.code, _where(d)): d.message for d in polyflow_argo.lint(text=text)}
     assert "PF208" in {code for code, _ in diags}
     op_item = diags[("PF208", "4:5")]
     dep_item = diags[("PF208", "5:51")]
@@ -1292,7 +1292,7 @@ def test_all_errors_of_one_stage_in_one_run_sorted() -> None:
           - {kind: service, name: s}
           - {kind: job, name: t, inputs: [{name: x, value: 1}]}
         """)
-    diags = polyflow_argo.lint(text)
+    diags = polyflow_argo.lint(text=text)
     codes = [d.code for d in diags if d.severity == "error"]
     assert codes == ["PF210", "PF209", "PF208", "PF207", "PF206"]
     assert diags == sorted(diags, key=Diagnostic.sort_key)

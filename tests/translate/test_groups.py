@@ -16,8 +16,8 @@ import pytest
 
 import polyflow_argo
 from polyflow_argo.errors import PolyflowError
-from polyflow_argo.resolve import matrix
 from polyflow_argo.language.hptuning import HPTuning
+from polyflow_argo.resolve import matrix
 from polyflow_argo.translate.group import REDUCER
 
 PIPELINE = """\

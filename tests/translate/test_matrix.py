@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from polyflow_argo.resolve import matrix as m
 from polyflow_argo.language.hptuning import HPTuning, MatrixEntry
+from polyflow_argo.resolve import matrix as m
 
 PROPS = settings(max_examples=60, deadline=None, derandomize=True)
 
