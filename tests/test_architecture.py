@@ -25,10 +25,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "polyflow_argo"
 # In import order: a module may import its own stage and earlier ones, never a later one.
 STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("errors.py", "version.py", "files.py")),  # diagnostics, the version, atomic writes
-    ("source", ("source.py",)),  # text → located document
+    ("source", ("source.py", "source_codes.py")),  # text → located document; its codes catalog
     ("language", ("language/",)),  # the Polyflow language models, value parsing, project config
     ("registry", ("registry/",)),  # entries as data; in-cluster ones read through an injected client
     ("resolve", ("resolve/",)),
+    ("views", ("views/",)),  # read-only renderings of the resolved pipeline: graph, explain
     ("translate", ("translate/", "registry/build.py")),  # publishing a registry entry is translation
     ("emit", ("emit.py",)),
     ("cluster", ("cluster/",)),  # sends manifests, reads runs; never compiles

@@ -25,9 +25,10 @@ from polyflow_argo.cli import build_parser
 from polyflow_argo.cli.compile import options_from, render
 from polyflow_argo.compiler import compile_ir, compile_with_warnings
 from polyflow_argo.errors import Diagnostic, PolyflowError, render_text
-from polyflow_argo.resolve import Pipeline as ResolvedPipeline
 from polyflow_argo.language.project import PROJECT_FILE
+from polyflow_argo.resolve import Pipeline as ResolvedPipeline
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
+from tests.views.goldens import test_explain_golden, test_graph_golden  # noqa: F401 - graph/explain goldens
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"

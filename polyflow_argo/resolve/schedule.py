@@ -44,6 +44,23 @@ class ResolvedSchedule:
     def zone(self) -> tzinfo:
         return zone(self.timezone)
 
+    def describe(self) -> str:
+        """One line for the ``polyflow.io/schedule`` annotation (the Argo UI's columns) and for
+        ``graph``: ``cron '0 2 * * *' UTC from … until …``, ``every 600s from …, depends on past``."""
+        if self.kind == "cron":
+            assert self.cron is not None
+            text = f"cron '{self.cron.text}' {self.timezone}"
+            if self.start is not None:
+                text += f" from {self.start.isoformat()}"
+        else:
+            assert self.start is not None
+            text = f"every {self.frequency}s from {self.start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        if self.end is not None:
+            text += f" until {self.end.isoformat()}"
+        if self.depends_on_past:
+            text += ", depends on past"
+        return text
+
 
 @lru_cache(maxsize=64)
 def zone(name: str) -> tzinfo:

@@ -135,7 +135,7 @@ def cron_workflow(ctx: TranslateContext) -> list[dict[str, Any]]:
     meta = metadata(ctx)
     meta.pop("generateName", None)
     meta = {"name": name, **meta}
-    meta["annotations"]["polyflow.io/schedule"] = describe(rs)
+    meta["annotations"]["polyflow.io/schedule"] = rs.describe()
     if built.renamed:
         meta["annotations"]["polyflow.io/op-names"] = json.dumps(built.renamed, sort_keys=True)
     child_meta = {
@@ -162,20 +162,3 @@ def _guard_reason(rs: ResolvedSchedule, p: CronPlan) -> str:
     if p.guard.anchor is not None:
         reasons.append(f"every {rs.frequency} s")
     return " and ".join(reasons)
-
-
-def describe(rs: ResolvedSchedule) -> str:
-    """One line for the ``polyflow.io/schedule`` annotation, e.g. for the Argo UI's columns."""
-    if rs.kind == "cron":
-        assert rs.cron is not None
-        text = f"cron '{rs.cron.text}' {rs.timezone}"
-    else:
-        assert rs.start is not None
-        text = f"every {rs.frequency}s from {rs.start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
-    if rs.kind == "cron" and rs.start is not None:
-        text += f" from {rs.start.isoformat()}"
-    if rs.end is not None:
-        text += f" until {rs.end.isoformat()}"
-    if rs.depends_on_past:
-        text += ", depends on past"
-    return text

@@ -15,7 +15,9 @@ import pytest
 
 import polyflow_argo
 from polyflow_argo.resolve.rules import decide, pipeline_status
+from polyflow_argo.views.explain import explain
 from tests.semantics.test_argo_sim import CASES, RUNNERS, Case, pipeline_yaml, rule_ops
+from tests.views.cases import resolve_text
 
 from .runs import Runs, new_batch
 
@@ -53,8 +55,10 @@ def kubelet_table(outcomes: dict[str, str], flags: dict[str, str]) -> dict[str, 
 def test_semantics_suite_on_the_controller(runs: Runs) -> None:
     batch = new_batch()
     submitted = []
+    irs = {}
     for case in CASES:
         workflow = polyflow_argo.compile(pipeline_yaml(case))[0]
+        irs[case.id] = resolve_text(pipeline_yaml(case))  # what `polyflow-argo explain FILE` reads
         for outcomes, flags in assignments(case):
             name = runs.submit(workflow, kubelet_table(outcomes, flags), batch=batch)
             submitted.append((name, case, outcomes, flags))
@@ -68,8 +72,12 @@ def test_semantics_suite_on_the_controller(runs: Runs) -> None:
         got = {n: run.phases().get(n, "absent") for n in RUNNERS}
         expected = {n: d.phase for n, d in want.items()}
         ok = (run.phase == "Succeeded") == (pipeline_status(ops, want) == "Succeeded")
-        if got != expected or not ok:
-            failures.append((case.id, outcomes, flags, {"got": got, "want": expected, "dag": run.phase}))
+        said = explain(irs[case.id], outcomes, {n: {"flag": flags.get(n, "false")} for n in RUNNERS})
+        explained = {r.name: r.phase for r in said.ops}  # `explain` says what the controller did
+        ok = ok and (said.status == "Succeeded") == (run.phase == "Succeeded")
+        if got != expected or not ok or explained != got:
+            failures.append((case.id, outcomes, flags,
+                             {"got": got, "want": expected, "explain": explained, "dag": run.phase}))
     runs.delete_batch(batch)
     assert not failures, f"{len(failures)} of {len(submitted)} runs differ from the rules: {failures[:5]}"
 

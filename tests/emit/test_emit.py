@@ -56,13 +56,21 @@ def test_a_string_every_reader_reads_as_a_string_is_not_flagged(value: str) -> N
     assert not emit.reads_as_non_string(value)
 
 
+class _PristineDumper(yaml.CSafeDumper):  # type: ignore[misc]
+    """PyYAML's SafeDumper as shipped: importing Hera replaces the str representer of PyYAML's own
+    classes in place, so the comparison below pins the original one."""
+
+
+_PristineDumper.add_representer(str, yaml.representer.SafeRepresenter.represent_str)
+
+
 def test_the_output_only_gains_quotes_over_pyyaml() -> None:
     """Against PyYAML's own SafeDumper: the same lines, the non-strings quoted now, nothing else."""
     single_line = NON_STRINGS + PLAIN_STRINGS
     doc = {"data": {f"v{i}": v for i, v in enumerate(single_line)},
            "keys": {v: i for i, v in enumerate(single_line)}}
     ours = emit.to_yaml([doc]).splitlines()[1:]
-    pyyaml = yaml.dump(doc, Dumper=yaml.CSafeDumper, default_flow_style=False, sort_keys=False, width=4096,
+    pyyaml = yaml.dump(doc, Dumper=_PristineDumper, default_flow_style=False, sort_keys=False, width=4096,
                        allow_unicode=True).splitlines()
     assert len(ours) == len(pyyaml)
     changed = [(a, b) for a, b in zip(pyyaml, ours, strict=True) if a != b]
@@ -73,6 +81,14 @@ def test_the_output_only_gains_quotes_over_pyyaml() -> None:
     pyyaml_misses = [v for v in NON_STRINGS if resolve(yaml.ScalarNode, v, (True, False)) == str_tag]
     assert "y" in pyyaml_misses and "1e3" in pyyaml_misses and "0o17" in pyyaml_misses
     assert len(changed) == 2 * len(pyyaml_misses)  # each as a value and as a key
+
+
+def test_importing_hera_does_not_change_the_output() -> None:
+    doc = tricky_manifest()
+    before = (emit.to_yaml([doc]), emit.to_yaml_reference([doc]))
+    import hera.workflows  # noqa: F401  # patches PyYAML's default str representer
+
+    assert (emit.to_yaml([doc]), emit.to_yaml_reference([doc])) == before
 
 
 def test_tricky_strings_round_trip_through_pyyaml() -> None:

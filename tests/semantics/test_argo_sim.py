@@ -24,7 +24,9 @@ import pytest
 
 import polyflow_argo
 from polyflow_argo.resolve.rules import RAN, RuleOp, decide, pipeline_status
+from polyflow_argo.views.explain import explain
 from tests.semantics.sim import for_sim
+from tests.views.cases import resolve_text
 
 pytestmark = pytest.mark.argosim
 PHASES = ("Succeeded", "Failed", "Error")
@@ -152,6 +154,7 @@ def _dag(case: Case) -> list[dict[str, Any]]:
 def test_every_outcome_matches_the_rules(case: Case, argo_sim: Path) -> None:
     tasks = _dag(case)
     assert [t["name"] for t in tasks] == list(RUNNERS)
+    ir = resolve_text(pipeline_yaml(case))  # what `polyflow-argo explain FILE` reads (views/explain.py)
     reads_u = case.x_condition is not None and case.x_condition["kind"] == "outputs"
     flag_pairs = (
         (("true", "true"), ("false", "false"), ("true", "false"))
@@ -177,6 +180,10 @@ def test_every_outcome_matches_the_rules(case: Case, argo_sim: Path) -> None:
         # Failed and Error both fail the pipeline; which of the two Argo reports when branches
         # disagree depends on its walk order, so the status is compared as succeeded/failed.
         assert _ok(got["dag"]) == _ok(status), (case.id, outcomes, flags, got["phases"])
+        # `explain` for the same assignment says what argo-sim did, op by op, and the final status
+        said = explain(ir, outcomes, {n: {"flag": flags[n]} for n in RUNNERS})
+        assert {r.name: r.phase for r in said.ops} == got["phases"], ("explain", case.id, outcomes, flags)
+        assert _ok(said.status) == _ok(got["dag"]), ("explain", case.id, outcomes, flags)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(check, runs))
