@@ -2,7 +2,9 @@
 """Benchmark: how long does it take to load (read + parse + validate + resolve) a large pipeline?
 
 Not a test. Generates pipelines of N ops, writes them as YAML to a temporary directory, and times
-``polyflow_argo.load(path)`` and ``polyflow_argo.lint(path)`` (best of ``--repeat`` runs each).
+``polyflow_argo.load(path)`` and ``polyflow_argo.lint(path)``: the median of ``--repeat`` runs each
+with its spread (min-max); the collector runs before each run and is off during it, as the CLI
+compiles (docs/performance.md).
 
 The generated pipelines mix chains and fan-outs: ops come in groups of 10 (a "head" op that depends on
 the previous group's head, 8 fan-out ops that depend on the head, and a "join" op that depends on the 8
@@ -22,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
+import statistics
 import pstats
 import sys
 import tempfile
@@ -110,13 +114,20 @@ def generate(n_ops: int) -> str:
     return "\n".join(lines) + "\n" + TEMPLATES
 
 
-def best_of(fn, repeat: int) -> float:
-    best = float("inf")
+def timings(fn, repeat: int) -> list[float]:
+    """Seconds of ``repeat`` runs of ``fn`` after a warm-up run, each with the collector off."""
+    fn()
+    out = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+        finally:
+            gc.enable()
+    return out
 
 
 def profile(path: Path, top: int) -> str:
@@ -135,7 +146,7 @@ def profile(path: Path, top: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ops", type=int, nargs="+", default=[5000], metavar="N", help="pipeline sizes (default 5000)")
-    ap.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best is kept (default 5)")
+    ap.add_argument("--repeat", type=int, default=7, help="runs per measurement; the median is kept (default 7)")
     ap.add_argument("--budget", type=float, default=1.5, help="seconds allowed for 5000 ops (default 1.5)")
     ap.add_argument("--profile", action="store_true", help="print cProfile hotspots of load() for each size")
     ap.add_argument("--top", type=int, default=25, help="rows of profile output (default 25)")
@@ -159,21 +170,24 @@ def main(argv: list[str] | None = None) -> int:
             if n_loaded != n:
                 print(f"expected {n} ops, loaded {n_loaded}", file=sys.stderr)
                 return 2
-            t_load = best_of(lambda: polyflow_argo.load(path), args.repeat)
-            t_lint = best_of(lambda: polyflow_argo.lint(path), args.repeat)
+            loads = timings(lambda: polyflow_argo.load(path), args.repeat)
+            lints = timings(lambda: polyflow_argo.lint(path), args.repeat)
+            t_load, t_lint = statistics.median(loads), statistics.median(lints)
             size_kb = path.stat().st_size / 1024
-            rows.append((n, size_kb, t_load, n / t_load, t_lint, n / t_lint))
+            rows.append((n, size_kb, t_load, f"{min(loads):.3f}-{max(loads):.3f}", t_lint,
+                         f"{min(lints):.3f}-{max(lints):.3f}"))
             if n >= 5000 and t_load > args.budget * n / 5000:
                 over_budget.append(path.read_text(encoding="utf-8"))
             if args.profile:
                 print(f"=== cProfile: load() of {n} ops ===")
                 print(profile(path, args.top))
 
-        header = ("ops", "YAML KiB", "load s", "load ops/s", "lint s", "lint ops/s")
-        print(f"polyflow_argo {polyflow_argo.__version__}, Python {sys.version.split()[0]}, best of {args.repeat}")
-        print(f"{header[0]:>7} {header[1]:>9} {header[2]:>9} {header[3]:>11} {header[4]:>9} {header[5]:>11}")
-        for n, kb, tl, rl, tn, rn in rows:
-            print(f"{n:>7} {kb:>9.1f} {tl:>9.3f} {rl:>11.0f} {tn:>9.3f} {rn:>11.0f}")
+        header = ("ops", "YAML KiB", "load s", "min-max", "lint s", "min-max")
+        print(f"polyflow_argo {polyflow_argo.__version__}, Python {sys.version.split()[0]}, "
+              f"median of {args.repeat}, collector off during a run")
+        print(f"{header[0]:>7} {header[1]:>9} {header[2]:>9} {header[3]:>13} {header[4]:>9} {header[5]:>13}")
+        for n, kb, tl, sl, tn, sn in rows:
+            print(f"{n:>7} {kb:>9.1f} {tl:>9.3f} {sl:>13} {tn:>9.3f} {sn:>13}")
         if over_budget:
             print(f"\nover budget: load() of 5000 ops should take at most {args.budget} s "
                   f"(run with --profile to see the hotspots)")

@@ -8,17 +8,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import render_text
+from .hygiene import add_hygiene_options, hygiene_options
+from .resolve_options import add_files, add_resolve_flags, parse_params
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "compile",
         help="compile a pipeline to Argo manifests",
-        description="Compile a Polyflow pipeline to Argo manifests: a YAML stream on stdout by default. "
-        "Several files are deep-merged in order into one pipeline.",
+        description="Compile Polyflow pipelines to Argo manifests: a YAML stream on stdout by default. "
+        "Each file is its own pipeline (like kubectl -f), a directory stands for its *.yaml, *.yml and "
+        "*.json files; --merge overlays the files in order into one pipeline. Nothing is written when a "
+        "file has errors or two outputs have the same name.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline file(s), deep-merged in order")
+    add_files(p, "pipeline file(s) or directories, each compiled on its own")
+    p.add_argument(
+        "--merge", action="store_true", help="treat the files as one pipeline, deep-merged in order"
+    )
     p.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     p.add_argument("--out", metavar="DIR", help="write one file per object into DIR (atomically)")
     add_compile_options(p)
@@ -37,25 +43,15 @@ def add_compile_options(p: argparse.ArgumentParser) -> None:
     names.add_argument("--generate-name", action="store_true", help="use metadata.generateName (the default)")
     p.add_argument("--namespace", "-n", type=dns_label, help="metadata.namespace of every object")
     p.add_argument("--argo-version", choices=VERSIONS, default="4", help="Argo release to target (default 4)")
+    add_resolve_flags(p)  # FILE... is the command's: -p, --registry, --project, --strict, --no-warnings
     p.add_argument(
-        "-p",
-        "--param",
-        action="append",
-        default=[],
-        metavar="OP.PARAM=VALUE",
-        help="override an op param (repeatable); the value is typed like a YAML string",
+        "--lift-limits",
+        action="store_true",
+        help="allow more than 200 ops or templates and objects over 1 MiB, for a cluster whose CRDs and "
+        "etcd take them (docs/performance.md)",
     )
-    p.add_argument("--strict", action="store_true", help="fail instead of dropping unsupported features")
     p.add_argument(
         "--ignore-schedule", action="store_true", help="compile a scheduled pipeline as a one-off Workflow"
-    )
-    p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
-    p.add_argument(
-        "--registry",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="registry directory for action/event templates (repeatable; then POLYFLOW_REGISTRY)",
     )
     p.add_argument(
         "--registry-cluster-scope",
@@ -77,6 +73,7 @@ def add_compile_options(p: argparse.ArgumentParser) -> None:
     )
     add_cron_options(p)
     add_build_options(p)
+    add_hygiene_options(p)  # --active-deadline-seconds, --ttl-after-*, --pod-gc (cli/hygiene.py)
 
 
 def add_cron_options(p: argparse.ArgumentParser) -> None:
@@ -112,11 +109,6 @@ def add_cron_options(p: argparse.ArgumentParser) -> None:
 def add_build_options(p: argparse.ArgumentParser) -> None:
     """Image builds (docs/builds.md): these override the project config's `build` settings."""
     g = p.add_argument_group("image builds (docs/builds.md)")
-    g.add_argument(
-        "--project",
-        metavar="FILE",
-        help="project config (default: polyflow.yaml beside the first pipeline file, if any)",
-    )
     g.add_argument(
         "--build-context",
         metavar="URL",
@@ -183,16 +175,6 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def parse_params(items: list[str]) -> tuple[tuple[str, str], ...]:
-    out = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"polyflow-argo compile: error: -p {item}: expected OP.PARAM=VALUE")
-        out.append((key.strip(), value))
-    return tuple(out)
-
-
 def options_from(args: argparse.Namespace) -> Any:
     from ..translate import CompileOptions
 
@@ -201,6 +183,7 @@ def options_from(args: argparse.Namespace) -> Any:
         namespace=args.namespace,
         argo_version=args.argo_version,
         strict=args.strict,
+        lift_limits=getattr(args, "lift_limits", False),
         params=parse_params(args.param),
         ignore_schedule=args.ignore_schedule,
         allow_every_drift=args.allow_every_drift,
@@ -217,6 +200,7 @@ def options_from(args: argparse.Namespace) -> Any:
         builder=getattr(args, "builder", None),
         builder_image=getattr(args, "builder_image", None),
         service_account=getattr(args, "service_account", None),
+        **hygiene_options(args),
         **({"tools_image": args.tools_image} if getattr(args, "tools_image", None) else {}),
     )
 
@@ -228,11 +212,9 @@ def render(docs: list[dict[str, Any]], output: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler import compile_with_warnings
+    from .batch import compile_files  # each file on its own, or --merge; nothing written on an error
 
-    docs, warnings = compile_with_warnings(list(args.files), options_from(args))
-    if warnings and not args.no_warnings:
-        print(render_text(warnings), file=sys.stderr)
+    docs = compile_files(args, options_from(args))
     if args.out:
         _write_dir(docs, Path(args.out), args.output)
     else:
@@ -241,10 +223,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_dir(docs: list[dict[str, Any]], out: Path, output: str) -> None:
-    from ..emit import to_json, to_yaml, write_atomic
+    from ..emit import to_json, to_yaml, write_files
 
+    files = []
     for doc in docs:
         meta = doc["metadata"]
         base = meta.get("name") or meta.get("generateName", "object").rstrip("-")
         name = f"{doc['kind'].lower()}-{base}.{'json' if output == 'json' else 'yaml'}"
-        write_atomic(out / name, to_json([doc]) if output == "json" else to_yaml([doc]))
+        files.append((name, to_json([doc]) if output == "json" else to_yaml([doc])))
+    write_files(out, files)  # all of them or none (docs/output.md)

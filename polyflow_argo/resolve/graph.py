@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import Problem
 from ..language.hints import did_you_mean
 from .context import Context
-from .refs import RefProblem, parse_refs
+from .refs import parse_refs
 
 
 def build_graph(ctx: Context) -> None:
@@ -12,21 +13,21 @@ def build_graph(ctx: Context) -> None:
     for i, op in enumerate(ctx.ops()):
         if ctx.op_index.get(op.name) != i:
             continue  # a duplicate name, already reported
-        upstream: list[str] = []
+        upstream: dict[str, None] = {}  # insertion-ordered set: a list made 20k-way joins quadratic
         for j, dep in enumerate(op.dependencies or []):
             path = ("ops", i, "dependencies", j)
             if dep not in known:
                 ctx.error(
                     "PF310", f"op '{op.name}' depends on unknown op '{dep}'", path, _unknown_hint(ctx, dep)
                 )
-            elif dep not in upstream:
-                upstream.append(dep)
+            else:
+                upstream[dep] = None
         for key, value in (op.params or {}).items():
             if not isinstance(value, str):
                 continue
             try:
                 refs = parse_refs(value)
-            except RefProblem:
+            except Problem:
                 continue  # reported by the params pass
             for ref in refs:
                 if ref.entity != "ops":
@@ -38,10 +39,38 @@ def build_graph(ctx: Context) -> None:
                         ("ops", i, "params", key),
                         _unknown_hint(ctx, ref.target),
                     )
-                elif ref.target not in upstream:
-                    upstream.append(ref.target)
+                else:
+                    upstream[ref.target] = None
         ctx.upstream[op.name] = tuple(upstream)
+    _check_overrides(ctx)
     _check_cycles(ctx)
+
+
+def _check_overrides(ctx: Context) -> None:
+    """PF313: a ``-p`` override replaced a param whose ``{{ ops.X.outputs.Y }}`` made the op wait
+    for X, and nothing else (``dependencies``, another param, the new value) still does."""
+    for op_name, param, old in ctx.options.overridden:
+        i = ctx.op_index.get(op_name)
+        if i is None or not isinstance(old, str):
+            continue
+        try:
+            refs = parse_refs(old)
+        except Problem:
+            continue
+        kept = ctx.upstream.get(op_name, ())
+        lost = dict.fromkeys(
+            r.target for r in refs
+            if r.entity == "ops" and r.target in ctx.op_index and r.target != op_name and r.target not in kept
+        )
+        shown = old if len(old) <= 80 else old[:77] + "..."
+        for target in lost:
+            ctx.warning(
+                "PF313",
+                f"-p {op_name}.{param}: op '{op_name}' no longer waits for op '{target}': the value it "
+                f"replaced, {shown!r}, was what made '{op_name}' depend on '{target}'",
+                ("ops", i, "name"),
+                f"if '{op_name}' must still run after '{target}', add `dependencies: [{target}]` to it",
+            )
 
 
 def _unknown_hint(ctx: Context, name: str) -> str:

@@ -2,7 +2,11 @@
 
 ``check_limits`` runs on every compile: 200 DAG tasks and 200 templates per object (Argo 4's full
 CRDs), 500 input parameters per template, names ≤ 63 (CronWorkflow ≤ 52), and the ~1 MiB object
-size. ``validate_schema`` / ``validate_hera`` are for tests and ``--validate``; they import
+size. ``lift=True`` (``CompileOptions(lift_limits=True)``, ``compile --lift-limits``) lifts the
+limits a cluster can raise (the task and template counts of the full CRDs, the object size) and
+keeps the rest (docs/performance.md says what the cluster then needs).
+
+``validate_schema`` / ``validate_hera`` are for tests and ``--validate``; they import
 jsonschema and Hera lazily.
 """
 
@@ -34,9 +38,11 @@ def _spec(doc: dict[str, Any]) -> dict[str, Any]:
     return inner
 
 
-def check_limits(docs: list[dict[str, Any]], target: ArgoTarget) -> list[Diagnostic]:
-    """Errors for every Argo limit a document exceeds, saying which limit and by how much."""
+def check_limits(docs: list[dict[str, Any]], target: ArgoTarget, lift: bool = False) -> list[Diagnostic]:
+    """Errors for every Argo limit a document exceeds, saying which limit and by how much; ``lift``
+    skips the limits a cluster can raise (task and template counts, object size)."""
     out: list[Diagnostic] = []
+    counts = target.has(Feature.FULL_CRD_LIMITS) and not lift
     for doc in docs:
         kind = doc.get("kind", "")
         if kind not in MAX_NAME:
@@ -52,24 +58,26 @@ def check_limits(docs: list[dict[str, Any]], target: ArgoTarget) -> list[Diagnos
             )
         spec = _spec(doc)
         templates = spec.get("templates", [])
-        if target.has(Feature.FULL_CRD_LIMITS) and len(templates) > MAX_TEMPLATES:
+        if counts and len(templates) > MAX_TEMPLATES:
             out.append(
                 Diagnostic(
                     "PF451",
                     f"{kind} has {len(templates)} templates; Argo's CRD allows {MAX_TEMPLATES} "
                     f"({len(templates) - MAX_TEMPLATES} too many)",
-                    hint="let ops share templates (same template, environment and retries)",
+                    hint="let ops share templates (same template, environment and retries), or "
+                    "--lift-limits on a cluster with raised limits (docs/performance.md)",
                 )
             )
         for template in templates:
             tasks = template.get("dag", {}).get("tasks", [])
-            if target.has(Feature.FULL_CRD_LIMITS) and len(tasks) > MAX_TASKS:
+            if counts and len(tasks) > MAX_TASKS:
                 out.append(
                     Diagnostic(
                         "PF452",
                         f"the pipeline has {len(tasks)} ops; Argo's CRD allows {MAX_TASKS} tasks per DAG "
                         f"({len(tasks) - MAX_TASKS} too many)",
-                        hint="split the pipeline into several pipelines",
+                        hint="split the pipeline into several pipelines, or --lift-limits on a cluster "
+                        "with raised limits (docs/performance.md)",
                     )
                 )
             params = template.get("inputs", {}).get("parameters", [])
@@ -80,6 +88,8 @@ def check_limits(docs: list[dict[str, Any]], target: ArgoTarget) -> list[Diagnos
                         f"template '{template['name']}' has {len(params)} inputs; Argo allows {MAX_INPUTS}",
                     )
                 )
+        if lift:
+            continue
         size = len(json.dumps(doc, separators=(",", ":")))
         if size > MAX_OBJECT_BYTES:
             out.append(
@@ -87,7 +97,8 @@ def check_limits(docs: list[dict[str, Any]], target: ArgoTarget) -> list[Diagnos
                     "PF454",
                     f"{kind} is {size} bytes; Argo stores objects up to {MAX_OBJECT_BYTES} bytes "
                     f"({size - MAX_OBJECT_BYTES} over)",
-                    hint="split the pipeline",
+                    hint="split the pipeline, or --lift-limits on a cluster with raised limits "
+                    "(docs/performance.md)",
                 )
             )
     return out

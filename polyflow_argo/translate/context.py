@@ -22,7 +22,8 @@ class CompileOptions:
         name: a fixed ``metadata.name`` (otherwise ``generateName`` from the pipeline name).
         namespace: ``metadata.namespace`` of every emitted object.
         argo_version: the Argo release to target (``3.5``, ``3.6``, ``3.7`` or ``4``).
-        strict: turn warnings about dropped features into errors.
+        strict: every warning is an error (compile raises them; a dropped feature, PF401, is
+            reported as an error where it is found), as ``--strict`` in every command.
         params: ``{"op.param": "value"}`` overrides applied before validation.
         ignore_schedule: compile a scheduled pipeline as a one-off Workflow.
         allow_every_drift: compile an interval that is not a whole number of minutes to ``@every``
@@ -37,8 +38,16 @@ class CompileOptions:
         service_account: ``spec.serviceAccountName`` of the emitted Workflow (and CronWorkflow): the
             account step pods and the agent pod of event ops run as (``--service-account``; else
             ``service_account`` of the project config; else Argo's default).
-        check_limits: enforce Argo's limits (DAG tasks, templates, names, object size). Only
-            benchmarks and clusters with raised limits turn this off; the API has no CLI flag.
+        active_deadline_seconds, ttl_after_completion, ttl_after_success, ttl_after_failure, pod_gc,
+            pod_gc_delete_delay: run hygiene (``--active-deadline-seconds``, ``--ttl-after-*``,
+            ``--pod-gc``, ``--pod-gc-delete-delay``): the Workflow's ``activeDeadlineSeconds``,
+            ``ttlStrategy`` and ``podGC``, over those of the project config (docs/cluster.md); unset
+            and not in the project config, they are not emitted.
+        check_limits: enforce Argo's limits (DAG tasks, templates, names, object size) and the
+            backfill cap; off, none of them is checked.
+        lift_limits: lift the limits a cluster can raise (200 DAG tasks and 200 templates per
+            object of the full CRDs, ~1 MiB per object) and keep the others (``--lift-limits``;
+            docs/performance.md says what the cluster then needs).
         project: the project config (default: ``polyflow.yaml`` beside the first pipeline file);
             build_context, build_registry, build_secret, builder, builder_image: override its
             ``build`` settings (docs/builds.md); build: the effective settings
@@ -52,6 +61,7 @@ class CompileOptions:
     params: tuple[tuple[str, str], ...] = ()
     ignore_schedule: bool = False
     check_limits: bool = True
+    lift_limits: bool = False
     allow_every_drift: bool = False
     starting_deadline_seconds: int | None = None
     successful_history_limit: int | None = None
@@ -61,6 +71,13 @@ class CompileOptions:
     registry_cluster_scope: bool = False
     tools_image: str = "python:3.12-alpine"
     service_account: str | None = None
+    # run hygiene (docs/cluster.md): over the project config's; None: not set here
+    active_deadline_seconds: int | None = None
+    ttl_after_completion: int | None = None
+    ttl_after_success: int | None = None
+    ttl_after_failure: int | None = None
+    pod_gc: str | None = None
+    pod_gc_delete_delay: str | None = None
     # image builds (docs/builds.md)
     project: str | None = None
     build_context: str | None = None

@@ -22,7 +22,6 @@ own checks).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from ..resolve import Node
@@ -253,38 +252,58 @@ _BUILD_CHECKED = {"image"}
 
 def check_braces(ctx: TranslateContext) -> None:
     """PF432 for every literal ``{{``/``}}`` in a string of the pipeline (or an entry's template)."""
-    for path, text in _strings(ctx.ir.doc.data, ()):
-        if "{{" in text or "}}" in text:
-            rest = path[2:] if path[:1] in (("ops",), ("templates",)) and len(path) > 2 else path
-            where = ".".join(str(p) for p in rest if not isinstance(p, int)) or "value"
-            ctx.error(
-                "PF432",
-                f"`{where}` contains '{{{{' or '}}}}', which Argo would read as a template tag "
-                "(there is no escape)",
-                path,
-                "remove the braces; pass such text to the container through a file or a ConfigMap",
-            )
+    found: list[PathT] = []
+    _braces(ctx.ir.doc.data, (), found)
+    for path in found:
+        rest = path[2:] if path[:1] in (("ops",), ("templates",)) and len(path) > 2 else path
+        where = ".".join(str(p) for p in rest if not isinstance(p, int)) or "value"
+        ctx.error(
+            "PF432",
+            f"`{where}` contains '{{{{' or '}}}}', which Argo would read as a template tag "
+            "(there is no escape)",
+            path,
+            "remove the braces; pass such text to the container through a file or a ConfigMap",
+        )
 
 
-def _strings(value: Any, path: PathT) -> Iterator[tuple[PathT, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and ("{{" in key or "}}" in key):
-                yield path + (key,), key
-            if key == "params" and len(path) == 2 and path[0] == "ops":
-                continue
-            if key == "default" and len(path) >= 2 and path[-2] in ("inputs", "outputs"):
-                continue  # a default is a param value (PF432)
-            if key in ("run", "description") and not (key == "description" and path == ()):
-                continue  # the pipeline's own description is an annotation of the Workflow
-            if key == "build" and isinstance(item, dict):
-                for sub in _BUILD_CHECKED:
-                    if isinstance(item.get(sub), str):
-                        yield path + (key, sub), item[sub]
-                continue
-            yield from _strings(item, path + (key,))
+def _braces(value: Any, path: PathT, found: list[PathT]) -> None:
+    """Append to ``found`` the path of every string under ``value`` with ``{{`` or ``}}``, in
+    document order (a plain recursion: a path is built only for a container or a hit)."""
+    if isinstance(value, dict):
+        _braces_in_mapping(value, path, found)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _strings(item, path + (i,))
+            if isinstance(item, str):
+                if "{{" in item or "}}" in item:
+                    found.append(path + (i,))
+            elif isinstance(item, (dict, list)):
+                _braces(item, path + (i,), found)
+    elif isinstance(value, str) and ("{{" in value or "}}" in value):
+        found.append(path)
+
+
+def _braces_in_mapping(value: dict[Any, Any], path: PathT, found: list[PathT]) -> None:
+    for key, item in value.items():
+        if isinstance(key, str) and ("{{" in key or "}}" in key):
+            found.append(path + (key,))
+        if _checked_elsewhere(key, path):
+            continue
+        if key == "build" and isinstance(item, dict):
+            for sub in _BUILD_CHECKED:
+                text = item.get(sub)
+                if isinstance(text, str) and ("{{" in text or "}}" in text):
+                    found.append(path + (key, sub))
+        elif isinstance(item, str):
+            if "{{" in item or "}}" in item:
+                found.append(path + (key,))
+        elif isinstance(item, (dict, list)):
+            _braces(item, path + (key,), found)
+
+
+def _checked_elsewhere(key: Any, path: PathT) -> bool:
+    if key == "params" and len(path) == 2 and path[0] == "ops":
+        return True
+    if key == "default" and len(path) >= 2 and path[-2] in ("inputs", "outputs"):
+        return True  # a default is a param value (PF432)
+    # the pipeline's own description is an annotation of the Workflow
+    return key in ("run", "description") and not (key == "description" and path == ())

@@ -24,9 +24,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..resolve import Node, Param, matrix
 from ..language.hints import did_you_mean
 from ..language.values import TRUE_WORDS
+from ..resolve import Node, Param, matrix
 from .context import TranslateContext
 from .dag import output_read
 
@@ -34,6 +34,12 @@ _MOUSTACHE = re.compile(r"\{\{(.*?)\}\}")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 PARAM_ENV_PREFIX = "POLYFLOW_PARAM_"
 PARAMS_ENV = "POLYAXON_PARAMS"
+
+
+# Built once: json.dumps with non-default arguments builds a new encoder at every call (thousands
+# per pipeline).
+_NUMBER = json.JSONEncoder().encode
+_COMPACT = json.JSONEncoder(separators=(",", ":"), sort_keys=False, default=str).encode
 
 
 def render_literal(value: Any) -> str:
@@ -44,8 +50,8 @@ def render_literal(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (int, float)):
-        return json.dumps(value)
-    return json.dumps(value, separators=(",", ":"), sort_keys=False, default=str)
+        return _NUMBER(value)
+    return _COMPACT(value)
 
 
 def literal_text(param: Param) -> str:
@@ -61,36 +67,36 @@ def argument_value(ctx: TranslateContext, node: Node, param: Param, tasks: dict[
     """The string passed as the task argument for ``param`` (None after reporting an error)."""
     io = param.io
     path = param.path
-    if param.refs:
+    if not param.refs:  # a literal, as most params are: first
         if io is not None and io.is_flag:
+            return f"--{io.name}" if param.value else ""
+        return _check_literal(ctx, literal_text(param), path)
+    if io is not None and io.is_flag:
+        ctx.error(
+            "PF430",
+            f"input '{param.name}' is a flag, so it cannot take a reference on Argo",
+            path,
+            "pass a literal true/false",
+        )
+        return None
+    out = []
+    last = 0
+    raw = str(param.raw)
+    for ref in param.refs:
+        if ref.entity != "ops":
             ctx.error(
-                "PF430",
-                f"input '{param.name}' is a flag, so it cannot take a reference on Argo",
+                "PF431",
+                f"'{{{{ {ref.text} }}}}' refers to a Polyaxon run outside the pipeline, which Argo "
+                "cannot read",
                 path,
-                "pass a literal true/false",
+                "pass the value as a literal, or produce it with an op of this pipeline",
             )
             return None
-        out = []
-        last = 0
-        raw = str(param.raw)
-        for ref in param.refs:
-            if ref.entity != "ops":
-                ctx.error(
-                    "PF431",
-                    f"'{{{{ {ref.text} }}}}' refers to a Polyaxon run outside the pipeline, which Argo "
-                    "cannot read",
-                    path,
-                    "pass the value as a literal, or produce it with an op of this pipeline",
-                )
-                return None
-            out.append(_check_literal(ctx, raw[last:ref.start], path))
-            out.append(reference_tag(tasks[ref.target], ref.output))
-            last = ref.end
-        out.append(_check_literal(ctx, raw[last:], path))
-        return "".join(out)
-    if io is not None and io.is_flag:
-        return f"--{io.name}" if param.value else ""
-    return _check_literal(ctx, literal_text(param), path)
+        out.append(_check_literal(ctx, raw[last:ref.start], path))
+        out.append(reference_tag(tasks[ref.target], ref.output))
+        last = ref.end
+    out.append(_check_literal(ctx, raw[last:], path))
+    return "".join(out)
 
 
 def reference_tag(task: str, output: str) -> str:

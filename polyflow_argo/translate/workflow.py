@@ -135,6 +135,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     account = service_account(ctx)
     if account:
         spec["serviceAccountName"] = account
+    spec.update(run_hygiene(ctx))  # activeDeadlineSeconds, ttlStrategy, podGC: only those set
     pull = _image_pull_secrets(ctx)
     pull += builds.pull_secrets(pull)  # image builds: the build registry's pull secret
     if pull:
@@ -159,6 +160,21 @@ def service_account(ctx: TranslateContext) -> str | None:
                   (), "lower case letters, digits, '-' and '.', alphanumeric at both ends")
         return None
     return name
+
+
+def run_hygiene(ctx: TranslateContext) -> dict[str, Any]:
+    """The run-hygiene fields of the Workflow spec: the project config's (and its pipeline's), under
+    the flags (docs/cluster.md); empty when none is set, so nothing is emitted."""
+    from ..errors import PolyflowError
+    from ..language.project import HYGIENE_FLAGS
+    from ..language.project import run_hygiene as effective
+
+    flags = {name: getattr(ctx.options, name) for name in HYGIENE_FLAGS}
+    try:
+        return effective(ctx.options.project_config, ctx.ir.spec.name, flags).argo()
+    except PolyflowError as exc:  # a bad value given through the API (the CLI checks its flags)
+        ctx.sink.extend(exc.diagnostics)
+        return {}
 
 
 OP_OVERRIDES = ("environment", "build", "logging", "max_retries", "retry_delay", "retry_exp_backoff",

@@ -19,7 +19,6 @@ import pytest
 import yaml
 
 import polyflow_argo
-
 from polyflow_argo.resolve.rules import RuleOp, decide, pipeline_status, rule_ops
 from tests.test_golden import CASES, compile_case
 
