@@ -129,22 +129,32 @@ def resolve_file(
     text: str | bytes | None = None,
     resolve_sources: bool = False,
     registries: tuple[str, ...] = (),
+    params: tuple[tuple[str, str], ...] = (),
 ) -> ResolvedPipeline:
-    """Load, validate and resolve: the IR that ``translate`` consumes."""
+    """Load, validate and resolve: the IR that ``translate`` consumes (``params``: ``-p``
+    overrides, applied before validation)."""
     doc = read(*sources, text=text)
+    replaced = apply_params(doc, params) if params else ()
     spec = load_pipeline(doc)
     spec._doc = doc
     registry = _registry(spec, registries) if resolve_sources else None
-    return resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources, registry=registry))
+    return resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources, registry=registry,
+                                             overridden=replaced))
 
 
-def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) -> None:
-    """Apply ``-p op.param=value`` overrides to the document (before validation, so they are typed)."""
+def apply_params(
+    doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str, Any], ...]:
+    """Apply ``-p op.param=value`` overrides to the document (before validation, so they are typed).
+
+    Returns ``(op, param, value it replaced)`` for each override of a param the file set, so that
+    resolving can say which implied dependency an override removed (PF313)."""
     from .errors import Span, SpecError
     from .language.hints import did_you_mean
 
     ops = doc.data.get("ops") if isinstance(doc.data, dict) else None
     names = [o.get("name") for o in ops or [] if isinstance(o, dict)]
+    replaced: list[tuple[str, str, Any]] = []
     for key, value in params:
         op_name, _, param = key.partition(".")
         if not param or op_name not in names:
@@ -162,8 +172,11 @@ def apply_params(doc: source.LocatedDoc, params: tuple[tuple[str, str], ...]) ->
         index = names.index(op_name)
         if not isinstance(op.get("params"), dict):
             op["params"] = {}
+        if param in op["params"]:
+            replaced.append((op_name, param, op["params"][param]))
         op["params"][param] = value
         doc.spans[("ops", index, "params", param)] = Span("<command line>", 1, 1)
+    return tuple(replaced)
 
 
 def compile(  # noqa: A001 - the public name the issue asks for
@@ -226,7 +239,15 @@ def compile_ir(
     options = with_build_settings(options, pipeline, ir)
     docs, sink = translate(ir, options)
     warnings = sorted([*ir.warnings, *sink.items], key=Diagnostic.sort_key)
+    fail_if_strict(options, warnings)
     return ir, docs, warnings
+
+
+def fail_if_strict(options: CompileOptions, warnings: list[Diagnostic]) -> None:
+    """``strict``: every warning is an error (``--strict`` means the same in every command:
+    docs/cli.md); raises them, as errors, so nothing is written."""
+    if options.strict and warnings:
+        raise PolyflowError([replace(d, severity="error") for d in warnings])
 
 
 def check_argo_version(version: object) -> None:
@@ -250,14 +271,17 @@ def _resolve_input(pipeline: PipelineInput, options: CompileOptions) -> Resolved
         if doc is None:
             raise TypeError("compile() needs a Pipeline returned by polyflow_argo.load()")
         spec = pipeline
+        replaced: tuple[tuple[str, str, Any], ...] = ()
     else:
         doc = read(*_items(pipeline))
-        if options.params:
-            apply_params(doc, options.params)
+        replaced = apply_params(doc, options.params) if options.params else ()
         spec = load_pipeline(doc)
         spec._doc = doc
     ir = resolve(
-        spec, doc, ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries))
+        spec,
+        doc,
+        ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries),
+                       overridden=replaced),
     )
     refused = [d for d in ir.warnings if d.code in LINT_WARNINGS_COMPILE_ERRORS]
     if refused:  # 0.5.6 accepted such files, so lint warns, but they mean nothing to run
@@ -373,7 +397,9 @@ def backfill(
     ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
     docs = backfill_workflows(ctx, instants)
     ctx.sink.raise_if_errors(TranslateError)
-    return docs, sorted([*ir.warnings, *ctx.sink.items], key=Diagnostic.sort_key)
+    warnings = sorted([*ir.warnings, *ctx.sink.items], key=Diagnostic.sort_key)
+    fail_if_strict(options, warnings)
+    return docs, warnings
 
 
 MAX_BACKFILL = 1000
@@ -388,30 +414,36 @@ def lint(
     text: str | bytes | None = None,
     resolve_sources: bool = False,
     registries: tuple[str, ...] = (),
+    params: tuple[tuple[str, str], ...] = (),
+    project: str | None = None,
 ) -> list[Diagnostic]:
     """All diagnostics (errors and warnings) for a pipeline; never raises for any content.
 
     ``resolve_sources`` also resolves path/url/action/event templates (``registries`` first, then
     ``POLYFLOW_REGISTRY``) and reports every error ``compile`` would, except those that need a
-    cluster or output settings (the project config beside the first file is read, as compile does).
+    cluster or output settings (the project config, ``project`` or the one beside the first file, is
+    read, as compile does). ``params``: ``-p`` overrides, as for compile.
     """
     try:
-        ir = resolve_file(*sources, text=text, resolve_sources=resolve_sources, registries=registries)
+        ir = resolve_file(*sources, text=text, resolve_sources=resolve_sources, registries=registries,
+                          params=params)
         found = list(ir.warnings)
         if resolve_sources:
-            found += _compile_checks(ir, _inputs(sources, text))
+            found += _compile_checks(ir, _inputs(sources, text), project)
     except PolyflowError as exc:
         return exc.diagnostics
     return sorted(set(found), key=Diagnostic.sort_key)
 
 
-def _compile_checks(ir: ResolvedPipeline, sources: tuple[Input, ...]) -> list[Diagnostic]:
+def _compile_checks(
+    ir: ResolvedPipeline, sources: tuple[Input, ...], project: str | None = None
+) -> list[Diagnostic]:
     """What ``compile`` reports after resolving (translate: values, builds, Argo limits), with the
     default options. Translation skips the rest of an op whose build is not configured, so then it
     runs once more with placeholder build settings, to report the op's other errors in the same run."""
     from .translate import CompileOptions, translate
 
-    options = with_build_settings(CompileOptions(), list(sources), ir)
+    options = with_build_settings(CompileOptions(project=project), list(sources), ir)
     try:
         _, sink = translate(ir, options)
         return list(sink.items)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 from ..errors import Diagnostic, render_text
+from .resolve_options import add_files, add_resolve_flags
 
 
 def register(sub: Any) -> None:
@@ -17,10 +19,11 @@ def register(sub: Any) -> None:
         description="Check Polyflow pipeline files. Prints `file:line:col: error PF201: message (hint)` "
         "(codes: docs/errors.md); exit 1 if any file has errors.",
     )
-    p.add_argument("files", nargs="+", metavar="FILE", help="pipeline files (YAML or JSON); `-` reads stdin")
-    p.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output format (json for CI/editors)"
-    )
+    add_files(p, "pipeline files (YAML or JSON), each checked on its own (--merge: as one); `-` reads stdin")
+    p.add_argument("-o", "--output", choices=("text", "json"), default="text",
+                   help="output format (json for CI/editors)")
+    # -o's old name, kept for scripts and editors; not shown
+    p.add_argument("--format", dest="output", choices=("text", "json"), help=argparse.SUPPRESS)
     p.add_argument(
         "--merge",
         action="store_true",
@@ -32,10 +35,7 @@ def register(sub: Any) -> None:
         help="also resolve path/url/action/event templates and report every error compile would, except "
         "those that need a cluster or output options (the CI gate)",
     )
-    p.add_argument("--registry", action="append", default=[], metavar="DIR",
-                   help="registry directory for --resolve (repeatable; then POLYFLOW_REGISTRY)")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
+    add_resolve_flags(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show the source line under each message")
     p.add_argument(
         "--max-errors", type=int, default=50, metavar="N",
@@ -46,6 +46,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..compiler import lint  # here, not at the top: --version and --help do not load it
+    from .resolve_options import parse_params
     from .inputs import inputs
 
     items = inputs(list(args.files))
@@ -54,20 +55,23 @@ def run(args: argparse.Namespace) -> int:
     entries: list[dict[str, object]] = []
     sources: dict[str, str] = {}
     for group in groups:
-        diags = lint(*group, resolve_sources=args.resolve, registries=tuple(args.registry))
-        if args.no_warnings:
+        diags = lint(*group, resolve_sources=args.resolve, registries=tuple(args.registry),
+                     params=parse_params(args.param), project=args.project)
+        if args.strict:  # warnings are errors, in every output (docs/cli.md)
+            diags = [replace(d, severity="error") for d in diags]
+        elif args.no_warnings:
             diags = [d for d in diags if d.severity == "error"]
         found.extend(diags)
         name = _name(group[0])
-        if args.format == "json":
+        if args.output == "json":
             entries.extend(_entry(d, name) for d in sorted(diags, key=Diagnostic.sort_key)[: args.max_errors])
             continue
         if args.verbose:
             sources.update(_texts(group))
         if diags:
             print(render_text(diags, sources if args.verbose else None, args.max_errors), file=sys.stderr)
-    errors = [d for d in found if d.severity == "error" or args.strict]
-    if args.format == "json":
+    errors = [d for d in found if d.severity == "error"]
+    if args.output == "json":
         print(json.dumps(entries, indent=2))
     elif not errors:
         n = len(args.files)

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import render_text
 from .compile import dns_label, dns_name
+from .hygiene import add_hygiene_options
 from .inputs import inputs
+from .resolve_options import add_resolve_options, print_warnings, resolve_options
 
 
 def iso_datetime(text: str) -> datetime:
@@ -26,14 +27,12 @@ def iso_datetime(text: str) -> datetime:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
+    """FILE..., the shared resolve flags (-p, --registry, --project, --strict, --no-warnings) and
+    --argo-version."""
     from ..translate.target import VERSIONS
 
-    p.add_argument("files", nargs="+", metavar="FILE",
-                   help="pipeline file(s), deep-merged in order; `-` reads stdin")
+    add_resolve_options(p)
     p.add_argument("--argo-version", choices=VERSIONS, default="4", help="Argo release to target")
-    p.add_argument("-p", "--param", action="append", default=[], metavar="OP.PARAM=VALUE",
-                   help="override an op param (repeatable)")
-    p.add_argument("--no-warnings", action="store_true", help="do not print warnings")
 
 
 def register(sub: Any) -> None:
@@ -49,7 +48,7 @@ def register(sub: Any) -> None:
         "replayed with Argo's rules). Exit 1 if they differ.",
     )
     _common(nxt)
-    nxt.add_argument("-n", type=int, default=10, metavar="N", help="how many instants (default 10)")
+    nxt.add_argument("--count", type=_count, default=10, metavar="N", help="how many instants (default 10)")
     nxt.add_argument("--from", dest="start", type=iso_datetime, metavar="ISO",
                      help="list instants after this one (default: now)")
     nxt.add_argument("-o", "--output", choices=("text", "json"), default="text", help="output format")
@@ -90,8 +89,7 @@ def register(sub: Any) -> None:
     bf.add_argument("--service-account", metavar="NAME", type=_service_account,
                     help="spec.serviceAccountName of the runs (default: `service_account` of polyflow.yaml); "
                          "with depends_on_past it needs `get` on workflows")
-    bf.add_argument("--project", metavar="FILE",
-                    help="project config (default: polyflow.yaml beside the first pipeline file, if any)")
+    add_hygiene_options(bf)
     bf.add_argument("--submit", action="store_true",
                     help="create the runs on the cluster, in order (a run that exists already is skipped)")
     add_cluster_options(bf, namespace=False)
@@ -104,17 +102,30 @@ def _service_account(text: str) -> str:
     return check(text)
 
 
-def _options(args: argparse.Namespace, **extra: Any) -> Any:
-    from ..translate import CompileOptions
-    from .compile import parse_params
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_COUNT}, got {value}")
+    return value
 
-    return CompileOptions(
+
+MAX_COUNT = 10_000  # instants listed at most (each is a croniter step and a replay of Argo's rules)
+
+
+def _options(args: argparse.Namespace, **extra: Any) -> Any:
+    """The shared resolve flags, and the command's own: name, namespace, service account, hygiene."""
+    from .hygiene import hygiene_options
+
+    return resolve_options(
+        args,
         name=getattr(args, "name", None),
         namespace=getattr(args, "namespace", None),
         argo_version=args.argo_version,
-        params=parse_params(args.param),
         service_account=getattr(args, "service_account", None),
-        project=getattr(args, "project", None),
+        **hygiene_options(args),
         **extra,
     )
 
@@ -127,8 +138,7 @@ def run_next(args: argparse.Namespace) -> int:
 
     options = _options(args, allow_every_drift=args.allow_every_drift)
     ir, docs, warnings = compile_ir(inputs(args.files), options)
-    if warnings and not args.no_warnings:
-        print(render_text(warnings), file=sys.stderr)
+    print_warnings(args, warnings)
     rs = ir.schedule
     if rs is None:
         print(f"{args.files[0]}: the pipeline has no schedule", file=sys.stderr)
@@ -136,7 +146,7 @@ def run_next(args: argparse.Namespace) -> int:
     cron: dict[str, Any] = next(d for d in docs if d["kind"] == "CronWorkflow")
     p = plan(rs, allow_every=args.allow_every_drift)
     start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
-    n = max(args.n, 0)
+    n = args.count
     spec_list = list(spec_instants(rs, start, limit=n))
     # neither list has an instant before start_at: replaying Argo's guard from --from 0001-01-01 would
     # step through every skipped hour of two thousand years
@@ -208,8 +218,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     from ..emit import to_json, to_yaml, write_files
 
     docs, warnings = backfill(inputs(args.files), args.start, args.end, _options(args))
-    if warnings and not args.no_warnings:
-        print(render_text(warnings), file=sys.stderr)
+    print_warnings(args, warnings)
     if getattr(args, "submit", False):
         from .cluster import submit_backfill
 

@@ -507,6 +507,38 @@ templates: [{kind: job, name: t, build: {image: 'python:3.7-slim'}}]
 """,
         "Write `shell: /bin/sh`, or a list such as `shell: [/bin/bash, -eo, pipefail, -c]`.",
     ),
+    "PF286": (
+        "A run-hygiene number in `polyflow.yaml` (`active_deadline_seconds`, a `ttl` field) or of "
+        "its flag is not a whole number of seconds in range: a deadline is 1 or more, a TTL 0 to "
+        "2147483647 (Argo's int32).",
+        """\
+# $ polyflow-argo compile pipeline.yaml
+# ==> polyflow.yaml <==
+ttl: {seconds_after_success: 1h}
+# ==> pipeline.yaml <==
+version: 1
+kind: pipeline
+ops: [{name: a, template: {name: t}}]
+templates: [{kind: job, name: t, build: {image: 'python:3.7-slim'}}]
+""",
+        "Write a number of seconds without quotes or units, e.g. `seconds_after_success: 3600`.",
+    ),
+    "PF287": (
+        "The `pod_gc` of `polyflow.yaml` (or `--pod-gc-delete-delay`) is invalid: the strategy is "
+        "not one of Argo's, or the delay is not a duration.",
+        """\
+# $ polyflow-argo compile pipeline.yaml
+# ==> polyflow.yaml <==
+pod_gc: {strategy: OnCompletion}
+# ==> pipeline.yaml <==
+version: 1
+kind: pipeline
+ops: [{name: a, template: {name: t}}]
+templates: [{kind: job, name: t, build: {image: 'python:3.7-slim'}}]
+""",
+        "Use OnPodCompletion, OnPodSuccess, OnWorkflowCompletion or OnWorkflowSuccess, and a delay "
+        "such as `delete_delay_duration: 30s`.",
+    ),
     "PF290": (
         "A `-p OP.PARAM=VALUE` override on the command line is malformed or names no op of the "
         "pipeline.",

@@ -11,8 +11,12 @@ pipeline, and the ``--build-*`` flags override both::
       secret: registry-push                               # a kubernetes.io/dockerconfigjson Secret
     service_account: polyflow-workflow                    # spec.serviceAccountName of compiled Workflows
     shell: /bin/sh                                        # runs run.cmd (default /bin/bash, as 0.5.6)
+    active_deadline_seconds: 86400                        # run hygiene (docs/cluster.md): stop after a day
+    ttl: {seconds_after_success: 3600, seconds_after_failure: 604800}   # delete finished runs
+    pod_gc: {strategy: OnPodSuccess, delete_delay_duration: 5m}          # and their pods
     pipelines:
       nightly: {build: {builder: kaniko}, shell: [/bin/bash, -eo, pipefail, -c]}
+      hourly: {ttl: {seconds_after_success: 60}}
 
 Read like a pipeline (:mod:`.source`, positions kept) and validated by pydantic models; problems
 are :class:`~polyflow_argo.errors.SpecError` diagnostics at ``file:line:col`` (PF28x, and the
@@ -254,9 +258,141 @@ def shell_command(value: str | list[str] | None) -> list[str]:
     return [value, "-c"] if isinstance(value, str) else list(value)
 
 
-class PipelineSettings(Spec):
+POD_GC_STRATEGIES = ("OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
+MAX_TTL_SECONDS = 2**31 - 1  # Argo's ttlStrategy fields are int32
+MAX_DEADLINE_SECONDS = 2**63 - 1  # activeDeadlineSeconds is int64
+_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")  # Go's time.ParseDuration
+
+
+def check_seconds(value: Any, what: str, low: int, high: int) -> int:
+    """A whole number of seconds in ``[low, high]`` (PF286): no booleans, strings or fractions."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        fail(
+            "PF286",
+            f"invalid {what} {value!r}: expected a whole number of seconds from {low} to {high}",
+            hint="write a number without quotes or units, e.g. 3600 for an hour",
+        )
+    return value
+
+
+def check_pod_gc_strategy(value: Any) -> str:
+    """One of Argo's podGC strategies (PF287)."""
+    if value not in POD_GC_STRATEGIES:
+        fail("PF287", f"invalid pod_gc strategy {value!r}",
+             hint="use one of: " + ", ".join(POD_GC_STRATEGIES))
+    return str(value)
+
+
+def check_duration(value: Any) -> str:
+    """A Go duration such as ``30s``, ``5m`` or ``1h30m`` (PF287)."""
+    if not isinstance(value, str) or not _DURATION.match(value) or len(value) > 64:
+        fail("PF287", f"invalid pod_gc delete_delay_duration {value!r}: expected a duration",
+             hint="a number and a unit (ns, us, ms, s, m, h), e.g. 30s, 5m or 1h30m")
+    return value
+
+
+class TTLSettings(Spec):
+    """``ttl:``: how long Argo keeps a finished Workflow before deleting it (its ``ttlStrategy``),
+    so that runs do not pile up in the cluster."""
+
+    seconds_after_completion: int | None = None
+    """Delete the Workflow this many seconds after it finished, whatever its result (0 to 2147483647)."""
+    seconds_after_success: int | None = None
+    """Delete the Workflow this many seconds after it succeeded (0 to 2147483647)."""
+    seconds_after_failure: int | None = None
+    """Delete the Workflow this many seconds after it failed or errored (0 to 2147483647)."""
+
+    @field_validator("seconds_after_completion", "seconds_after_success", "seconds_after_failure",
+                     mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        return value if value is None else check_seconds(value, "ttl", 0, MAX_TTL_SECONDS)
+
+    def argo(self) -> dict[str, int]:
+        """The ``ttlStrategy`` of the Workflow spec (only the fields given)."""
+        names = (("seconds_after_completion", "secondsAfterCompletion"),
+                 ("seconds_after_success", "secondsAfterSuccess"),
+                 ("seconds_after_failure", "secondsAfterFailure"))
+        return {argo: getattr(self, field) for field, argo in names if getattr(self, field) is not None}
+
+
+class PodGCSettings(Spec):
+    """``pod_gc:``: when Argo deletes the pods of a run (its ``podGC``); by default it keeps them."""
+
+    strategy: str
+    """When pods are deleted: OnPodCompletion, OnPodSuccess, OnWorkflowCompletion or OnWorkflowSuccess."""
+    delete_delay_duration: str | None = None
+    """How long a pod waits in the deletion queue first, as a duration (e.g. 30s, 5m, 1h)."""
+
+    @field_validator("strategy", mode="before")
+    @classmethod
+    def _strategy(cls, value: Any) -> Any:
+        return check_pod_gc_strategy(value)
+
+    @field_validator("delete_delay_duration", mode="before")
+    @classmethod
+    def _delay(cls, value: Any) -> Any:
+        return value if value is None else check_duration(value)
+
+    def argo(self) -> dict[str, str]:
+        """The ``podGC`` of the Workflow spec."""
+        out = {"strategy": self.strategy}
+        if self.delete_delay_duration is not None:
+            out["deleteDelayDuration"] = self.delete_delay_duration
+        return out
+
+
+class RunHygiene(Spec):
+    """Run hygiene: a deadline for each run, when finished runs and their pods are deleted. Every
+    field is optional; unset ones are not emitted (Argo's defaults: no deadline, runs and pods kept)."""
+
+    active_deadline_seconds: int | None = None
+    """Seconds a run may take from its start; then Argo stops it and it fails (``activeDeadlineSeconds``)."""
+    ttl: TTLSettings | None = None
+    """When Argo deletes a finished run (``ttlStrategy``): `seconds_after_completion`, `_success` or
+    `_failure`."""
+    pod_gc: PodGCSettings | None = None
+    """When Argo deletes a run's pods (``podGC``): `strategy` and an optional `delete_delay_duration`."""
+
+    @field_validator("active_deadline_seconds", mode="before")
+    @classmethod
+    def _deadline(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        return check_seconds(value, "active_deadline_seconds", 1, MAX_DEADLINE_SECONDS)
+
+    def over(self, top: RunHygiene) -> RunHygiene:
+        """These settings with ``top``'s given fields laid over them (``ttl`` and ``pod_gc`` field by
+        field)."""
+        data = self.model_dump(include=set(RunHygiene.model_fields), exclude_unset=True, exclude_none=True)
+        for key, value in top.model_dump(include=set(RunHygiene.model_fields), exclude_unset=True,
+                                         exclude_none=True).items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return RunHygiene.model_validate(data)
+
+    def argo(self) -> dict[str, Any]:
+        """The Workflow spec fields, in the order they are emitted (empty when nothing is set)."""
+        out: dict[str, Any] = {}
+        if self.active_deadline_seconds is not None:
+            out["activeDeadlineSeconds"] = self.active_deadline_seconds
+        ttl = self.ttl.argo() if self.ttl is not None else {}
+        if ttl:
+            out["ttlStrategy"] = ttl
+        if self.pod_gc is not None:
+            out["podGC"] = self.pod_gc.argo()
+        return out
+
+
+class PipelineSettings(RunHygiene):
+    """``pipelines: {NAME: ...}``: settings for one pipeline, over the project's."""
+
     build: BuildSettings | None = None
+    """Build settings of this pipeline, laid over the project's `build`."""
     shell: str | list[str] | None = None
+    """The command `run.cmd` is given to, for this pipeline (as the project's `shell`)."""
 
     @field_validator("shell")
     @classmethod
@@ -264,8 +400,8 @@ class PipelineSettings(Spec):
         return _check_shell(value)
 
 
-class ProjectConfig(Spec):
-    """The whole ``polyflow.yaml``."""
+class ProjectConfig(RunHygiene):
+    """The whole ``polyflow.yaml`` (with run hygiene, :class:`RunHygiene`, for every pipeline)."""
 
     version: Literal[1] = 1
     build: BuildSettings | None = None
@@ -298,6 +434,12 @@ class ProjectConfig(Spec):
         base = self.build or BuildSettings()
         extra = (self.pipelines or {}).get(pipeline or "")
         return base.over(extra.build) if extra is not None and extra.build is not None else base
+
+    def hygiene_for(self, pipeline: str | None) -> RunHygiene:
+        """The run hygiene of ``pipeline``: its ``pipelines:`` entry over the project's."""
+        base = RunHygiene().over(self)
+        extra = (self.pipelines or {}).get(pipeline or "")
+        return base if extra is None else base.over(extra)
 
     def shell_for(self, pipeline: str | None) -> list[str]:
         """The container ``command`` of ``run.cmd``: the pipeline's ``shell``, else the project's,
@@ -377,3 +519,48 @@ def build_settings(
     """The effective build settings: project defaults, the pipeline's overrides, then the flags."""
     settings = config.settings_for(pipeline) if config is not None else BuildSettings()
     return settings.over(flag_settings(flags, flags.get("builder") or settings.effective_builder))
+
+
+HYGIENE_FLAGS = {  # CompileOptions field → (RunHygiene location, flag)
+    "active_deadline_seconds": (("active_deadline_seconds",), "--active-deadline-seconds"),
+    "ttl_after_completion": (("ttl", "seconds_after_completion"), "--ttl-after-completion"),
+    "ttl_after_success": (("ttl", "seconds_after_success"), "--ttl-after-success"),
+    "ttl_after_failure": (("ttl", "seconds_after_failure"), "--ttl-after-failure"),
+    "pod_gc": (("pod_gc", "strategy"), "--pod-gc"),
+    "pod_gc_delete_delay": (("pod_gc", "delete_delay_duration"), "--pod-gc-delete-delay"),
+}
+
+
+def run_hygiene(config: ProjectConfig | None, pipeline: str | None, flags: dict[str, Any]) -> RunHygiene:
+    """The effective run hygiene: the project's, the pipeline's ``pipelines:`` entry, then the flags
+    (``flags``: CompileOptions fields of :data:`HYGIENE_FLAGS`; errors point at the command line)."""
+    base = config.hygiene_for(pipeline) if config is not None else RunHygiene()
+    data: dict[str, Any] = {}
+    for name, (loc, _) in HYGIENE_FLAGS.items():
+        if flags.get(name) is not None:
+            target = data
+            for key in loc[:-1]:
+                target = target.setdefault(key, {})
+            target[loc[-1]] = flags[name]
+    if not data:
+        return base
+    gc = data.get("pod_gc")
+    if gc is not None and "strategy" not in gc:  # --pod-gc-delete-delay alone: the configured strategy
+        if base.pod_gc is None:
+            raise SpecError(Diagnostic(
+                "PF287", "--pod-gc-delete-delay: no pod GC strategy to delay", Span("<command line>", 1, 1),
+                "add --pod-gc STRATEGY, or `pod_gc: {strategy: ...}` to polyflow.yaml"))
+        gc["strategy"] = base.pod_gc.strategy
+    try:
+        top = RunHygiene.model_validate(data)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(str(x) for x in err["loc"])
+            flag = next((f for _, (where, f) in HYGIENE_FLAGS.items() if where == loc[: len(where)]), "flag")
+            ctx = err.get("ctx") or {}
+            message = ctx.get("message") or err.get("msg", "invalid value")
+            where = Span("<command line>", 1, 1)
+            out.append(Diagnostic(ctx.get("code", "PF286"), f"{flag}: {message}", where, ctx.get("hint")))
+        raise SpecError(out) from None
+    return base.over(top)

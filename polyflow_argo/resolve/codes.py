@@ -118,6 +118,22 @@ templates: [{kind: job, name: t}]
 """,
         "Remove one dependency of the cycle the message shows.",
     ),
+    "PF313": (
+        "Warning: a `-p OP.PARAM=VALUE` override replaced a param whose `{{ ops.X.outputs.Y }}` "
+        "reference was what made the op wait for op X; with the new value nothing does, so the op may "
+        "now start before X, or run when X is skipped.",
+        """\
+# $ polyflow-argo lint pipeline.yaml -p b.x=s3://bucket/fixed.csv
+version: 1
+kind: pipeline
+ops:
+  - {name: a, template: {name: t}}
+  - {name: b, template: {name: t}, params: {x: '{{ ops.a.outputs.y }}'}}
+templates: [{kind: job, name: t, inputs: [{name: x, is_optional: true}], outputs: [{name: y}]}]
+""",
+        "If the op must still run after X, add `dependencies: [X]` to it; if not, the warning is "
+        "only a reminder (`--no-warnings` hides it, `--strict` makes it an error).",
+    ),
     "PF320": (
         "An op's `template: {name: ...}` names a template the pipeline does not define.",
         """\

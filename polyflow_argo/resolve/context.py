@@ -21,6 +21,8 @@ class ResolveOptions:
     resolve_sources: bool = False
     registry: Any = None
     template_only: bool = False  # building a registry template: its inputs get no params here
+    # `-p` overrides of params the file set: (op, param, the value replaced); PF313 (resolve/graph.py)
+    overridden: tuple[tuple[str, str, Any], ...] = ()
 
 
 @dataclass

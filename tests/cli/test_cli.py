@@ -37,7 +37,7 @@ def test_lint_reports_every_error_with_position_and_exits_1() -> None:
 
 
 def test_lint_json_format() -> None:
-    res = run("lint", "--format", "json", "tests/fixtures/polyaxon-0.5.6/cyclic_pipeline.yml")
+    res = run("lint", "-o", "json", "tests/fixtures/polyaxon-0.5.6/cyclic_pipeline.yml")
     assert res.returncode == 1
     data = json.loads(res.stdout)
     assert data[0]["code"] == "PF312" and data[0]["line"] == 11 and data[0]["column"] == 19
@@ -204,7 +204,8 @@ def test_dash_reads_stdin_for_lint_compile_and_schedule(tmp_path: Path) -> None:
     res = run_in(tmp_path, "compile", "-", "-o", "json", stdin=JOB)
     assert res.returncode == 0 and json.loads(res.stdout.splitlines()[0])["kind"] == "Workflow", res.stderr
     cron = (ROOT / "examples" / "nightly-cron.yaml").read_text()
-    res = run_in(tmp_path, "schedule", "next", "-", "--from", "2020-01-01T00:00:00Z", "-n", "2", stdin=cron)
+    res = run_in(tmp_path, "schedule", "next", "-", "--from", "2020-01-01T00:00:00Z", "--count", "2",
+                 stdin=cron)
     assert res.returncode == 0 and "All 2 instants agree." in res.stdout, res.stderr
     res = run_in(tmp_path, "lint", "-", "-", stdin=JOB)
     assert res.returncode == 2 and "only once" in res.stderr
@@ -217,13 +218,13 @@ def test_lint_json_honours_max_errors_and_every_entry_has_a_file_and_an_end(tmp_
         + "".join(f"  - {{name: op{i}, template: {{name: nope}}}}\n" for i in range(5))
         + "templates: [{kind: job, name: t}]\n"
     )
-    res = run_in(tmp_path, "lint", "--format", "json", "--max-errors", "2", "p.yaml", "missing.yaml",
+    res = run_in(tmp_path, "lint", "-o", "json", "--max-errors", "2", "p.yaml", "missing.yaml",
                  "--resolve")
     assert res.returncode == 1
     entries = json.loads(res.stdout)
     assert [e["file"] for e in entries] == ["p.yaml", "p.yaml", "missing.yaml"]
     assert all(e["end_line"] >= e["line"] > 0 for e in entries if "line" in e)
-    res = run_in(tmp_path, "lint", "--format", "json", "--max-errors", "2", "p.yaml")
+    res = run_in(tmp_path, "lint", "-o", "json", "--max-errors", "2", "p.yaml")
     assert len(json.loads(res.stdout)) == 2
 
 

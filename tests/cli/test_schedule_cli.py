@@ -30,7 +30,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_schedule_next_lists_spec_and_argo_instants() -> None:
-    res = run("schedule", "next", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z", "-n", "3")
+    res = run("schedule", "next", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z", "--count", "3")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0] == "every-ten-minutes: every 600s from 2019-08-01T00:00:00Z, depends on past"
@@ -42,7 +42,7 @@ def test_schedule_next_lists_spec_and_argo_instants() -> None:
 def test_schedule_next_shows_the_dst_gap_in_local_time(tmp_path: Path) -> None:
     path = tmp_path / "paris.yaml"
     path.write_text(PARIS)
-    res = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "-n", "3", "-o", "json")
+    res = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "--count", "3", "-o", "json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     # 02:30 does not exist in Paris on 29 March 2026: no run that day, on Argo as in the spec.
@@ -50,7 +50,7 @@ def test_schedule_next_shows_the_dst_gap_in_local_time(tmp_path: Path) -> None:
         out["spec"] == out["argo"] == ["2026-03-27T01:30:00Z", "2026-03-28T01:30:00Z", "2026-03-30T00:30:00Z"]
     )
     assert out["same"] is True and out["timezone"] == "Europe/Paris"
-    text = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "-n", "3").stdout
+    text = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "--count", "3").stdout
     assert "2026-03-30T02:30:00+02:00" in text
 
 
@@ -59,7 +59,7 @@ def test_schedule_next_flags_drift(tmp_path: Path) -> None:
     path.write_text(PARIS.replace("{kind: cron, cron: '30 2 * * *', timezone: Europe/Paris}",
                                   "{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:00Z'}"))
     res = run(
-        "schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z", "-n", "2", "--allow-every-drift"
+        "schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z", "--count", "2", "--allow-every-drift"
     )
     assert res.returncode == 1
     assert "(drifts: @every)" in res.stdout and "cannot be predicted" in res.stdout
@@ -121,7 +121,10 @@ def test_backfill_from_the_first_day_of_the_calendar_is_not_an_internal_error() 
 def test_interval_start_with_seconds_is_rounded_up_never_before_start_at() -> None:
     """seed.yaml starts at 21:20:07 every 120 s: Argo has minutes only, so the first run is 21:21:00
     (docs/schedules.md: never before start_at), on both sides of the comparison."""
-    res = run("schedule", "next", "examples/seed.yaml", "--from", "2019-06-24T21:00:00Z", "-n", "2", "-o", "json")
+    res = run(
+        "schedule", "next", "examples/seed.yaml", "--from", "2019-06-24T21:00:00Z", "--count", "2",
+        "-o", "json",
+    )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["spec"] == out["argo"] == ["2019-06-24T21:21:00Z", "2019-06-24T21:23:00Z"]
@@ -130,7 +133,8 @@ def test_interval_start_with_seconds_is_rounded_up_never_before_start_at() -> No
 
 def test_schedule_next_after_end_at_says_the_schedule_has_ended(tmp_path: Path) -> None:
     path = tmp_path / "ended.yaml"
-    path.write_text(PARIS.replace("timezone: Europe/Paris}", "timezone: UTC, end_at: '2020-01-01T00:00:00Z'}"))
+    ended = PARIS.replace("timezone: Europe/Paris}", "timezone: UTC, end_at: '2020-01-01T00:00:00Z'}")
+    path.write_text(ended)
     res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
     assert res.returncode == 1 and res.stdout == ""
     assert "PF472" in res.stderr and "the schedule has ended: its end_at 2020-01-01T00:00:00Z" in res.stderr
