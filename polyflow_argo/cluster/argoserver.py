@@ -30,13 +30,15 @@ from .replies import (
     as_items,
     as_object,
     check,
+    continue_token,
     decode,
     lines,
     preview,
     read_all,
     read_start,
 )
-from .transport import KINDS, Kind, LogLine, Settings, kubeconfig_namespace
+from . import transport as _transport
+from .transport import KINDS, Kind, LogLine, Settings, kubeconfig_namespace, paged
 
 WORKFLOW = KINDS["Workflow"]
 
@@ -242,12 +244,19 @@ class ArgoServerTransport:
         self._no_configmaps(kind)
         s, ns = self.service, self.namespace
         if kind.kind == "ClusterWorkflowTemplate":
-            out = self._call(s.list_cluster_workflow_templates, label_selector=label_selector)
+            method, where = s.list_cluster_workflow_templates, {}
         else:
             method = getattr(s, {"Workflow": "list_workflows", "CronWorkflow": "list_cron_workflows",
                                  "WorkflowTemplate": "list_workflow_templates"}[kind.kind])
-            out = self._call(method, namespace=ns, label_selector=label_selector)
-        return [check(kind.kind, self._typed(kind, item), 200, "argo") for item in as_items(out, 200, "argo")]
+            where = {"namespace": ns}
+
+        def page(token: str | None) -> tuple[builtins.list[dict[str, Any]], str | None]:
+            out = self._call(method, label_selector=label_selector, limit=str(_transport.LIST_CHUNK),
+                             continue_=token, **where)
+            items = [check(kind.kind, self._typed(kind, i), 200, "argo") for i in as_items(out, 200, "argo")]
+            return items, continue_token(out, 200, "argo")
+
+        return paged(page, lambda exc: isinstance(exc, ApiFailure) and exc.failure.status == 410, "argo")
 
     def apply(self, kind: Kind, obj: dict[str, Any], dry_run: bool) -> tuple[dict[str, Any], str]:
         from hera.workflows import models

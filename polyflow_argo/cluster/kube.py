@@ -28,7 +28,9 @@ from urllib.parse import quote
 from ..version import __version__
 from .errors import ApiFailure, Failure, bad_reply, error, from_kube_body, network_failure
 from .replies import Deadline, as_event, as_items, as_object, check, decode, lines, read_all, read_start
-from .transport import FIELD_MANAGER, KINDS, Kind, LogLine, Settings, kubeconfig_paths
+from .replies import continue_token as _continue
+from .transport import FIELD_MANAGER, KINDS, Kind, LogLine, Settings, kubeconfig_paths, paged
+from . import transport as _transport
 
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
@@ -190,13 +192,19 @@ class KubeTransport:
         return self._object(kind, "GET", self._path(kind, self.namespace, name))
 
     def list(self, kind: Kind, label_selector: str | None = None) -> builtins.list[dict[str, Any]]:
-        status, data = self._json("GET", self._path(kind, self.namespace), {"labelSelector": label_selector})
-        items = as_items(data, status, "kube")
-        for item in items:
-            item.setdefault("apiVersion", kind.api_version)
-            item.setdefault("kind", kind.kind)
-            check(kind.kind, item, status, "kube")
-        return items
+        path = self._path(kind, self.namespace)
+
+        def page(token: str | None) -> tuple[builtins.list[dict[str, Any]], str | None]:
+            query = {"labelSelector": label_selector, "limit": _transport.LIST_CHUNK, "continue": token}
+            status, data = self._json("GET", path, query)
+            items = as_items(data, status, "kube")
+            for item in items:
+                item.setdefault("apiVersion", kind.api_version)
+                item.setdefault("kind", kind.kind)
+                check(kind.kind, item, status, "kube")
+            return items, _continue(data, status, "kube")
+
+        return paged(page, _expired, "kube")
 
     def apply(self, kind: Kind, obj: dict[str, Any], dry_run: bool) -> tuple[dict[str, Any], str]:
         name = obj["metadata"]["name"]
@@ -434,3 +442,8 @@ def _lines(resp: Any, deadline: Deadline | None = None) -> Iterator[str]:
 
 def _version() -> str:
     return __version__
+
+
+def _expired(exc: BaseException) -> bool:
+    """A continue token the server no longer honours (410 Gone: history compacted)."""
+    return isinstance(exc, ApiFailure) and exc.failure.status == 410

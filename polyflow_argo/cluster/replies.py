@@ -150,6 +150,17 @@ def as_items(data: Any, status: int | None, transport: str) -> list[dict[str, An
     return [as_object(item, status, transport, f"items[{i}]") for i, item in enumerate(items)]
 
 
+def continue_token(data: Any, status: int | None, transport: str) -> str | None:
+    """The ``metadata.continue`` of a list page: the next page's token, or None on the last page."""
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    token = meta.get("continue") if isinstance(meta, dict) else None
+    if token is None or token == "":
+        return None
+    if not isinstance(token, str):
+        raise _shape(status, transport, f"the list's metadata.continue is {_kind(token)}, not a string")
+    return token
+
+
 def as_event(data: Any, transport: str) -> tuple[str, dict[str, Any]]:
     """A watch event: ``{"type": str, "object": {...}}``."""
     if not isinstance(data, dict) or not isinstance(data.get("type"), str) or not isinstance(

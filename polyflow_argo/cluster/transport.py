@@ -16,14 +16,40 @@ cluster command runs, and import only this module, never the client.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import error
+from .errors import bad_reply, error
 
 FIELD_MANAGER = "polyflow-argo"
+LIST_CHUNK = 500  # objects per list page, as ``kubectl get --chunk-size`` (default 500)
+MAX_LIST_PAGES = 10_000  # a server whose continue tokens never end is a failure, not a hang
+
+
+def paged(page: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
+          is_expired: Callable[[BaseException], bool], transport: str) -> list[dict[str, Any]]:
+    """Every item of a list read in pages of ``LIST_CHUNK`` (``limit``/``continue``), so a namespace
+    with thousands of workflows is never one answer past the reply size cap. ``page(token)`` returns
+    one page's items and the next token. A token that expired between pages (410 Gone, the server
+    compacted its history) restarts the list once from the start; the answer is then consistent."""
+    items: list[dict[str, Any]] = []
+    token: str | None = None
+    restarted = False
+    for _ in range(MAX_LIST_PAGES):
+        try:
+            got, token = page(token)
+        except Exception as exc:
+            if token is None or restarted or not is_expired(exc):
+                raise
+            items, token, restarted = [], None, True
+            continue
+        items.extend(got)
+        if not token:
+            return items
+    raise bad_reply(200, "shape", f"the list did not end after {MAX_LIST_PAGES} pages of {LIST_CHUNK}",
+                    transport)
 
 
 @dataclass(frozen=True)

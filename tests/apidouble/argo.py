@@ -352,12 +352,13 @@ class ArgoApp:
             user=self.user,
             label_selector=req.param("listOptions.labelSelector"),
             field_selector=req.param("listOptions.fieldSelector"),
+            limit=int(req.param("listOptions.limit") or 0),
+            continue_=req.param("listOptions.continue"),
         )
         items = sorted(listed["items"], key=lambda o: o["metadata"]["creationTimestamp"], reverse=True)
         if req.param("nameFilter") and req.param("listOptions.fieldSelector") is None:
             items = [o for o in items if req.param("nameFilter") in o["metadata"]["name"]]
-        return Reply(200, {"metadata": {"resourceVersion": listed["metadata"]["resourceVersion"]},
-                           "items": [_strip(o) for o in items] or None})
+        return Reply(200, {"metadata": _list_meta(listed), "items": [_strip(o) for o in items] or None})
 
     def _create(self, kind: Kind, ns: str | None, obj: dict[str, Any], body: dict[str, Any]) -> Reply:
         obj = copy(obj)
@@ -693,14 +694,13 @@ class ArgoApp:
             user=self.user,
             label_selector=req.param("listOptions.labelSelector"),
             field_selector=req.param("listOptions.fieldSelector"),
+            limit=int(req.param("listOptions.limit") or 0),
+            continue_=req.param("listOptions.continue"),
         )
         items = [_strip(o) for o in listed["items"]]
         if req.param("namePattern"):
             items = [o for o in items if req.param("namePattern") in o["metadata"]["name"]]
-        return Reply(
-            200,
-            {"metadata": {"resourceVersion": listed["metadata"]["resourceVersion"]}, "items": items or None},
-        )
+        return Reply(200, {"metadata": _list_meta(listed), "items": items or None})
 
     def create_object(self, req: Request, kind: Kind, key: str, ns: str | None = None) -> Reply:
         body = self._body(req)
@@ -744,3 +744,11 @@ class ArgoApp:
 
 
 assert set(NAME_LIMIT) == set(DEFINITIONS)
+
+
+def _list_meta(listed: dict[str, Any]) -> dict[str, Any]:
+    """A list page's metadata as Argo Server answers it: resourceVersion, and continue when more."""
+    meta = {"resourceVersion": listed["metadata"]["resourceVersion"]}
+    if listed["metadata"].get("continue"):
+        meta["continue"] = listed["metadata"]["continue"]
+    return meta
