@@ -32,6 +32,7 @@ from tests.views.goldens import test_explain_golden, test_graph_golden  # noqa: 
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
+MISSING = "missing golden {}: run `make goldens` and review the diff"
 
 
 def _cases() -> list[tuple[str, Path, Path]]:
@@ -87,7 +88,7 @@ def _expect(target: Path, text: str, request: pytest.FixtureRequest) -> None:
     if _updating(request):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-    assert target.exists(), f"missing golden {target.relative_to(ROOT)}: run `make goldens` and review the diff"
+    assert target.exists(), MISSING.format(target.relative_to(ROOT))
     assert target.read_text() == text
 
 
@@ -102,7 +103,7 @@ def test_golden(case: str, src: Path, expected: Path, request: pytest.FixtureReq
         target.write_text(text)
         if other.exists():
             other.unlink()
-    assert target.exists(), f"missing golden {target.relative_to(ROOT)}: run `make goldens` and review the diff"
+    assert target.exists(), MISSING.format(target.relative_to(ROOT))
     assert not other.exists(), f"stale golden {other.relative_to(ROOT)}"
     assert target.read_text() == text
     if docs is not None:
@@ -178,7 +179,8 @@ def test_registry_build_golden(request: pytest.FixtureRequest) -> None:
     published = {(d["metadata"]["name"], "main") for d in docs}  # type: ignore[index]
     _, pipeline = _compile(ROOT / "examples" / "shared-templates.yaml")
     assert pipeline is not None
-    refs = [t["templateRef"] for t in pipeline[0]["spec"]["templates"][0]["dag"]["tasks"] if "templateRef" in t]  # type: ignore[index]
+    tasks = pipeline[0]["spec"]["templates"][0]["dag"]["tasks"]  # type: ignore[index]
+    refs = [t["templateRef"] for t in tasks if "templateRef" in t]
     assert len(refs) == 3 and all((r["name"], r["template"]) in published for r in refs)
 
 
@@ -218,11 +220,14 @@ def _prebuilt(case: str, build_line: str) -> tuple[list[dict[str, object]], list
     src = ROOT / case if case.startswith("examples/") else ROOT / "tests" / "fixtures" / case
     text = src.read_text()
     assert text.count(build_line) == 1
-    return compile_with_warnings(text.replace(build_line, "build: {image: 'registry.example.com/prebuilt:1.0'}"))
+    prebuilt = "build: {image: 'registry.example.com/prebuilt:1.0'}"
+    return compile_with_warnings(text.replace(build_line, prebuilt))
 
 
 @pytest.mark.parametrize("case,build_line", SCHEDULED, ids=[c[0] for c in SCHEDULED])
-def test_scheduled_golden_with_prebuilt_image(case: str, build_line: str, request: pytest.FixtureRequest) -> None:
+def test_scheduled_golden_with_prebuilt_image(
+    case: str, build_line: str, request: pytest.FixtureRequest
+) -> None:
     docs, warnings = _prebuilt(case, build_line)
     assert [d["kind"] for d in docs][:1] == ["CronWorkflow"]
     out = "".join(f"# {line}\n" for line in render_text(warnings).splitlines()) + render(docs, "yaml")
