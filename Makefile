@@ -1,4 +1,4 @@
-.PHONY: help test lint goldens schema bench docs
+.PHONY: help test lint goldens schema bench docs tutorial
 help:            ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 test:            ## run the test suite
@@ -13,3 +13,5 @@ bench:           ## benchmarks: medians of interleaved rounds, ours vs Hera and 
 	python benchmarks/bench_compile.py
 docs:            ## regenerate docs/errors.md from the code catalogs (*/codes.py, source_codes.py)
 	python scripts/errors_doc.py
+tutorial:        ## rerun every command of docs/tutorial.md and rewrite the outputs shown (review the diff)
+	python -m tests.test_tutorial --update

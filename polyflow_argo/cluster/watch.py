@@ -127,7 +127,12 @@ def _row(op: str, node: dict[str, Any], nodes: dict[str, Any]) -> Row:
         failed = [c for c in children if c.get("phase") in ("Failed", "Error") and c.get("message")]
         if failed:
             last = failed[-1]["message"]
-            message = last if node.get("phase") in FINISHED else f"last attempt: {last}"
+            phase = node.get("phase")
+            # a failed run's reason is its last attempt's; a success after retries names the failure
+            # as an earlier one, so "Succeeded  OOMKilled" never reads as a killed success
+            prefix = "" if phase in ("Failed", "Error") else "earlier attempt: " if phase == "Succeeded" \
+                else "last attempt: "
+            message = f"{prefix}{last}"
     template = node.get("templateName") or (node.get("templateRef") or {}).get("name", "")
     times = [t for n in [node, *children] for t in (n.get("startedAt"), n.get("finishedAt")) if t]
     updated = max(

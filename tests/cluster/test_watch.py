@@ -332,3 +332,23 @@ def test_escape_sequences_in_node_messages_and_names_are_never_printed() -> None
     assert not [c for c in printed if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F], repr(printed)
     assert "link red end" in printed and "rogue-op" in printed and "child failed" in printed
     assert rows(wf)[0].message == "link red end"
+
+
+@pytest.mark.parametrize(
+    ("phase", "message"),
+    [
+        ("Running", "last attempt: OOMKilled (exit code 137)"),
+        ("Succeeded", "earlier attempt: OOMKilled (exit code 137)"),
+        ("Failed", "OOMKilled (exit code 137)"),
+    ],
+)
+def test_a_retried_op_names_its_failed_attempt_by_what_the_op_did_after(phase: str, message: str) -> None:
+    """A success after a retry must not read as "Succeeded  OOMKilled" (a newcomer's misreading)."""
+    from polyflow_argo.cluster.watch import _row
+
+    attempts = {
+        "a0": {"id": "a0", "phase": "Failed", "message": "OOMKilled (exit code 137)"},
+        "a1": {"id": "a1", "phase": "Succeeded" if phase == "Succeeded" else "Running"},
+    }
+    node = {"id": "r", "type": "Retry", "phase": phase, "children": ["a0", "a1"]}
+    assert _row("train", node, attempts).message == message
