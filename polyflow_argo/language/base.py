@@ -94,12 +94,24 @@ def _int(value: Any) -> Any:
         try:
             return int(value.strip())
         except ValueError:
-            fail(
-                "PF209",
-                f"expected an integer, got {value!r}",
-                hint="write a whole number, without quotes or units",
-            )
+            fail("PF209", f"expected an integer, got {value!r}", hint=_int_hint(value))
     return value
+
+
+_UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def _int_hint(value: str) -> str:
+    """How to write ``value`` as an integer; a duration with a unit (``1m``, ``30s``, ``2h``) is
+    converted, as Polyflow's durations (retry_delay, frequency, timeout, ...) are whole seconds."""
+    number, unit = value.strip().rstrip(_LETTERS), value.strip().lstrip("0123456789")
+    if number.isdigit() and unit.lower() in _UNITS:
+        seconds = int(number) * _UNITS[unit.lower()]
+        return f"durations are whole seconds: write {seconds}, without quotes or units"
+    return "write a whole number, without quotes or units"
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 Int = Annotated[int, BeforeValidator(_int)]
