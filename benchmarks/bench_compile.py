@@ -10,7 +10,8 @@ the same for ours and for Hera.
 
 Sections:
 
-1. stages at ``--ops`` (5,000): parse, validate, resolve, translate, emit YAML, emit JSON; the
+1. stages at ``--ops`` (5,000): parse (also of the same pipeline as a ``.json`` file, and with the
+   span index built), validate, resolve, translate, emit YAML, emit JSON; the
    whole compile from text (``compile`` + YAML / JSON); our back end alone (translate + serialize,
    from the resolved pipeline: the part that does Hera's job); Hera building the same Workflow the
    way its docs write it (``with Workflow(...)``, ``with DAG(...)``, ``Task(template=<Container>)``)
@@ -56,7 +57,7 @@ from bench_load import TEMPLATES, generate  # noqa: E402
 from hera_build import build_hera_context, equivalence, plan_from_manifest  # noqa: E402
 
 import polyflow_argo  # noqa: E402
-from polyflow_argo import compiler  # noqa: E402
+from polyflow_argo import compiler, source  # noqa: E402
 from polyflow_argo.emit import to_json, to_yaml  # noqa: E402
 from polyflow_argo.language.load import load_pipeline  # noqa: E402
 from polyflow_argo.resolve import ResolveOptions, resolve  # noqa: E402
@@ -159,6 +160,7 @@ def stage_cases(n: int) -> list[tuple[str, Callable[[], object]]]:
     ir = compiler.resolve_file(text)
     docs = translate(ir, opts)[0]
     plan = plan_from_manifest(docs[0])
+    json_text = json.dumps(doc.data)  # the same pipeline as a .json file
 
     def validate() -> object:
         d = compiler.read(text)
@@ -166,6 +168,8 @@ def stage_cases(n: int) -> list[tuple[str, Callable[[], object]]]:
 
     return [
         ("parse", lambda: compiler.read(text)),
+        ("parse json", lambda: source.parse(json_text, "p.json")),
+        ("parse + spans", lambda: source.parse(text, "p.yaml").spans),
         ("validate", lambda: load_pipeline(doc)),
         ("resolve", lambda: resolve(spec, doc, ResolveOptions())),
         ("translate", lambda: translate(ir, opts)),
@@ -330,6 +334,10 @@ def prefixed(saved: dict[str, Any], prefix: str) -> Times:
     return {k[len(prefix):]: v for k, v in saved.get("times", {}).items() if k.startswith(prefix)}
 
 
+def loadavg() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--ops", type=int, default=5000, help="pipeline size of the stage section (default 5000)")
@@ -344,9 +352,9 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only or ("stages", "flat", "cli"))
     before = json.loads(Path(args.compare).read_text()) if args.compare else {}
 
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"polyflow_argo {polyflow_argo.__version__} from {TREE}, hera {metadata.version('hera')}, "
-          f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs, load {load}; gc {args.gc} in timed calls")
+          f"Python {sys.version.split()[0]}; {os.cpu_count()} CPUs, load {loadavg()}; "
+          f"gc {args.gc} in timed calls")
     saved: dict[str, Any] = {"times": {}, "ratios": {}}
     ratios: dict[str, list[float]] = {}
     flat: Times | None = None
@@ -359,13 +367,14 @@ def main(argv: list[str] | None = None) -> int:
                     before.get("times"))
         tasks, _ = equivalence(polyflow_argo.compile(generate(50))[0])
         print(f"  Hera builds the same DAG tasks (50 ops: names, depends, when, template, arguments): "
-              f"{'yes' if not tasks else tasks[:3]}")
+              f"{'yes' if not tasks else tasks[:3]}; load after: {loadavg()}")
     if "flat" in only:
         flat = flatness(max(3, args.rounds // 2), args.gc)
         saved["times"] |= {f"per op {k}": v for k, v in flat.items()}
         print()
         print_times("per-op cost of the whole compile to JSON", flat, 1e6, "µs/op",
                     prefixed(before, "per op "))
+        print(f"  load after: {loadavg()}")
     if "cli" in only:
         times, r = cli(args.cli_rounds)
         ratios |= r
@@ -373,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print_times(f"the CLI as processes, {args.cli_rounds} rounds", times, 1000, "ms",
                     prefixed(before, "process "))
+        print(f"  load after: {loadavg()}")
     saved["ratios"] = ratios
     print()
     print_ratios(ratios, before.get("ratios"))

@@ -1,8 +1,11 @@
 """Text → plain data plus a position index.
 
-``parse`` composes YAML (PyYAML's C loader; JSON is read by the same parser) into nodes with marks
-and walks them once, building the plain ``data`` and a path → :class:`Span` index. Keys get their
-own span, so "unknown field" errors point at the key and "bad value" errors at the value.
+``parse`` reads YAML and JSON (PyYAML's C loader reads both) into the plain ``data`` and
+a path → :class:`Span` index. Keys get their own span, so "unknown field" errors point at the key
+and "bad value" errors at the value. Two paths build the same result: a fast one straight from
+libyaml's events (and Python's json for a ``.json`` file) for the common document, and the
+composing one (nodes with marks, walked once) for anchors, aliases, merge keys, tags, duplicate
+keys and every error; whatever the fast path does not take goes through the composing one whole.
 ``merge`` deep-merges several documents in order, like the original ``rhea.read``: mappings merge
 key by key, anything else is replaced by the later file, and each final value keeps its own file.
 
@@ -19,6 +22,7 @@ import gc
 import json
 import math
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,9 +97,10 @@ class YamlTimestamp(str):
 class LocatedDoc:
     """Plain data from one or more files, with the span of every value and every key.
 
-    The span index of a parsed file is built on first use (``spans``/``key_spans``), by composing
+    The span index of a parsed file is built on first use (``spans``/``key_spans``), by reading
     the text again: a valid pipeline never needs it, and skipping it makes parsing a large one
-    about 30% faster. Indexes are the same either way (tests/spec check both paths).
+    about 30% faster. Indexes are the same either way (tests/language/test_source.py and
+    test_parse_fast_path.py check every path).
     """
 
     __slots__ = ("data", "_spans", "_key_spans", "sources", "warnings", "_index")
@@ -378,6 +383,224 @@ class _Walker:
         return out
 
 
+# The event fast path ------------------------------------------------------------------------------
+#
+# Most pipelines are plain block YAML: no anchor, alias, merge key, tag, duplicate key, bad number
+# or error. For them ``_fast`` builds the data straight from libyaml's event stream, without the
+# node tree and the second walk over it (about twice as fast). Scalars are resolved by the
+# loader's own resolver and built by the same constructors as ``_Walker.scalar``, so the data and
+# the spans are the same (tests/language/test_parse_fast_path.py checks both on generated
+# documents and on every example and fixture). Anything else declines (``_NO``) and the whole
+# document goes through the composing path, which reports every error and warning as before.
+
+
+class _Fallback(Exception):
+    """The fast path met something only the composing path handles."""
+
+
+_NO: Any = object()  # "declined": the parsed data itself may be None
+_SCALAR_EVENT = yaml.ScalarEvent
+_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_PLAIN = (True, False)
+
+
+def _plain(resolve: Callable[..., str], value: str) -> Any:
+    """A plain (unquoted, untagged) scalar as ``_Walker.scalar`` builds it; ``_Fallback`` where
+    that would report an error or is not a plain value (``<<``, ``=``)."""
+    tag = resolve(yaml.ScalarNode, value, _PLAIN)
+    if tag == _STR:
+        return value
+    if tag == _TIMESTAMP:
+        return YamlTimestamp(value)
+    construct = _SCALARS.get(tag)
+    if construct is None:
+        raise _Fallback
+    try:
+        out = construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+    except (ValueError, OverflowError):
+        raise _Fallback from None
+    if isinstance(out, bool) or out is None:
+        return out
+    if isinstance(out, int) and not INT64[0] <= out <= INT64[1]:
+        raise _Fallback
+    if isinstance(out, float) and not math.isfinite(out):
+        raise _Fallback
+    return out
+
+
+class _Events:
+    """Plain data (and, with ``spans``, the span indexes) from one document's events."""
+
+    __slots__ = ("get", "resolve", "file", "spans", "key_spans", "cache")
+
+    def __init__(self, loader: Any, file: str, spans: dict[PathT, Any] | None,
+                 key_spans: dict[PathT, Any] | None) -> None:
+        self.get: Callable[[], Any] = loader.get_event
+        self.resolve: Callable[..., str] = loader.resolve
+        self.file = file
+        self.spans = spans
+        self.key_spans = key_spans
+        self.cache: dict[str, Any] = {}  # plain text → value: a pipeline repeats most of its scalars
+
+    def _mark(self, start: Any, end: Any) -> tuple[str, int, int, int, int]:
+        s, e = start.start_mark, end.end_mark
+        return (self.file, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+    def scalar(self, event: Any) -> Any:
+        if event.tag is not None or event.anchor is not None:
+            raise _Fallback
+        value = event.value
+        if not event.implicit[0]:  # quoted or a block scalar: text
+            return value
+        try:
+            return self.cache[value]
+        except KeyError:
+            out = self.cache[value] = _plain(self.resolve, value)
+            return out
+
+    def value(self, event: Any, path: PathT | None, depth: int) -> Any:
+        kind = type(event)
+        if kind is _SCALAR_EVENT:
+            if path is not None:
+                assert self.spans is not None
+                self.spans[path] = self._mark(event, event)
+            return self.scalar(event)
+        if kind is not _MAP_START and kind is not _SEQ_START:
+            raise _Fallback  # an alias
+        if event.tag is not None or event.anchor is not None or depth >= MAX_DEPTH:
+            raise _Fallback  # a tag, an anchor, or as deep as the walker reports (PF110)
+        if kind is _MAP_START:
+            return self.mapping(event, path, depth + 1)
+        return self.sequence(event, path, depth + 1)
+
+    def mapping(self, start: Any, path: PathT | None, depth: int) -> dict[str, Any]:
+        get, scalar = self.get, self.scalar
+        out: dict[str, Any] = {}
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is _MAP_END:
+                break
+            if kind is not _SCALAR_EVENT:
+                raise _Fallback  # a collection as a key
+            key = scalar(event)
+            if not isinstance(key, str) or key in out:
+                raise _Fallback  # not a string (PF102), or a duplicate key (PF101)
+            item = get()
+            if path is None:
+                out[key] = scalar(item) if type(item) is _SCALAR_EVENT else self.value(item, None, depth)
+            else:
+                assert self.key_spans is not None
+                sub = path + (key,)
+                self.key_spans[sub] = self._mark(event, event)
+                out[key] = self.value(item, sub, depth)
+        if path is not None:
+            assert self.spans is not None
+            self.spans[path] = self._mark(start, event)
+        return out
+
+    def sequence(self, start: Any, path: PathT | None, depth: int) -> list[Any]:
+        get, scalar = self.get, self.scalar
+        out: list[Any] = []
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is _SEQ_END:
+                break
+            if path is None:
+                out.append(scalar(event) if kind is _SCALAR_EVENT else self.value(event, None, depth))
+            else:
+                out.append(self.value(event, path + (len(out),), depth))
+        if path is not None:
+            assert self.spans is not None
+            self.spans[path] = self._mark(start, event)
+        return out
+
+
+def _fast(text: str, file: str, spans: dict[PathT, Any] | None, key_spans: dict[PathT, Any] | None) -> Any:
+    """The data of ``text`` from its events (filling ``spans``/``key_spans`` when given), or
+    ``_NO`` when the document needs the composing path (which then reports what is wrong)."""
+    try:
+        loader = _Loader(text)
+    except UnicodeEncodeError:  # lone surrogates: the composing path says where
+        return _NO
+    try:
+        get = loader.get_event
+        get()  # the stream's start
+        if type(get()) is not yaml.DocumentStartEvent:
+            return _NO  # empty (PF104)
+        events = _Events(loader, file, spans, key_spans)
+        data = events.value(get(), None if spans is None else (), 0)
+        get()  # the document's end
+        if type(get()) is not yaml.StreamEndEvent:
+            return _NO  # a second document (PF105)
+        return data
+    except (_Fallback, yaml.YAMLError, UnicodeEncodeError):
+        return _NO
+    finally:
+        loader.dispose()
+
+
+# JSON: Python's json parser reads the data (with these checks, twice as fast as the events), so
+# that it is the data the YAML path would build: numbers, true/false/null and NaN/Infinity are
+# resolved as the same plain YAML scalars (so `1e5` stays the text "1e5", as YAML 1.1 reads it),
+# and a text YAML might read differently or reject is left to the YAML path: a tab, a carriage
+# return, a character YAML does not print or reads as a line break, a surrogate escape, a key
+# written over two lines or long enough for libyaml's 1,024-character simple-key limit, a
+# duplicate key, nesting deeper than MAX_DEPTH. Spans are built on first use by the YAML path.
+_JSON_UNSAFE = re.compile(
+    r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    r"|\\u[dD][89a-fA-F]|\"[ \n]*\n[ \n]*:"
+)
+_JSON_KEY = 160  # characters: at most 6 of text each (`\uXXXX`) stays under the 1,024 limit
+
+
+def _fast_json(text: str) -> Any:
+    if _JSON_UNSAFE.search(text):
+        return _NO
+    loader = _Loader("")
+    try:
+        resolve = loader.resolve
+    finally:
+        loader.dispose()
+    cache: dict[str, Any] = {}
+
+    def plain(value: str) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            out = cache[value] = _plain(resolve, value)
+            return out
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(items)
+        if len(out) != len(items) or any(len(k) > _JSON_KEY for k in out):
+            raise _Fallback
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_float=plain, parse_int=plain,
+                          parse_constant=plain)
+    except (_Fallback, ValueError, RecursionError):
+        return _NO
+    return data if _shallow(data) else _NO
+
+
+def _shallow(data: Any) -> bool:
+    """No mapping or list nested :data:`MAX_DEPTH` deep (where the walker reports PF110)."""
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        items = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if items is None:
+            continue
+        if depth >= MAX_DEPTH:
+            return False
+        stack.extend((item, depth + 1) for item in items if isinstance(item, (dict, list)))
+    return True
+
+
 def _yaml_error(file: str, exc: yaml.YAMLError, text: str = "") -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     span = Span(file, mark.line + 1, mark.column + 1) if mark is not None else Span(file, 1, 1)
@@ -410,6 +633,16 @@ def parse(text: str, file: str = "<string>") -> LocatedDoc:
 
 
 def _parse(text: str, file: str) -> LocatedDoc:
+    data = _fast_json(text) if file.endswith(".json") else _NO
+    if data is _NO:
+        data = _fast(text, file, None, None)
+    if data is not _NO:
+        return LocatedDoc(data, None, None, {file: text}, [], index=lambda: _index(text, file))
+    return _reference(text, file)
+
+
+def _reference(text: str, file: str) -> LocatedDoc:
+    """The composing path: every feature of YAML we accept, and every error with its position."""
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError as exc:
@@ -449,9 +682,18 @@ def _index(text: str, file: str) -> tuple[dict[PathT, Any], dict[PathT, Any]]:
     enabled = gc.isenabled()
     gc.disable()
     try:
+        spans: dict[PathT, Any] = {}
+        key_spans: dict[PathT, Any] = {}
+        if _fast(text, file, spans, key_spans) is not _NO:
+            return spans, key_spans
         walker = _Walker(file)
-        root = yaml.compose(text, Loader=_Loader)
-        assert root is not None, "parse() accepted the text: it holds one document"
+        try:
+            root = yaml.compose(text, Loader=_Loader)
+        except (yaml.YAMLError, RecursionError):
+            root = None  # a JSON text YAML reads differently: no positions, never an internal error
+        if root is None:
+            whole = (file, 1, 1, 1, 1)
+            return {(): whole}, {}  # every diagnostic then points at the file's start
         walker.value(root, ())
         return walker.spans, walker.key_spans
     finally:
