@@ -1,9 +1,16 @@
-"""The whole flow on one page: text → located document → spec → resolved IR → Argo manifests.
+"""The whole flow on one page: read → validate → input edge → resolve → translate → check → emit.
 
-    source.read / source.parse      text → LocatedDoc (data + positions), deep merge of files
-    spec.load.load_pipeline         LocatedDoc → spec.Pipeline (pydantic, strict)
-    resolve.resolve                 spec.Pipeline → resolve.Pipeline (graph, templates, params)
-    translate.translate             resolve.Pipeline → list of Argo manifest dicts
+    read            source.read / source.parse: text → LocatedDoc (data + positions), files deep-merged;
+                    ``-p`` overrides applied to the document (:func:`apply_params`)
+    validate        language.load.load_pipeline: LocatedDoc → language.Pipeline (pydantic, strict)
+    input edge      inputs.read_sources / read_project: every path and url template, polyflow.lock,
+                    the registries (in-cluster ones through the cluster client injected here) and the
+                    project config, read into plain data; nothing after this reads a file or the network
+    resolve         resolve.resolve: spec + Sources → resolve.Pipeline (graph, templates, params)
+    translate       translate.translate: resolve.Pipeline + TranslateOptions (derived once here from
+                    CompileOptions, the project config and the build settings) → Argo manifest dicts,
+    check           … checked against Argo's limits (translate/check.py)
+    emit            emit.py (the CLI writes them; the API returns them)
 
 Every stage raises a :class:`~polyflow_argo.errors.PolyflowError` subclass with all the
 diagnostics it found.
@@ -21,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Union, cast
 
 from . import source
 from .errors import Diagnostic, PolyflowError, ResolveError, SourceError, Span, TranslateError
+from .inputs import Project, Sources, read_project, read_sources
 from .language import Pipeline
 from .language.load import load_pipeline
 from .resolve import Pipeline as ResolvedPipeline
@@ -29,7 +37,7 @@ from .resolve import ResolveOptions, resolve
 if TYPE_CHECKING:
     from .registry.cluster import TemplateReader
     from .registry.local import Registry
-    from .translate import CompileOptions
+    from .translate import CompileOptions, TranslateOptions
 
 PathOrText = Union[str, "PathLike[str]"]
 
@@ -135,11 +143,15 @@ def resolve_file(
     overrides, applied before validation)."""
     doc = read(*sources, text=text)
     replaced = apply_params(doc, params) if params else ()
+    spec = _validate(doc)
+    inputs = _read_sources(spec, doc, resolve_sources, registries)
+    return resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources, overridden=replaced), inputs)
+
+
+def _validate(doc: source.LocatedDoc) -> Pipeline:
     spec = load_pipeline(doc)
     spec._doc = doc
-    registry = _registry(spec, registries) if resolve_sources else None
-    return resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources, registry=registry,
-                                             overridden=replaced))
+    return spec
 
 
 def apply_params(
@@ -235,9 +247,10 @@ def compile_ir(
 
     options = options or CompileOptions()
     check_argo_version(options.argo_version)
-    ir = _resolve_input(pipeline, options)
-    options = with_build_settings(options, pipeline, ir)
-    docs, sink = translate(ir, options)
+    spec, doc, replaced = _read_and_validate(pipeline, options)
+    inputs, project = _read_inputs(spec, doc, pipeline, options)
+    ir = _resolve_for_compile(spec, doc, inputs, replaced)
+    docs, sink = translate(ir, translate_options(options, project, ir))  # translate, then check limits
     warnings = sorted([*ir.warnings, *sink.items], key=Diagnostic.sort_key)
     fail_if_strict(options, warnings)
     return ir, docs, warnings
@@ -265,24 +278,49 @@ def _items(pipeline: Input | list[Input] | tuple[Input, ...]) -> list[Input]:
     return list(pipeline) if isinstance(pipeline, (list, tuple)) else [pipeline]
 
 
-def _resolve_input(pipeline: PipelineInput, options: CompileOptions) -> ResolvedPipeline:
+def _read_and_validate(
+    pipeline: PipelineInput, options: CompileOptions
+) -> tuple[Pipeline, source.LocatedDoc, tuple[tuple[str, str, Any], ...]]:
+    """Read and validate (a loaded Pipeline already is); ``-p`` overrides are applied in between."""
     if isinstance(pipeline, Pipeline):
-        doc = pipeline._doc
-        if doc is None:
+        if pipeline._doc is None:
             raise TypeError("compile() needs a Pipeline returned by polyflow_argo.load()")
-        spec = pipeline
-        replaced: tuple[tuple[str, str, Any], ...] = ()
-    else:
-        doc = read(*_items(pipeline))
-        replaced = apply_params(doc, options.params) if options.params else ()
-        spec = load_pipeline(doc)
-        spec._doc = doc
-    ir = resolve(
-        spec,
-        doc,
-        ResolveOptions(resolve_sources=True, registry=_registry(spec, options.registries),
-                       overridden=replaced),
-    )
+        return pipeline, pipeline._doc, ()
+    doc = read(*_items(pipeline))
+    replaced = apply_params(doc, options.params) if options.params else ()
+    return _validate(doc), doc, replaced
+
+
+def _read_inputs(
+    spec: Pipeline,
+    doc: source.LocatedDoc,
+    pipeline: PipelineInput | tuple[Input, ...],
+    options: CompileOptions,
+) -> tuple[Sources, Project]:
+    """The input edge of compile: the templates and registries the ops name, and the project config
+    (``--project``, or ``polyflow.yaml`` beside the first pipeline file)."""
+    inputs = _read_sources(spec, doc, True, options.registries)
+    return inputs, read_project(options.project, _pipeline_files(pipeline, doc))
+
+
+def _read_sources(
+    spec: Pipeline, doc: source.LocatedDoc, resolve_sources: bool, registries: tuple[str, ...]
+) -> Sources:
+    return read_sources(spec, doc, resolve_sources=resolve_sources, registries=registries,
+                        connect=_cluster_reader)
+
+
+def _pipeline_files(pipeline: PipelineInput | tuple[Input, ...], doc: source.LocatedDoc) -> list[str]:
+    """The pipeline's files, in order (the project config is looked for beside the first)."""
+    if isinstance(pipeline, Pipeline):
+        return [f for f in doc.sources if not f.startswith("<")]
+    return [str(f) for f in _items(pipeline) if isinstance(f, (str, PathLike)) and not _is_text(f)]
+
+
+def _resolve_for_compile(
+    spec: Pipeline, doc: source.LocatedDoc, inputs: Sources, replaced: tuple[tuple[str, str, Any], ...]
+) -> ResolvedPipeline:
+    ir = resolve(spec, doc, ResolveOptions(resolve_sources=True, overridden=replaced), inputs)
     refused = [d for d in ir.warnings if d.code in LINT_WARNINGS_COMPILE_ERRORS]
     if refused:  # 0.5.6 accepted such files, so lint warns, but they mean nothing to run
         raise ResolveError([replace(d, severity="error") for d in refused])
@@ -296,40 +334,25 @@ LINT_WARNINGS_COMPILE_ERRORS = (
 )
 
 
-def with_build_settings(
-    options: CompileOptions, pipeline: PipelineInput, ir: ResolvedPipeline
-) -> CompileOptions:
-    """The options with the effective image-build settings: the project config (``--project``, or
-    ``polyflow.yaml`` beside the first pipeline file), its overrides for this pipeline, then the
-    ``--build-*`` flags (docs/builds.md)."""
-    from .language.project import build_settings, load_project, project_path
+def translate_options(options: CompileOptions, project: Project, ir: ResolvedPipeline) -> TranslateOptions:
+    """What translation reads, derived once: the output fields of ``options``, the project config
+    (raising what reading it found) and the effective image-build settings: the project config's, its
+    overrides for this pipeline, then the ``--build-*`` flags (docs/builds.md)."""
+    from .language.project import build_settings
+    from .translate import TranslateOptions
 
-    if options.build is not None:
-        return options
-    if isinstance(pipeline, Pipeline):
-        files = [f for f in ir.doc.sources if not f.startswith("<")]
-    else:
-        files = [str(f) for f in _items(pipeline) if isinstance(f, (str, PathLike)) and not _is_text(f)]
-    path = project_path(options.project, files)
-    config = load_project(path) if path is not None else None
+    config = project.config()
     flags = {k: getattr(options, k) for k in ("build_context", "build_registry", "build_secret", "builder",
                                               "builder_image")}
-    return replace(options, build=build_settings(config, ir.spec.name, flags), project_config=config)
-
-
-def _registry(spec: Pipeline, paths: tuple[str, ...]) -> Registry | None:
-    """The registries, read only when an op uses an action or an event."""
-    if not any(op.template.source in ("action", "event") for op in spec.op_list):
-        return None
-    return load_registry(paths)
+    return TranslateOptions.of(options, config, build_settings(config, ir.spec.name, flags))
 
 
 def load_registry(paths: tuple[str, ...] | list[str]) -> Registry:
     """Every registry source (``--registry`` values, then ``POLYFLOW_REGISTRY``); ``cluster:NS`` and
     ``cluster-scope:`` sources are read with the cluster client, created only for them."""
-    from .registry.sources import load_sources
+    from .inputs import load_registry as read_registry
 
-    return load_sources(paths, _cluster_reader)
+    return read_registry(paths, _cluster_reader)
 
 
 def _cluster_reader(namespace: str | None) -> TemplateReader:
@@ -358,8 +381,10 @@ def backfill(
 
     options = options or CompileOptions()
     check_argo_version(options.argo_version)
-    ir = _resolve_input(pipeline, options)
-    options = with_build_settings(options, pipeline, ir)
+    spec, doc, replaced = _read_and_validate(pipeline, options)
+    inputs, project = _read_inputs(spec, doc, pipeline, options)
+    ir = _resolve_for_compile(spec, doc, inputs, replaced)
+    settings = translate_options(options, project, ir)
     where = ir.doc.span(())
     if ir.schedule is None:
         raise TranslateError(
@@ -394,7 +419,7 @@ def backfill(
                 "backfill a shorter window at a time",
             )
         )
-    ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
+    ctx = TranslateContext(ir, settings, ArgoTarget(settings.argo_version))
     docs = backfill_workflows(ctx, instants)
     ctx.sink.raise_if_errors(TranslateError)
     warnings = sorted([*ir.warnings, *ctx.sink.items], key=Diagnostic.sort_key)
@@ -425,25 +450,28 @@ def lint(
     read, as compile does). ``params``: ``-p`` overrides, as for compile.
     """
     try:
-        ir = resolve_file(*sources, text=text, resolve_sources=resolve_sources, registries=registries,
-                          params=params)
+        items = _inputs(sources, text)
+        doc = read(*items)
+        replaced = apply_params(doc, params) if params else ()
+        spec = _validate(doc)
+        inputs = _read_sources(spec, doc, resolve_sources, registries)
+        config = read_project(project, _pipeline_files(items, doc)) if resolve_sources else Project()
+        ir = resolve(spec, doc, ResolveOptions(resolve_sources=resolve_sources, overridden=replaced), inputs)
         found = list(ir.warnings)
         if resolve_sources:
-            found += _compile_checks(ir, _inputs(sources, text), project)
+            found += _compile_checks(ir, config)
     except PolyflowError as exc:
         return exc.diagnostics
     return sorted(set(found), key=Diagnostic.sort_key)
 
 
-def _compile_checks(
-    ir: ResolvedPipeline, sources: tuple[Input, ...], project: str | None = None
-) -> list[Diagnostic]:
+def _compile_checks(ir: ResolvedPipeline, project: Project) -> list[Diagnostic]:
     """What ``compile`` reports after resolving (translate: values, builds, Argo limits), with the
     default options. Translation skips the rest of an op whose build is not configured, so then it
     runs once more with placeholder build settings, to report the op's other errors in the same run."""
     from .translate import CompileOptions, translate
 
-    options = with_build_settings(CompileOptions(project=project), list(sources), ir)
+    options = translate_options(CompileOptions(), project, ir)
     try:
         _, sink = translate(ir, options)
         return list(sink.items)

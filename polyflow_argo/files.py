@@ -1,5 +1,5 @@
 """Writing files atomically: the manifests ``emit`` renders, the lock file and the url cache
-(resolve/remote.py), the generated schema. Here, below every stage, so each can write without
+(inputs.py), the generated schema. Here, below every stage, so each can write without
 importing a later one.
 
 - One file (``write_atomic``): written to a temporary file beside it, flushed, then renamed over

@@ -28,6 +28,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("source", ("source.py", "source_codes.py")),  # text → located document; its codes catalog
     ("language", ("language/",)),  # the Polyflow language models, value parsing, project config
     ("registry", ("registry/",)),  # entries as data; in-cluster ones read through an injected client
+    ("inputs", ("inputs.py",)),  # the input edge: every file, URL and registry a pipeline names, as data
     ("resolve", ("resolve/",)),
     ("views", ("views/",)),  # read-only renderings of the resolved pipeline: graph, explain
     ("translate", ("translate/", "registry/build.py")),  # publishing a registry entry is translation

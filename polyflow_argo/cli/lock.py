@@ -26,8 +26,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..compiler import read
     from ..language.load import load_pipeline
-    from ..resolve.remote import fetch, read_lock, store, write_lock
-    from ..resolve.templates import project_root
+    from ..inputs import fetch, project_root, read_lock, store, write_lock
     from .inputs import STDIN, inputs
 
     problems: list[Diagnostic] = []

@@ -8,13 +8,16 @@ annotations make them listable and readable in the Argo UI.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from ..errors import Diagnostic, PolyflowError, TranslateError
+from ..errors import Diagnostic, PolyflowError, ResolveError, TranslateError
 from ..language.load import load_pipeline
-from ..resolve import ResolveOptions, resolve
+from ..resolve import ResolveOptions
+from ..resolve.params import INPUT_WITHOUT_PARAM
+from ..resolve.passes import run_passes
 from ..source import LocatedDoc
-from ..translate.context import CompileOptions, TranslateContext
+from ..translate.context import CompileOptions, TranslateContext, TranslateOptions
 from ..translate.names import label_value
 from ..translate.target import ArgoTarget, Feature
 from ..translate.workflow import API_VERSION, ENTRYPOINT, REGISTRY_TEMPLATE, workflow_spec
@@ -72,11 +75,17 @@ def _published_templates(templates: list[dict[str, Any]], op_name: str) -> list[
 
 
 def build_entry(
-    entry: Entry, options: CompileOptions, cluster_scope: bool
+    entry: Entry, options: TranslateOptions, cluster_scope: bool
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
     doc = _as_pipeline(entry)
     spec = load_pipeline(doc)
-    ir = resolve(spec, doc, ResolveOptions(resolve_sources=True, template_only=True))
+    ir, sink = run_passes(spec, doc, ResolveOptions(resolve_sources=True))
+    # the published template's inputs are passed by each task that uses it, so this one-op pipeline
+    # passes none: a required input without a param is no error here
+    found = [d for d in sink.items if d.code != INPUT_WITHOUT_PARAM]
+    if any(d.severity == "error" for d in found):
+        raise ResolveError(found)
+    ir = replace(ir, warnings=found)
     ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version), registry_entry=True)
     built = workflow_spec(ctx)
     ctx.sink.raise_if_errors(TranslateError)
@@ -107,10 +116,14 @@ def build_entry(
 
 
 def build_registry(
-    registry: Registry, options: CompileOptions | None = None, cluster_scope: bool = False
+    registry: Registry, options: CompileOptions | TranslateOptions | None = None, cluster_scope: bool = False
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """Every entry, in (kind, name, version) order; all problems of all entries in one error."""
-    options = options or CompileOptions()
+    """Every entry, in (kind, name, version) order; all problems of all entries in one error.
+
+    ``options``: the target (``argo_version``) and ``namespace``; a template of the registry is built
+    without a project config or build settings."""
+    if not isinstance(options, TranslateOptions):
+        options = TranslateOptions.of(options or CompileOptions())
     docs: list[dict[str, Any]] = []
     problems = list(registry.problems)
     problems += name_collisions([registry.entries[k] for k in sorted(registry.entries)])

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from ..errors import DiagnosticSink, Span
+from ..inputs import Sources
 from ..language import Pipeline as SpecPipeline
-from ..language import Template
 from ..source import LocatedDoc, PathT
 from .model import Param, ResolvedTemplate
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResolveOptions:
     """``resolve_sources``: report path/url/action/event templates that cannot be resolved (compile
-    always does; lint only with ``--resolve``, as the original never resolved them).
-    ``registry``: the registries that ``action``/``event`` references are looked up in."""
+    always does; lint only with ``--resolve``, as the original never resolved them). What those
+    templates are is data read before resolving (:class:`~polyflow_argo.inputs.Sources`)."""
 
     resolve_sources: bool = False
-    registry: Any = None
-    template_only: bool = False  # building a registry template: its inputs get no params here
     # `-p` overrides of params the file set: (op, param, the value replaced); PF313 (resolve/graph.py)
     overridden: tuple[tuple[str, str, Any], ...] = ()
 
@@ -30,6 +28,7 @@ class Context:
     spec: SpecPipeline
     doc: LocatedDoc
     options: ResolveOptions = field(default_factory=ResolveOptions)
+    sources: Sources = field(default_factory=Sources)  # the templates and registries, read by the edge
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)
     op_index: dict[str, int] = field(default_factory=dict)
     template_index: dict[str, int] = field(default_factory=dict)
@@ -39,9 +38,7 @@ class Context:
     op_templates: dict[str, ResolvedTemplate | None] = field(default_factory=dict)
     params: dict[str, dict[str, Param]] = field(default_factory=dict)
     schedule: Any = None  # a schedule.ResolvedSchedule once resolved
-    files: dict[str, Template | Literal[False]] = field(
-        default_factory=dict
-    )  # template files read (False: invalid)
+    reported: set[str] = field(default_factory=set)  # template files whose problems are reported
 
     def span(self, path: PathT, key: bool = False) -> Span | None:
         return self.doc.span(path, key=key)

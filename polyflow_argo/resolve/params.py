@@ -18,6 +18,8 @@ from .context import Context
 from .model import Param, Ref, ResolvedTemplate
 from .refs import parse_refs
 
+INPUT_WITHOUT_PARAM = "PF336"  # a required input of an op's template gets no param
+
 
 def check_params(ctx: Context) -> None:
     for declared in ctx.templates.values():
@@ -159,20 +161,19 @@ def _op_params(
     for name, io in inputs.items():
         if name in params:
             continue
-        if not io.optional and not ctx.options.template_only:
+        if not io.optional:  # an error for a pipeline; registry/build.py drops it (the caller passes it)
             ctx.error(
-                "PF336",
+                INPUT_WITHOUT_PARAM,
                 f"op '{op_name}': input '{name}' is required, no param was passed",
                 ("ops", i, "params") if params else ("ops", i, "name"),
                 f"add `params: {{{name}: ...}}`" + (f", a {io.type}" if io.type else ""),
             )
-        else:
-            default = io.default
-            try:
-                parsed = parse_value(io, default)
-            except Problem:
-                parsed = default  # reported on the declaration
-            out[name] = Param(name, default, parsed, (), io, False, tpl.path, from_default=True)
+        default = io.default
+        try:
+            parsed = parse_value(io, default)
+        except Problem:
+            parsed = default  # reported on the declaration
+        out[name] = Param(name, default, parsed, (), io, False, tpl.path, from_default=True)
     return out
 
 

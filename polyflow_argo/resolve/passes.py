@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import Diagnostic, ResolveError
+from ..errors import Diagnostic, DiagnosticSink, ResolveError
+from ..inputs import Sources
 from ..language import Pipeline as SpecPipeline
 from ..source import LocatedDoc
 from .context import Context, ResolveOptions
@@ -31,17 +32,31 @@ PASSES: list[Callable[[Context], None]] = [
 ]
 
 
-def resolve(spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None = None) -> Pipeline:
-    """Run every pass; raise :class:`ResolveError` with all errors, else return the IR."""
-    ctx = Context(spec, doc, options or ResolveOptions())
+def resolve(
+    spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None = None, sources: Sources | None = None
+) -> Pipeline:
+    """Run every pass; raise :class:`ResolveError` with all errors, else return the IR.
+
+    ``sources``: the path/url templates and registries the ops name, read by the input edge
+    (polyflow_argo/inputs.py ``read_sources``); without it, only templates of the pipeline resolve."""
+    ir, sink = run_passes(spec, doc, options, sources)
+    sink.raise_if_errors(ResolveError)
+    return ir
+
+
+def run_passes(
+    spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None = None, sources: Sources | None = None
+) -> tuple[Pipeline, DiagnosticSink]:
+    """Every pass, without raising: the IR as far as it was built, and everything found (for a caller
+    that decides about some findings itself: registry/build.py publishes templates whose inputs the
+    calling task passes, so a required input without a param, PF336, is no error there)."""
+    ctx = Context(spec, doc, options or ResolveOptions(), sources or Sources())
     ctx.sink.extend(doc.warnings)
-    if ctx.options.registry is not None:  # broken entries do not stop pipelines that do not use them
-        ctx.sink.extend(
-            Diagnostic(d.code, d.message, d.span, d.hint, "warning") for d in ctx.options.registry.problems
-        )
+    registry = ctx.sources.registry
+    if registry is not None:  # broken entries do not stop pipelines that do not use them
+        ctx.sink.extend(Diagnostic(d.code, d.message, d.span, d.hint, "warning") for d in registry.problems)
     for run in PASSES:
         run(ctx)
-    ctx.sink.raise_if_errors(ResolveError)
     nodes = {}
     for i, op in enumerate(ctx.ops()):
         nodes[op.name] = Node(
@@ -52,4 +67,5 @@ def resolve(spec: SpecPipeline, doc: LocatedDoc, options: ResolveOptions | None 
             ctx.op_templates.get(op.name),
             ctx.params.get(op.name, {}),
         )
-    return Pipeline(spec, doc, nodes, ctx.levels, ctx.templates, list(ctx.sink.items), ctx.schedule)
+    ir = Pipeline(spec, doc, nodes, ctx.levels, ctx.templates, list(ctx.sink.items), ctx.schedule)
+    return ir, ctx.sink

@@ -4,7 +4,11 @@
 - ``path``: a template file, relative to the file that names it, inside the project root (the
   nearest directory above it holding ``.git`` or ``polyflow.yaml``; else the file's directory);
 - ``action`` / ``event``: an entry of the registries (``name`` or ``name:version``);
-- ``url``: fetched, checked against its pin in ``polyflow.lock`` and cached (:mod:`.remote`).
+- ``url``: pinned in ``polyflow.lock``, its content checked against the pin.
+
+Nothing here reads a file or the network: the input edge (polyflow_argo/inputs.py) read every file,
+URL and registry before resolving and hands them over as :class:`~polyflow_argo.inputs.Sources`;
+this pass looks them up and reports what is wrong at the op that names them.
 
 Problems with ``path``/``action``/``event`` are reported when ``ResolveOptions.resolve_sources``
 is set (compile always; lint with ``--resolve``), as the original never resolved them.
@@ -12,8 +16,8 @@ is set (compile always; lint with ``--resolve``), as the original never resolved
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from ..inputs import LOCK_FILE
+from ..language import Template
 from ..language.hints import did_you_mean
 from ..source import PathT
 from .context import Context
@@ -40,11 +44,11 @@ def resolve_templates(ctx: Context) -> None:
                     or ("the templates are: " + ", ".join(sorted(ctx.templates)) if ctx.templates else None),
                 )
         elif ref.source == "path":
-            resolved = _path_template(ctx, op.name, ref.value, path + ("path",))
+            resolved = _path_template(ctx, i, op.name, ref.value, path + ("path",))
         elif ref.source in ("action", "event"):
             resolved = _registry_template(ctx, op.name, ref.source, ref.value, path + (ref.source,))
         elif ctx.options.resolve_sources:  # url: only when resolving (it may need the network)
-            resolved = _url_template(ctx, op.name, ref.value, path + ("url",))
+            resolved = _url_template(ctx, i, op.name, path + ("url",))
         if ctx.op_index.get(op.name) == i:
             ctx.op_templates[op.name] = resolved
 
@@ -54,94 +58,57 @@ def _report(ctx: Context, code: str, message: str, path: PathT, hint: str | None
         ctx.error(code, message, path, hint)
 
 
-def project_root(start: Path) -> Path:
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists() or (folder / "polyflow.yaml").exists():
-            return folder
-    return start
+def _loaded(ctx: Context, key: str, path: PathT) -> Template | None:
+    """The template read at ``key``; its problems are reported where the first op names it."""
+    loaded = ctx.sources.files[key]
+    if key not in ctx.reported:
+        ctx.reported.add(key)
+        if loaded.problem is not None:
+            ctx.error("PF327", loaded.problem[0], path, loaded.problem[1])
+        ctx.sink.extend(loaded.diagnostics)  # at the template file's own lines (a URL's: named by it)
+    return loaded.template
 
 
-def _base_dir(ctx: Context, path: PathT) -> Path:
-    span = ctx.span(path)
-    if span and span.file not in ("<string>", "<command line>") and "://" not in span.file:
-        return Path(span.file).resolve().parent
-    return Path.cwd()
-
-
-def _url_template(ctx: Context, op: str, url: str, path: PathT) -> ResolvedTemplate | None:
-    from ..errors import PolyflowError, Problem
-    from ..language.load import load_template
-    from ..source import parse
-    from .remote import LOCK_FILE, check_url, pinned_content, read_lock
-
-    root = project_root(_base_dir(ctx, path))
-    try:
-        check_url(url)
-    except Problem as exc:
-        ctx.error("PF327", exc.message, path, exc.hint)
+def _url_template(ctx: Context, i: int, op: str, path: PathT) -> ResolvedTemplate | None:
+    url = ctx.sources.urls[i]
+    if url.refused is not None:
+        ctx.error("PF327", url.refused[0], path, url.refused[1])
         return None
-    pin = read_lock(root).get(url)
-    if pin is None:
-        ctx.error("PF326", f"template URL {url} of op '{op}' is not pinned in {LOCK_FILE}", path,
+    if not url.pinned:
+        ctx.error("PF326", f"template URL {url.url} of op '{op}' is not pinned in {LOCK_FILE}", path,
                   "run `polyflow-argo lock FILE` to fetch it and pin its content hash")
         return None
-    cached = ctx.files.get(url)
-    if cached is None:
-        try:
-            cached = load_template(parse(pinned_content(url, pin).decode("utf-8", "replace"), url))
-        except Problem as exc:
-            ctx.error("PF327", exc.message, path, exc.hint)
-            cached = False
-        except PolyflowError as exc:
-            ctx.sink.extend(exc.diagnostics)  # at the fetched file's lines, named by its URL
-            cached = False
-        ctx.files[url] = cached
-    if cached is False:
+    template = _loaded(ctx, url.url, path)
+    if template is None:
         return None
-    return ResolvedTemplate(cached.name or url.rstrip("/").rsplit("/", 1)[-1], cached, "url", path, ref=url)
+    name = template.name or url.url.rstrip("/").rsplit("/", 1)[-1]
+    return ResolvedTemplate(name, template, "url", path, ref=url.url)
 
 
-def _path_template(ctx: Context, op: str, value: str, path: PathT) -> ResolvedTemplate | None:
-    from ..errors import PolyflowError
-    from ..language.load import load_template
-    from ..source import read
-
-    span = ctx.span(path)
-    base = _base_dir(ctx, path)
-    root = project_root(base).resolve()
-    target = (base / value).resolve()
-    if not target.is_relative_to(root):
+def _path_template(ctx: Context, i: int, op: str, value: str, path: PathT) -> ResolvedTemplate | None:
+    ref = ctx.sources.paths[i]
+    if ref.state == "outside":
         _report(
             ctx,
             "PF322",
             f"template path '{value}' of op '{op}' leaves the project",
             path,
-            f"keep template files inside the project root ({root.name}/, the folder with .git or "
+            f"keep template files inside the project root ({ref.root}/, the folder with .git or "
             "polyflow.yaml)",
         )
         return None
-    if not target.exists():  # a FIFO or a device exists: read() says what it is, without opening it
-        named_in = span.file if span else "the pipeline"
+    if ref.state == "missing":
         _report(ctx, "PF323", f"template file '{value}' of op '{op}' does not exist", path,
-                f"paths are relative to the file that names them ({named_in})")
+                f"paths are relative to the file that names them ({ref.named_in})")
         return None
-    cache = ctx.files.get(str(target))
-    if cache is None:
-        try:
-            spec = load_template(read(target))
-        except PolyflowError as exc:
-            ctx.sink.extend(exc.diagnostics)  # at the template file's own lines
-            ctx.files[str(target)] = False
-            return None
-        cache = ctx.files[str(target)] = spec
-    if cache is False:
+    template = _loaded(ctx, ref.file, path)
+    if template is None:
         return None
-    rel = target.relative_to(root).as_posix()
-    return ResolvedTemplate(cache.name or target.stem, cache, "path", path, ref=rel)
+    return ResolvedTemplate(template.name or ref.stem, template, "path", path, ref=ref.rel)
 
 
 def _registry_template(ctx: Context, op: str, kind: str, value: str, path: PathT) -> ResolvedTemplate | None:
-    registry = ctx.options.registry
+    registry = ctx.sources.registry
     if kind == "event" and (registry is None or registry.find(kind, value) is None):
         from ..registry.builtin import builtin
 

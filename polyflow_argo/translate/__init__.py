@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..errors import DiagnosticSink
     from ..resolve import Pipeline
-    from .context import CompileOptions
+    from .context import CompileOptions, TranslateOptions
     from .target import ArgoTarget
 
 
 def translate(
-    ir: Pipeline, options: CompileOptions | None = None
+    ir: Pipeline, options: TranslateOptions | None = None
 ) -> tuple[list[dict[str, Any]], DiagnosticSink]:
     """Translate a resolved pipeline; raise :class:`TranslateError` with every problem found.
 
@@ -24,10 +24,10 @@ def translate(
     """
     from ..errors import TranslateError
     from .check import check_limits
-    from .context import CompileOptions, TranslateContext
+    from .context import TranslateContext, TranslateOptions
     from .target import ArgoTarget
 
-    options = options or CompileOptions()
+    options = options or TranslateOptions()
     ctx = TranslateContext(ir, options, ArgoTarget(options.argo_version))
     if ir.schedule is not None and not options.ignore_schedule:
         from .cron import cron_workflow
@@ -44,7 +44,7 @@ def translate(
     return docs, ctx.sink
 
 
-_LAZY = {"ArgoTarget": "target", "CompileOptions": "context"}
+_LAZY = {"ArgoTarget": "target", "CompileOptions": "context", "TranslateOptions": "context"}
 
 
 def __getattr__(name: str) -> Any:
@@ -58,4 +58,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = ["ArgoTarget", "CompileOptions", "translate"]
+__all__ = ["ArgoTarget", "CompileOptions", "TranslateOptions", "translate"]

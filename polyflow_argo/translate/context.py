@@ -1,9 +1,15 @@
-"""Options and state of one translation: the target, diagnostics, and ``unsupported``."""
+"""Options and state of one translation: the target, diagnostics, and ``unsupported``.
+
+:class:`CompileOptions` is what a user asks of ``compile`` (the API and the CLI flags): it also
+names the inputs (``params``, ``registries``, ``project``) and build flags. compiler.py reads those
+and derives :class:`TranslateOptions` once, with the project config it read and the effective build
+settings; translation reads only these.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from ..errors import DiagnosticSink
 from ..resolve import Pipeline
@@ -11,7 +17,7 @@ from ..source import PathT
 from .target import ArgoTarget
 
 if TYPE_CHECKING:
-    from ..language.project import BuildSettings
+    from ..language.project import BuildSettings, ProjectConfig
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,8 @@ class CompileOptions:
             docs/performance.md says what the cluster then needs).
         project: the project config (default: ``polyflow.yaml`` beside the first pipeline file);
             build_context, build_registry, build_secret, builder, builder_image: override its
-            ``build`` settings (docs/builds.md); build: the effective settings
-            (:class:`~polyflow_argo.project.BuildSettings`), which ``compile`` fills from those.
+            ``build`` settings (docs/builds.md); ``compile`` derives the effective settings from
+            them (:class:`TranslateOptions`).
     """
 
     name: str | None = None
@@ -85,14 +91,56 @@ class CompileOptions:
     build_secret: str | None = None
     builder: str | None = None
     builder_image: str | None = None
-    project_config: Any = None  # project.ProjectConfig, filled by compile (volumes, resource names)
+
+
+@dataclass(frozen=True)
+class TranslateOptions:
+    """What translation reads: the output fields of :class:`CompileOptions` (same names and
+    meanings), the project config read by the input edge and the effective build settings, which
+    compiler.py derives once (``project_config``: None when there is none; ``build``: None when no
+    build was configured, e.g. a registry template)."""
+
+    name: str | None = None
+    namespace: str | None = None
+    argo_version: str = "4"
+    strict: bool = False
+    ignore_schedule: bool = False
+    check_limits: bool = True
+    lift_limits: bool = False
+    allow_every_drift: bool = False
+    starting_deadline_seconds: int | None = None
+    successful_history_limit: int | None = None
+    failed_history_limit: int | None = None
+    suspend: bool = False
+    registry_cluster_scope: bool = False
+    tools_image: str = "python:3.12-alpine"
+    service_account: str | None = None
+    active_deadline_seconds: int | None = None
+    ttl_after_completion: int | None = None
+    ttl_after_success: int | None = None
+    ttl_after_failure: int | None = None
+    pod_gc: str | None = None
+    pod_gc_delete_delay: str | None = None
+    project_config: ProjectConfig | None = None
     build: BuildSettings | None = None
+
+    @classmethod
+    def of(
+        cls,
+        options: CompileOptions,
+        project_config: ProjectConfig | None = None,
+        build: BuildSettings | None = None,
+    ) -> TranslateOptions:
+        """The translation options of ``options``: its fields of the same names, and the derived state."""
+        own = {f.name for f in fields(cls)} - {"project_config", "build"}
+        given = {f.name: getattr(options, f.name) for f in fields(options) if f.name in own}
+        return cls(**given, project_config=project_config, build=build)
 
 
 @dataclass
 class TranslateContext:
     ir: Pipeline
-    options: CompileOptions
+    options: TranslateOptions
     target: ArgoTarget
     sink: DiagnosticSink = field(default_factory=DiagnosticSink)
     scheduled: bool = False  # containers get POLYFLOW_SCHEDULED_TIME from {{workflow.scheduledTime}}
