@@ -42,12 +42,12 @@ def register(sub: Any) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     from ..plugin.server import log, serve
+    from . import UsageError
 
     try:
         server = serve(args.host, args.port, args.token_file, http_allow=tuple(args.http_allow))
-    except ValueError as exc:
-        print(f"error: --http-allow: {exc}", file=sys.stderr)
-        return 2
+    except ValueError as exc:  # a bad --http-allow entry: main() exits 2 (usage)
+        raise UsageError(f"--http-allow: {exc}") from None
     log("info", "listening", host=args.host, port=server.server_address[1])
     try:
         while True:
@@ -60,12 +60,12 @@ def run_serve(args: argparse.Namespace) -> int:
 def run_manifest(args: argparse.Namespace) -> int:
     from ..emit import to_yaml
     from ..plugin.manifest import DEFAULT_IMAGE, plugin_configmap
+    from . import UsageError
 
     try:
         doc = plugin_configmap(args.image or DEFAULT_IMAGE, args.namespace, s3_secret=args.s3_secret,
                                kube_events=args.kube_events, http_allow=tuple(args.http_allow))
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except ValueError as exc:  # a bad --image, --namespace, --s3-secret or --http-allow: exit 2 (usage)
+        raise UsageError(str(exc)) from None
     sys.stdout.write(to_yaml([doc]))
     return 0

@@ -7,12 +7,22 @@ later stages can still point at the YAML.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from ..errors import Diagnostic
 from ..language import IO, Op
 from ..language import Pipeline as SpecPipeline
+from ..language.template import Template
 from ..source import LocatedDoc, PathT
+
+if TYPE_CHECKING:  # types only: the registry is an earlier stage; schedule.py is a pass over this IR
+    from ..registry.builtin import BuiltinEvent
+    from ..registry.local import Entry
+
+    from .schedule import ResolvedSchedule
+
+# A value as YAML (or JSON) gives it: what a param is written as, and its typed value.
+Value: TypeAlias = "str | int | float | bool | None | list[Value] | dict[str, Value]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +42,8 @@ class Param:
     """One op param after typing: a literal ``value`` or a reference (``refs`` in text order)."""
 
     name: str
-    raw: Any
-    value: Any
+    raw: Value
+    value: Value
     refs: tuple[Ref, ...]
     io: IO | None
     is_output: bool
@@ -46,11 +56,11 @@ class ResolvedTemplate:
     """A template an op uses, with where it came from (``name``, ``path``, ``url``, ``action``, ``event``)."""
 
     name: str
-    spec: Any
+    spec: Template
     source: str
     path: PathT
     ref: str = ""  # identity: the file of a path template, ``name:version`` of a registry entry
-    entry: Any = None  # registry.Entry for action/event templates
+    entry: Entry | BuiltinEvent | None = None  # the registry entry of an action/event template
 
     @property
     def key(self) -> str:
@@ -100,7 +110,7 @@ class Pipeline:
     levels: list[list[str]] = field(default_factory=list)
     templates: dict[str, ResolvedTemplate] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
-    schedule: Any = None  # schedule.ResolvedSchedule, or None when the pipeline has no schedule
+    schedule: ResolvedSchedule | None = None  # None when the pipeline has no schedule
 
     @property
     def name(self) -> str | None:

@@ -9,9 +9,13 @@ build's output parameter ``image`` (``<registry>:<tag>@sha256:…``)::
     <op>-build   depends/when = the op's own; outputs.parameters.image
     <op>         depends = (<the op's depends>) && <op>-build; image = {{inputs.parameters.polyflow-image}}
 
+Whether an op builds, and what image its container runs, is decided once per op before its task
+and template are made (:func:`plan_builds` → :class:`BuildPlan`); the task and template builders
+read the plan and write their final dicts.
+
 A failed build leaves the op Omitted, which Polyflow reads as failed everywhere except in
 ``one_failed``: there, ``(op.Failed || op.Errored)`` also counts the build's failure (see
-:attr:`Builds.failures` and dag.depends; proven with argo-sim in tests/translate/test_builds.py). An op whose
+:func:`build_failures` and dag.depends; proven with argo-sim in tests/translate/test_builds.py). An op whose
 template is ``kind: build`` is the build task itself. The source is fetched by an Argo input
 artifact (git, S3, GCS or an HTTP tarball), so both builders read a local directory.
 """
@@ -29,11 +33,12 @@ from typing import Any
 from pydantic_core import PydanticCustomError
 
 from ..language.project import BuildSettings, Source, parse_context
+from ..language.template import Build, BuildTemplate
 from ..resolve import Node
 from ..source import PathT
 from .context import TranslateContext
 from .names import Namer
-from .pod import OP_PARAM, merged_environment, resources
+from .pod import OP_PARAM, merged_environment, resources, template_head
 from .retry import retry_strategy
 
 IMAGE_PARAM = "polyflow-image"  # the op's input: the image its container runs
@@ -94,19 +99,25 @@ class BuildSpec:
         return json.dumps([self.content_hash(), self.builder, self.nocache, self.tag], sort_keys=True)
 
 
-def effective_build(node: Node) -> tuple[Any, PathT]:
+def effective_build(node: Node) -> tuple[Build | None, PathT]:
     """The op's ``build`` (an override) or its template's, with its document path."""
     assert node.template is not None
     if node.op.build is not None:
         return node.op.build, node.path + ("build",)
-    if node.template.kind == "build":
-        return node.template.spec, node.template.path
-    return getattr(node.template.spec, "build", None), node.template.path + ("build",)
+    spec = node.template.spec
+    if isinstance(spec, BuildTemplate):  # `kind: build`: the template is the build
+        return spec, node.template.path
+    return spec.build, node.template.path + ("build",)
 
 
-def builds_image(build: Any) -> bool:
+def has_ref(build: Build | None) -> bool:
+    """The build names an existing image (``ref``: a tag in the build registry, or an image)."""
+    return build is not None and build.ref is not None and build.ref != ""
+
+
+def builds_image(build: Build | None) -> bool:
     """A dockerfile, or an image with steps, env vars or a locale to bake in."""
-    if build is None or build.ref not in (None, ""):
+    if build is None or has_ref(build):
         return False
     return bool(build.dockerfile) or bool(build.build_steps or build.env_vars or build.lang_env)
 
@@ -115,38 +126,150 @@ def image_param() -> str:
     return f"{{{{inputs.parameters.{IMAGE_PARAM}}}}}"
 
 
-def run_image(ctx: TranslateContext, node: Node) -> str | None:
+class Deferred:
+    """Diagnostics found while planning, reported later in the same order, where the op's template is
+    made (so a pipeline's diagnostics keep the order of its ops and templates)."""
+
+    def __init__(self) -> None:
+        self.calls: list[Callable[[TranslateContext], None]] = []
+
+    def error(self, code: str, message: str, path: PathT, hint: str | None = None) -> None:
+        self.calls.append(lambda ctx: ctx.error(code, message, path, hint))
+
+    def warning(self, code: str, message: str, path: PathT, hint: str | None = None) -> None:
+        self.calls.append(lambda ctx: ctx.warning(code, message, path, hint))
+
+    def unsupported(self, path: PathT, what: str, why: str, hint: str | None = None) -> None:
+        self.calls.append(lambda ctx: ctx.unsupported(path, what, why, hint))
+
+    def extend(self, other: Deferred) -> None:
+        self.calls.extend(other.calls)
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """What image builds mean for one op, decided before its task and template are made.
+
+    ``image``: what the op's container runs (a job, experiment or group trial): the given image, a
+    ``ref``, or :func:`image_param` when ``task`` builds it; None when there is none (``problems``
+    says why). ``task``: the ``<task>-build`` DAG task before the op, building ``spec``; the op's task
+    then passes its output as the argument ``polyflow-image``. ``spec`` is also the build of a
+    ``kind: build`` op, which is the build itself. ``registry_image``: the op runs (or is) an image of
+    the build registry, whose pull secret the Workflow then names. ``problems``: reported by
+    :meth:`report` when the op's template is made.
+    """
+
+    image: str | None = None
+    task: str | None = None
+    spec: BuildSpec | None = None
+    registry_image: bool = False
+    problems: tuple[Callable[[TranslateContext], None], ...] = ()
+
+    @property
+    def image_input(self) -> bool:
+        """The op's template takes the built image as its input ``polyflow-image``."""
+        return self.task is not None and self.image == image_param()
+
+    def report(self, ctx: TranslateContext) -> None:
+        for call in self.problems:
+            call(ctx)
+
+
+def plan_builds(ctx: TranslateContext, tasks: dict[str, str]) -> dict[str, BuildPlan]:
+    """The build plan of every op (``tasks``: op → DAG task name), in op order.
+
+    Build tasks are named ``<task>-build``, made unique beside the task names.
+    """
+    namer = Namer(reserved=tuple(tasks.values()) + ("polyflow-previous-run",), prefix="op")
+    plans: dict[str, BuildPlan] = {}
+    for node in ctx.ir.nodes.values():
+        tpl = node.template
+        if tpl is None or tpl.entry is not None:
+            plans[node.name] = BuildPlan()  # unresolved, or a registry entry: runs as published
+        elif tpl.kind == "build":
+            plans[node.name] = _plan_build_op(ctx, node)
+        elif tpl.kind in ("job", "experiment", "group"):
+            plans[node.name] = _plan_op(ctx, node, f"{tasks[node.name]}-build", namer.unique)
+        else:  # a kind that is not run (notebook, tensorboard): its `ref` still names a registry image
+            build = effective_build(node)[0]
+            plans[node.name] = BuildPlan(registry_image=has_ref(build))
+    return plans
+
+
+def build_failures(tasks: dict[str, str], plans: dict[str, BuildPlan]) -> dict[str, str]:
+    """Upstream task → its build task, for ``one_failed`` (dag.depends: a failed build is a failure)."""
+    return {tasks[op]: p.task for op, p in plans.items() if p.task is not None}
+
+
+def _plan_op(ctx: TranslateContext, node: Node, task: str, unique: Callable[[str], str]) -> BuildPlan:
+    """A job, experiment or group op: the image it runs, and the build task before it (``task``,
+    made unique by ``unique``, when it builds)."""
+    build, where = effective_build(node)
+    spec_problems = Deferred()
+    spec = plan(ctx, node, build, where, spec_problems) if build is not None and builds_image(build) else None
+    problems = Deferred()
+    image = _run_image(ctx, node, build, where, problems, spec, spec_problems)
+    registry = spec is not None or has_ref(build)
+    return BuildPlan(image, unique(task) if spec is not None else None, spec, registry, tuple(problems.calls))
+
+
+def _plan_build_op(ctx: TranslateContext, node: Node) -> BuildPlan:
+    """An op whose template is ``kind: build``: the build itself; its output ``image`` is the result."""
+    build, where = effective_build(node)
+    assert build is not None  # the op's override, or the `kind: build` template itself
+    problems = Deferred()
+    spec = None
+    if has_ref(build):
+        problems.error(
+            "PF491",
+            f"op '{node.name}' is a `build` whose `ref` names an existing image: there is nothing to build",
+            where + ("ref",),
+            "remove the op, and use `build: {ref: ...}` in the ops that run it",
+        )
+    elif build.dockerfile or build.image:  # the spec requires one of them; nothing more to say
+        spec = plan(ctx, node, build, where, problems)
+    return BuildPlan(spec=spec, registry_image=True, problems=tuple(problems.calls))
+
+
+def _run_image(
+    ctx: TranslateContext,
+    node: Node,
+    build: Build | None,
+    where: PathT,
+    report: Deferred,
+    spec: BuildSpec | None,
+    spec_problems: Deferred,
+) -> str | None:
     """The image an op's container runs: the given one, a ``ref``, or the build task's output.
 
-    None after reporting why there is none (PF440 and the PF49x build errors).
+    None after recording why there is none (PF440 and the PF49x build errors).
     """
-    build, where = effective_build(node)
     tpl = node.template
     assert tpl is not None
     if build is None:
-        ctx.error(
+        report.error(
             "PF440",
             f"op '{node.name}' uses template '{tpl.name}', which has no `build`, so there is no image to run",
             node.path + ("template",),
             "set `build: {image: 'registry/name:tag'}` on the template or on the op",
         )
         return None
-    _meaningless_fields(ctx, build, where)
-    if not builds_image(build) and build.ref in (None, ""):
+    _meaningless_fields(report, build, where)
+    if not builds_image(build) and not has_ref(build):
         return str(build.image)
     if _distributed(node):
-        ctx.error(
+        report.error(
             "PF497",
             f"op '{node.name}' is a distributed experiment whose image is "
-            + ("a build `ref`" if build.ref not in (None, "") else "built")
+            + ("a build `ref`" if has_ref(build) else "built")
             + "; polyflow-argo passes only `build: {image: ...}` to the training job for now",
             where,
             "build the image in a `kind: build` op and give its reference as `build: {image: ...}`",
         )
         return None
-    if build.ref not in (None, ""):
-        return _ref_image(ctx, build, where)
-    spec = plan(ctx, node)
+    if has_ref(build):
+        return _ref_image(ctx, report, build, where)
+    report.extend(spec_problems)
     return None if spec is None else image_param()
 
 
@@ -159,12 +282,12 @@ def _distributed(node: Node) -> bool:
 _MEANINGLESS = ("environment", "params", "inputs", "outputs", "logging")
 
 
-def _meaningless_fields(ctx: TranslateContext, build: Any, where: PathT) -> None:
+def _meaningless_fields(report: Deferred, build: Build, where: PathT) -> None:
     if getattr(build, "kind", None) == "build" and where[-1:] != ("build",):
         return  # a build template: these fields are the template's own
     for key in _MEANINGLESS:
         if getattr(build, key, None) not in (None, [], {}):
-            ctx.unsupported(
+            report.unsupported(
                 where + (key,),
                 f"`build.{key}`",
                 "a nested build accepts it but it has no meaning (Polyflow 0.5 ignored it too)",
@@ -172,10 +295,10 @@ def _meaningless_fields(ctx: TranslateContext, build: Any, where: PathT) -> None
             )
 
 
-def _ref_image(ctx: TranslateContext, build: Any, where: PathT) -> str | None:
+def _ref_image(ctx: TranslateContext, report: Deferred, build: Build, where: PathT) -> str | None:
     ref = build.ref
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        ctx.error(
+        report.error(
             "PF491",
             f"`ref: {ref}` names a Polyaxon build by id, which does not exist on Argo",
             where + ("ref",),
@@ -189,28 +312,26 @@ def _ref_image(ctx: TranslateContext, build: Any, where: PathT) -> str | None:
         try:
             return check_image(text)
         except PydanticCustomError:
-            ctx.error("PF491", f"`ref: {text}` is not a valid image reference", where + ("ref",),
+            report.error("PF491", f"`ref: {text}` is not a valid image reference", where + ("ref",),
                       "write `registry/name:tag`, or the tag of an earlier build")
             return None
     registry = ctx.options.build.registry if ctx.options.build is not None else None
     if not registry:
-        ctx.error("PF491", f"`ref: {text}` names a tag in the build registry, but no registry is configured",
-                  where + ("ref",), _FLAGS_HINT)
+        report.error("PF491",
+                     f"`ref: {text}` names a tag in the build registry, but no registry is configured",
+                     where + ("ref",), _FLAGS_HINT)
         return None
     if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", text):
-        ctx.error("PF491", f"`ref: {text}` is not a valid image tag", where + ("ref",),
+        report.error("PF491", f"`ref: {text}` is not a valid image tag", where + ("ref",),
                   "a tag has letters, digits, '_', '.' and '-' (at most 128)")
         return None
     return f"{registry}:{text}"
 
 
-def plan(ctx: TranslateContext, node: Node, quiet: bool = False) -> BuildSpec | None:
-    """The build of ``node`` (its own or its template's), or None after reporting why not.
-
-    ``quiet``: report nothing (the same op's template already did).
-    """
-    report: Report = (lambda *_: None) if quiet else ctx.error
-    build, where = effective_build(node)
+def plan(ctx: TranslateContext, node: Node, build: Build, where: PathT, into: Deferred) -> BuildSpec | None:
+    """The ``build`` of ``node`` (its own or its template's, at ``where``), or None after recording
+    why not ``into``."""
+    report: Report = into.error
     ok = True
     if build.backend == "other":
         report("PF492", "`backend: other` named a custom Polyaxon builder, which does not exist on Argo",
@@ -253,8 +374,8 @@ def plan(ctx: TranslateContext, node: Node, quiet: bool = False) -> BuildSpec | 
     spec = BuildSpec(
         source, revision, context_dir, dockerfile, generated, builder, bool(build.nocache), settings
     )
-    if not spec.pinned and not quiet:
-        ctx.warning("PF498", f"the build of op '{node.name}' is not pinned to a commit "
+    if not spec.pinned:
+        into.warning("PF498", f"the build of op '{node.name}' is not pinned to a commit "
                     f"({'branch ' + revision if revision else 'the default branch'}), so every run builds "
                     "and pushes a new tag; nothing is reused", where,
                     "pin the context: `…repo.git#<commit>` or `commit: <sha>`")
@@ -278,7 +399,7 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
 
 
-def _generate(report: Report, build: Any, where: PathT) -> str | None:
+def _generate(report: Report, build: Build, where: PathT) -> str | None:
     """Polyaxon's dockerizer template: image, locale, env vars, /code, the steps, then the code."""
     lines = [f"FROM {build.image}"]
     if build.lang_env:
@@ -314,8 +435,11 @@ def _generate(report: Report, build: Any, where: PathT) -> str | None:
 # The build template
 
 
-def build_template(spec: BuildSpec, name: str, env: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A container template that fetches the source, builds, pushes, and outputs ``image``."""
+def build_template(
+    spec: BuildSpec, name: str, env: dict[str, Any] | None = None, display_name: bool = False
+) -> dict[str, Any]:
+    """A container template that fetches the source, builds, pushes, and outputs ``image``
+    (``display_name``: the Argo UI shows the op's name, :func:`.pod.template_head`)."""
     settings = spec.settings
     reuse = spec.pinned and settings.use_reuse and not spec.nocache
     artifacts = [_context_artifact(spec)]
@@ -323,7 +447,7 @@ def build_template(spec: BuildSpec, name: str, env: dict[str, Any] | None = None
         artifacts.append(
             {"name": "dockerfile", "path": f"{DOCKERFILE_DIR}/Dockerfile", "raw": {"data": spec.generated}}
         )
-    out: dict[str, Any] = {"name": name}
+    out = template_head(name, display_name)
     metadata: dict[str, Any] = {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}",
                                            "polyflow.io/build": "true"}}
     env = env or {}
@@ -486,25 +610,16 @@ def _cache_key(spec: BuildSpec) -> str:
 # The `build` template kind, and the build tasks of other ops
 
 
-def build_kind_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
+def build_kind_template(
+    ctx: TranslateContext, node: Node, name: str, plan: BuildPlan, display_name: bool = False
+) -> dict[str, Any] | None:
     """An op whose template is ``kind: build``: the build itself; its output ``image`` is the result."""
     tpl = node.template
     assert tpl is not None
-    build, where = effective_build(node)
-    if build.ref not in (None, ""):
-        ctx.error(
-            "PF491",
-            f"op '{node.name}' is a `build` whose `ref` names an existing image: there is nothing to build",
-            where + ("ref",),
-            "remove the op, and use `build: {ref: ...}` in the ops that run it",
-        )
+    plan.report(ctx)
+    if plan.spec is None:
         return None
-    if not build.dockerfile and not build.image:
-        return None  # the spec requires one of them; nothing more to say
-    spec = plan(ctx, node)
-    if spec is None:
-        return None
-    template = build_template(spec, name, merged_environment(node))
+    template = build_template(plan.spec, name, merged_environment(node), display_name)
     template["inputs"]["parameters"] += [{"name": io.name} for io in tpl.inputs]
     retry = retry_strategy(ctx, node)
     if retry:
@@ -512,92 +627,52 @@ def build_kind_template(ctx: TranslateContext, node: Node, name: str) -> dict[st
     return template
 
 
-class Builds:
-    """The build tasks of one DAG: which ops build, their task names, and shared build templates."""
+class BuildTemplates:
+    """The build templates of one DAG: identical builds share one (``build-<hash>``)."""
 
-    def __init__(self, ctx: TranslateContext, tasks: dict[str, str]) -> None:
-        self.ctx = ctx
-        self.tasks = tasks
-        namer = Namer(reserved=tuple(tasks.values()) + ("polyflow-previous-run",), prefix="op")
-        self.build_task: dict[str, str] = {}
-        for node in ctx.ir.nodes.values():
-            if self._builds(node):
-                self.build_task[node.name] = namer.unique(f"{tasks[node.name]}-build")
+    def __init__(self) -> None:
         self.by_key: dict[str, str] = {}
-        self.any_image = False
 
-    def _builds(self, node: Node) -> bool:
-        tpl = node.template
-        if tpl is None or tpl.entry is not None or tpl.kind not in ("job", "experiment", "group"):
-            return False
-        return builds_image(effective_build(node)[0])
-
-    @property
-    def failures(self) -> dict[str, str]:
-        """Upstream task → its build task, for ``one_failed`` (dag.depends: a failed build is a failure)."""
-        return {self.tasks[op]: build for op, build in self.build_task.items()}
-
-    def wire(
-        self, node: Node, task: dict[str, Any], namer: Namer, templates: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """``[<op>-build, <op>]`` for an op that builds its image, else ``[<op>]``."""
-        if (
-            node.template is not None
-            and node.template.entry is None
-            and (
-                node.template.kind == "build"
-                or getattr(effective_build(node)[0], "ref", None) not in (None, "")
-            )
-        ):
-            self.any_image = True  # its image is in the build registry
-        name = self.build_task.get(node.name)
-        if name is None:
-            return [task]
-        spec = plan(self.ctx, node, quiet=True)  # its errors were reported with the op's template
-        if spec is None:
-            return [task]
-        self.any_image = True
+    def name(self, spec: BuildSpec, unique: Callable[[str], str], templates: list[dict[str, Any]]) -> str:
+        """The template building ``spec``, made (and appended to ``templates``) the first time."""
         template = self.by_key.get(spec.key)
         if template is None:
-            template = self.by_key[spec.key] = namer.unique(f"build-{spec.content_hash()[:10]}")
+            template = self.by_key[spec.key] = unique(f"build-{spec.content_hash()[:10]}")
             templates.append(build_template(spec, template))
-        op_arg = next(a for a in task["arguments"]["parameters"] if a["name"] == OP_PARAM)
-        build: dict[str, Any] = {"name": name, "template": template}
-        for key in ("depends", "when"):
-            if key in task:
-                build[key] = task[key]
-        build["arguments"] = {"parameters": [dict(op_arg)]}
-        dep = task.get("depends")
-        task["depends"] = f"({dep}) && {name}" if dep and " " in dep else f"{dep} && {name}" if dep else name
-        if "when" in task:  # keep Argo's key order: depends before when
-            task["when"] = task.pop("when")
-        arguments = task.pop("arguments")
-        arguments["parameters"].append({"name": IMAGE_PARAM,
-                                        "value": f"{{{{tasks.{name}.outputs.parameters.{IMAGE_OUTPUT}}}}}"})
-        task["arguments"] = arguments
-        return [build, task]
-
-    def pull_secrets(self, have: list[str]) -> list[str]:
-        """The registry's pull secret for the pods that run built images (default: the push secret)."""
-        settings = self.ctx.options.build
-        secret = settings and (settings.pull_secret or settings.secret)
-        if not self.any_image or not secret or secret in have:
-            return []
-        return [secret]
+        return template
 
 
-def forward_image_input(made: list[dict[str, Any]]) -> None:
-    """A DAG template (a group) whose tasks run a template taking the built image passes it on."""
-    takes = {
-        t["name"]
-        for t in made
-        if any(p["name"] == IMAGE_PARAM for p in t.get("inputs", {}).get("parameters", []))
-    }
-    outer = made[0]
-    if not takes or "dag" not in outer or outer["name"] in takes:
-        return
-    outer.setdefault("inputs", {}).setdefault("parameters", []).append({"name": IMAGE_PARAM})
-    for task in outer["dag"]["tasks"]:
-        if task.get("template") in takes:
-            params = task.setdefault("arguments", {}).setdefault("parameters", [])
-            params.append({"name": IMAGE_PARAM, "value": image_param()})
+def build_task(
+    plan: BuildPlan, template: str, depends: str | None, when: str | None, op: str
+) -> dict[str, Any]:
+    """The ``<op>-build`` task: the op's own ``depends`` and ``when`` (docs/builds.md says why), and
+    its ``polyflow-op`` argument ``op``."""
+    assert plan.task is not None
+    task: dict[str, Any] = {"name": plan.task, "template": template}
+    if depends:
+        task["depends"] = depends
+    if when:
+        task["when"] = when
+    task["arguments"] = {"parameters": [{"name": OP_PARAM, "value": op}]}
+    return task
+
+
+def after_build(depends: str | None, build: str) -> str:
+    """The op's ``depends`` once its image is built: ``(<depends>) && <op>-build``."""
+    if not depends:
+        return build
+    return f"({depends}) && {build}" if " " in depends else f"{depends} && {build}"
+
+
+def image_argument(plan: BuildPlan) -> dict[str, str]:
+    """The op task's argument ``polyflow-image``: its build task's output."""
+    return {"name": IMAGE_PARAM, "value": f"{{{{tasks.{plan.task}.outputs.parameters.{IMAGE_OUTPUT}}}}}"}
+
+
+def pull_secrets(ctx: TranslateContext, plans: dict[str, BuildPlan], have: list[str]) -> list[str]:
+    """The registry's pull secret for the pods that run built images (default: the push secret)."""
+    settings = ctx.options.build
+    secret = settings and (settings.pull_secret or settings.secret)
+    if not any(p.registry_image for p in plans.values()) or not secret or secret in have:
+        return []
+    return [secret]

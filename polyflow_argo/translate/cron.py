@@ -77,7 +77,8 @@ def schedule_plan(ctx: TranslateContext, rs: ResolvedSchedule) -> CronPlan | Non
 
 
 def cron_workflow(ctx: TranslateContext) -> list[dict[str, Any]]:
-    rs: ResolvedSchedule = ctx.ir.schedule
+    rs = ctx.ir.schedule
+    assert rs is not None, "compile emits a CronWorkflow only for a scheduled pipeline"
     name = cron_name(ctx)
     p = schedule_plan(ctx, rs)
     built = workflow_spec(ctx)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..language.template import ExperimentTemplate, JobTemplate
 from ..resolve import Node
 from ..source import PathT
 from .context import TranslateContext
@@ -33,6 +34,7 @@ from .pod import (
     resource_names,
     resources,
     synchronization,
+    template_head,
 )
 from .retry import retry_strategy
 from .shell import check_image_shell, shell_command
@@ -87,16 +89,18 @@ def job_kind(framework: str | None, backend: str | None) -> JobKind | None:
 
 
 def training_job_template(
-    ctx: TranslateContext, node: Node, name: str, extra_inputs: Sequence[str] = ()
+    ctx: TranslateContext, node: Node, name: str, extra_inputs: Sequence[str] = (), display_name: bool = False
 ) -> dict[str, Any] | None:
     """A resource template creating the training-operator job of a distributed experiment op
-    (``extra_inputs``: the matrix names when it is the trial of a group).
+    (``extra_inputs``: the matrix names when it is the trial of a group; ``display_name``: as
+    :func:`.pod.template_head`).
 
     The caller (``container_template``) has checked that the op has ``build: {image}``.
     """
     tpl = node.template
     assert tpl is not None
     spec = tpl.spec
+    assert isinstance(spec, JobTemplate | ExperimentTemplate), "container_template runs only these"
     build = node.op.build or spec.build
     assert build is not None and build.image, "container_template checks the build first"
     env = merged_environment(node)
@@ -121,17 +125,15 @@ def training_job_template(
         container["args"] = [render_command(ctx, spec.run.command, inputs, tpl.path + ("run", "cmd"), flags)]
     container.update(_container_env(ctx, node, inputs, env, matrix_kinds(node, extra_inputs)))
     job = _job(kind, name, container, env, (worker, n_workers), (ps, n_ps), resource_names(ctx))
-    out: dict[str, Any] = {
-        "name": name,
-        "metadata": {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}},
-        "inputs": {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]},
-        "resource": {
-            "action": "create",
-            "setOwnerReference": True,
-            "manifest": manifest_text(job),
-            "successCondition": SUCCESS_CONDITION,
-            "failureCondition": FAILURE_CONDITION,
-        },
+    out = template_head(name, display_name)
+    out["metadata"] = {"labels": {"polyflow.io/op": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}}
+    out["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]}
+    out["resource"] = {
+        "action": "create",
+        "setOwnerReference": True,
+        "manifest": manifest_text(job),
+        "successCondition": SUCCESS_CONDITION,
+        "failureCondition": FAILURE_CONDITION,
     }
     retry = retry_strategy(ctx, node)
     if retry:
@@ -194,6 +196,7 @@ def _choose_kind(ctx: TranslateContext, node: Node, where: PathT) -> JobKind | N
             "use an experiment template with `framework:`, or remove `replicas`",
         )
         return None
+    assert isinstance(spec, ExperimentTemplate)  # kind: experiment
     framework, backend = spec.framework, spec.backend
     kind = job_kind(framework, backend)
     if kind is not None:

@@ -43,7 +43,7 @@ def given_params(node: Node) -> list[str]:
 
 
 def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any]:
-    assert node.template is not None
+    assert node.template is not None and node.template.entry is not None
     kind = node.template.entry.name
     given = given_params(node)
     template: dict[str, Any] = {
@@ -76,7 +76,7 @@ def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, An
 def _check_regexes(ctx: TranslateContext, node: Node, given: list[str]) -> None:
     """PF468 for a literal pattern RE2 refuses (a reference is only known at run time: the plugin
     then fails the node with the same reason)."""
-    assert node.template is not None
+    assert node.template is not None and node.template.entry is not None
     event = EVENTS[node.template.entry.name]
     for io in event.inputs:
         param = node.params.get(io.name) if io.regex and io.name in given else None

@@ -18,14 +18,16 @@ bo's ``metric``) each output is the value of the best trial, and ``best-index`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
+from ..language.template import GroupTemplate
 from ..resolve import Node, matrix
+from .build import IMAGE_PARAM, image_param
 from .context import TranslateContext
 from .params import render_literal
-from .pod import OP_PARAM, OUTPUTS_DIR, param_name_ok
-from .templates import container_template
+from .pod import OP_PARAM, OUTPUTS_DIR, param_name_ok, template_head
+from .templates import TemplatePlan, container_template
 
 TRIAL_TASK = "trial"
 BEST_TASK = "best"
@@ -65,12 +67,13 @@ print(json.dumps({"best-index": index, metric: value}))
 """
 
 
-def group_templates(
-    ctx: TranslateContext, node: Node, name: str, unique: Callable[[str], str]
-) -> list[dict[str, Any]] | None:
-    """The group's DAG template first, then its trial (and best) templates; None after errors."""
+def group_templates(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> list[dict[str, Any]] | None:
+    """The group's DAG template first, then its trial (and best) templates; None after errors.
+
+    When the op's image is built (``plan.build``), the group takes it as input ``polyflow-image``
+    and passes it on to its trials."""
     tpl = node.template
-    assert tpl is not None
+    assert tpl is not None and isinstance(tpl.spec, GroupTemplate)  # KINDS: only for `kind: group`
     hp = tpl.spec.hptuning
     where = tpl.path + ("hptuning",)
     if hp is None:
@@ -119,14 +122,18 @@ def group_templates(
             + ", type: metric}`) and write it from the trial",
         )
         return None
+    name, unique = plan.name, plan.unique
     trial_name = unique(f"{name}-trial")
-    trial = container_template(ctx, node, trial_name, extra_inputs=names)
+    trial_plan = replace(plan, name=trial_name, display_name=False)  # the DAG template is the op's
+    trial = container_template(ctx, node, trial_plan, extra_inputs=names)
     if trial is None:
         return None
+    built = plan.build.image_input  # the trial template takes the built image: pass it on
     inputs = [io.name for io in tpl.inputs]
     arguments = [{"name": OP_PARAM, "value": f"{{{{inputs.parameters.{OP_PARAM}}}}}"}]
     arguments += [{"name": i, "value": f"{{{{inputs.parameters.{i}}}}}"} for i in inputs]
     arguments += [{"name": p, "value": f"{{{{item.{p}}}}}"} for p in names]
+    arguments += [{"name": IMAGE_PARAM, "value": image_param()}] if built else []
     items = [{p: render_literal(s[p]) for p in names} for s in expansion.suggestions]
     tasks: list[dict[str, Any]] = [
         {
@@ -167,11 +174,10 @@ def group_templates(
             }
         )
     }
-    group: dict[str, Any] = {
-        "name": name,
-        "metadata": {"annotations": annotations},
-        "inputs": {"parameters": [{"name": OP_PARAM}] + [{"name": i} for i in inputs]},
-    }
+    group = template_head(name, plan.display_name)
+    group["metadata"] = {"annotations": annotations}
+    group["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": i} for i in inputs]
+                       + ([{"name": IMAGE_PARAM}] if built else [])}
     if results:
         group["outputs"] = {
             "parameters": [{"name": o, "valueFrom": {"parameter": v}} for o, v in results.items()]

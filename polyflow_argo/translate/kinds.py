@@ -13,18 +13,22 @@ from ..resolve import Node
 from .build import build_kind_template
 from .context import TranslateContext
 from .group import group_templates
-from .templates import container_template, unsupported_kind
+from .templates import TemplatePlan, container_template, unsupported_kind
 
-Unique = Callable[[str], str]  # a fresh template name from a wanted one
-Builder = Callable[[TranslateContext, Node, str, Unique], list[dict[str, Any]] | None]
+# An op's plan (its template name, a namer, its image build, display name) → its Argo templates.
+Builder = Callable[[TranslateContext, Node, TemplatePlan], list[dict[str, Any]] | None]
 
 
-def _one(build: Callable[[TranslateContext, Node, str], dict[str, Any] | None]) -> Builder:
-    def builder(ctx: TranslateContext, node: Node, name: str, unique: Unique) -> list[dict[str, Any]] | None:
-        template = build(ctx, node, name)
+def _one(build: Callable[[TranslateContext, Node, TemplatePlan], dict[str, Any] | None]) -> Builder:
+    def builder(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> list[dict[str, Any]] | None:
+        template = build(ctx, node, plan)
         return None if template is None else [template]
 
     return builder
+
+
+def _build(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> dict[str, Any] | None:
+    return build_kind_template(ctx, node, plan.name, plan.build, plan.display_name)
 
 
 # Keyed by the language's TEMPLATE_KINDS (tests/translate/test_kinds.py). Each returns the Argo
@@ -33,7 +37,7 @@ KINDS: dict[str, Builder] = {
     "job": _one(container_template),  # an experiment with replicas: translate/distributed.py
     "experiment": _one(container_template),
     "group": group_templates,  # hyperparameter search: translate/group.py
-    "build": _one(build_kind_template),  # image builds: translate/build.py
+    "build": _one(_build),  # image builds: translate/build.py
     "notebook": _one(unsupported_kind),
     "tensorboard": _one(unsupported_kind),
 }

@@ -20,6 +20,7 @@ from .target import Feature
 
 OUTPUTS_DIR = "/polyflow/outputs"
 OP_PARAM = "polyflow-op"
+DISPLAY_ANNOTATION = "workflows.argoproj.io/display-name"
 GPU_KEY = "nvidia.com/gpu"
 TPU_KEY = "cloud-tpus.google.com/v2"
 
@@ -54,6 +55,16 @@ def merged_environment(node: Node) -> dict[str, Any]:
     if node.op.environment is not None:
         env.update({k: getattr(node.op.environment, k) for k in node.op.environment.model_fields_set})
     return env
+
+
+def template_head(name: str, display_name: bool = False) -> dict[str, Any]:
+    """The first keys of an op's template: its name and, with ``display_name``, the annotation that
+    makes the Argo UI show each op under its ``polyflow-op`` argument (workflow.py decides when: Argo
+    v4 puts a node whose display name is not valid in Error)."""
+    head: dict[str, Any] = {"name": name}
+    if display_name:
+        head["annotations"] = {DISPLAY_ANNOTATION: f"{{{{inputs.parameters.{OP_PARAM}}}}}"}
+    return head
 
 
 def resource_names(ctx: TranslateContext) -> dict[str, str]:

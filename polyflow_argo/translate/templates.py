@@ -8,12 +8,14 @@ build, retries, logging and limits share one Argo template; their arguments diff
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from ..language.template import ExperimentTemplate, JobTemplate
 from ..resolve import Node
-from .build import IMAGE_PARAM, image_param, run_image
+from . import hashing
+from .build import IMAGE_PARAM, BuildPlan
 from .context import TranslateContext
 from .distributed import training_job_template
 from .params import matrix_kinds, render_command
@@ -30,6 +32,7 @@ from .pod import (
     resources,
     restarts,
     synchronization,
+    template_head,
     volume_refs,
 )
 from .retry import retry_strategy
@@ -41,21 +44,34 @@ _DROPPED_ENV = {
 }
 
 
+@dataclass(frozen=True)
+class TemplatePlan:
+    """What an op's Argo templates are, decided before they are made (workflow.py).
+
+    ``name``: the template its task calls; ``unique``: a fresh name for the kind's other templates;
+    ``build``: the image it runs (translate/build.py); ``display_name``: the Argo UI shows each op
+    of the template under its ``polyflow-op`` argument (:func:`.pod.template_head`).
+    """
+
+    name: str
+    unique: Callable[[str], str]
+    build: BuildPlan
+    display_name: bool = False
+
+
 def container_template(
-    ctx: TranslateContext, node: Node, name: str, extra_inputs: Sequence[str] = ()
+    ctx: TranslateContext, node: Node, plan: TemplatePlan, extra_inputs: Sequence[str] = ()
 ) -> dict[str, Any] | None:
     """A container template for a job or experiment op (``extra_inputs``: a group's matrix names)."""
     tpl = node.template
     assert tpl is not None
-    # --- image builds (translate/build.py): the image to run, a `ref`, or the build task's output
-    image = run_image(ctx, node)
+    plan.build.report(ctx)  # image builds (translate/build.py): why there is no image to run
+    image = plan.build.image  # the given image, a `ref`, or the build task's output
     if image is None:
         return None
-    built = image == image_param()
-    # --- end image builds
     env = merged_environment(node)
     if "replicas" in env and env["replicas"] is not None and env["replicas"].model_fields_set:
-        return training_job_template(ctx, node, name, extra_inputs)
+        return training_job_template(ctx, node, plan.name, extra_inputs, plan.display_name)
     inputs = [io.name for io in tpl.inputs] + list(extra_inputs)
     outputs = [io.name for io in tpl.outputs]
     if not io_names_ok(ctx, tpl, inputs + outputs):
@@ -72,10 +88,10 @@ def container_template(
         mounts.insert(0, {"name": "polyflow-outputs", "mountPath": OUTPUTS_DIR})
     if mounts:
         container["volumeMounts"] = mounts
-    out: dict[str, Any] = {"name": name}
+    out = template_head(plan.name, plan.display_name)
     out["metadata"] = pod_metadata(env)
     out["inputs"] = {"parameters": [{"name": OP_PARAM}] + [{"name": n} for n in inputs]
-                     + ([{"name": IMAGE_PARAM}] if built else [])}  # image builds
+                     + ([{"name": IMAGE_PARAM}] if plan.build.image_input else [])}  # image builds
     if outputs:
         out["outputs"] = {
             "parameters": [
@@ -107,8 +123,8 @@ def _container(
 ) -> dict[str, Any]:
     """The container of a job or experiment: image, command, environment variables, resources.
     Values reach the command only through the env (translate/params.py: values are data)."""
-    assert node.template is not None
     tpl = node.template
+    assert tpl is not None and isinstance(tpl.spec, JobTemplate | ExperimentTemplate)  # a group's too
     container: dict[str, Any] = {"image": image}
     if tpl.spec.run is not None:
         container["command"] = shell_command(ctx)  # /bin/bash -c, or `shell` of polyflow.yaml
@@ -146,22 +162,11 @@ def _run_policy(ctx: TranslateContext, node: Node, env: dict[str, Any]) -> dict[
 
 
 def template_key(node: Node) -> str:
-    """Ops with equal keys share one Argo template."""
-    assert node.template is not None
-    op = node.op
-    key = {
-        "template": node.template.key,
-        "environment": op.environment.model_dump(exclude_none=True) if op.environment else None,
-        "build": op.build.model_dump(exclude_none=True) if op.build else None,
-        "logging": op.logging.model_dump(exclude_none=True) if op.logging else None,
-        "retries": [op.max_retries, op.retry_delay, op.retry_exp_backoff, op.max_retry_delay],
-        "concurrency": op.concurrency,
-        "lock": node.name if op.concurrency else None,
-    }
-    return json.dumps(key, sort_keys=True, default=str)
+    """Ops with equal keys share one Argo template (the key's JSON, made cheap: hashing.py)."""
+    return hashing.template_key(node)
 
 
-def unsupported_kind(ctx: TranslateContext, node: Node, name: str) -> dict[str, Any] | None:
+def unsupported_kind(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> dict[str, Any] | None:
     assert node.template is not None
     kind = node.template.kind
     later = {

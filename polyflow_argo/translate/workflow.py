@@ -9,34 +9,41 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from ..resolve import Node
-from .build import Builds, forward_image_input
+from .build import (
+    BuildPlan,
+    BuildTemplates,
+    after_build,
+    build_failures,
+    build_task,
+    image_argument,
+    plan_builds,
+    pull_secrets,
+)
 from .context import TranslateContext
 from .dag import depends, when
 from .events import event_template, given_params, is_builtin_event
+from .hashing import spec_digest
 from .k8s import check_pod_settings
 from .kinds import KINDS
 from .names import DISPLAY_NAME, LABEL_VALUE, Namer, dns_label, label_value
 from .params import argument_value
 from .pod import OP_PARAM, merged_environment, semaphore_configmap
 from .target import Feature
-from .templates import template_key
+from .templates import TemplatePlan, template_key
 
 API_VERSION = "argoproj.io/v1alpha1"
 ENTRYPOINT = "pipeline"
-DISPLAY_ANNOTATION = "workflows.argoproj.io/display-name"
 
 
 def spec_hash(ctx: TranslateContext) -> str:
     """12 hex digits of the validated spec (formatting and comments do not change it); once per run."""
     if ctx.spec_hash is None:
-        data = ctx.ir.spec.model_dump(mode="json", exclude_none=True)
-        ctx.spec_hash = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+        ctx.spec_hash = spec_digest(ctx.ir.spec)  # the sorted JSON's sha256 (hashing.py)
     return ctx.spec_hash
 
 
@@ -78,27 +85,27 @@ class BuiltSpec:
 
 
 def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
-    """The ``spec`` of the Workflow (also a CronWorkflow's ``workflowSpec``) and extra objects."""
+    """The ``spec`` of the Workflow (also a CronWorkflow's ``workflowSpec``) and extra objects.
+
+    Everything a task or template depends on beyond its own op is decided first, for every op: the
+    name the Argo UI shows, the image build (translate/build.py: a ``<op>-build`` task, the image
+    input), and whether a shared template shows each op's name; then each task and template is
+    written once, in its final form.
+    """
     ir = ctx.ir
     tasks = task_names(ctx)
-    builds = Builds(ctx, tasks)  # image builds (translate/build.py): `<op>-build` tasks
-    build_failures = builds.failures  # one_failed also counts an upstream's failed build
+    builds = plan_builds(ctx, tasks)  # image builds (translate/build.py): `<op>-build` tasks
+    failures = build_failures(tasks, builds)  # one_failed also counts an upstream's failed build
+    labels, renamed = _op_labels(ctx, tasks)
+    display = _display_names(ctx, tasks, labels)
     template_namer = Namer(reserved=(ENTRYPOINT,), prefix="tpl")
     templates: list[dict[str, Any]] = []
     by_key: dict[str, str] = {}
+    build_templates = BuildTemplates()  # identical builds share one template
     dag_tasks = []
-    renamed = {}
-    shown: dict[str, str] = {}  # task -> name the Argo UI shows, when it differs from the task name
-    display: dict[str, list[str]] = {}  # template -> the `polyflow-op` value of every op using it
-    wanted: list[str] = []  # templates of a renamed op that would show its own name
     check_pod_settings(ctx)  # Kubernetes validity of labels, annotations, resources; `{{` (k8s.py)
     for node in ir.nodes.values():
-        name = tasks[node.name]
-        if name != node.name:
-            renamed[name] = node.name
-            if DISPLAY_NAME.match(node.name):
-                shown[name] = node.name
-        label = op_label(shown.get(name, name))
+        name, label, plan = tasks[node.name], labels[node.name], builds[node.name]
         ref = registry_ref(ctx, node)
         if ref is not None:
             task: dict[str, Any] = {"name": name, "templateRef": ref}
@@ -107,21 +114,22 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
             templates.append(event)
             task = {"name": name, "template": event["name"]}
         else:
-            template = _template_for(ctx, node, template_namer, by_key, templates)
-            if template:
-                display.setdefault(template, []).append(label)
-                wanted += [template] if name in shown and template not in wanted else []
+            template = _template_for(ctx, node, template_namer, by_key, templates, plan, display)
             task = {"name": name, "template": template or "missing"}
-        dep = depends(node, tasks, build_failures)
+        dep = depends(node, tasks, failures)
+        cond = when(ctx, node, tasks)
+        arguments = _arguments(ctx, node, tasks, label)
+        if plan.task is not None and plan.spec is not None:  # [<op>-build,] <op>
+            builder = build_templates.name(plan.spec, template_namer.unique, templates)
+            dag_tasks.append(build_task(plan, builder, dep, cond, label))
+            dep = after_build(dep, plan.task)
+            arguments.append(image_argument(plan))
         if dep:
             task["depends"] = dep
-        cond = when(ctx, node, tasks)
         if cond:
             task["when"] = cond
-        task["arguments"] = {"parameters": _arguments(ctx, node, tasks, label)}
-        dag_tasks.extend(builds.wire(node, task, template_namer, templates))  # [<op>-build,] <op>
-    for template in wanted:  # Argo v4 puts a node in Error when its display name is not valid
-        _show_display_name(ctx, templates, template, display[template])
+        task["arguments"] = {"parameters": arguments}
+        dag_tasks.append(task)
     dag_template: dict[str, Any] = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}
     concurrency = ir.spec.concurrency
     if concurrency is not None:
@@ -137,7 +145,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
         spec["serviceAccountName"] = account
     spec.update(run_hygiene(ctx))  # activeDeadlineSeconds, ttlStrategy, podGC: only those set
     pull = _image_pull_secrets(ctx)
-    pull += builds.pull_secrets(pull)  # image builds: the build registry's pull secret
+    pull += pull_secrets(ctx, builds, pull)  # image builds: the build registry's pull secret
     if pull:
         spec["imagePullSecrets"] = [{"name": s} for s in pull]
     pod_labels = {
@@ -185,9 +193,11 @@ def registry_ref(ctx: TranslateContext, node: Node) -> dict[str, Any] | None:
     """An op using a registry action/event → ``templateRef`` to its published WorkflowTemplate."""
     if node.template is None or node.template.entry is None or is_builtin_event(node):
         return None
-    from ..registry import template_ref_name
+    from ..registry import Entry, template_ref_name
 
     entry = node.template.entry
+    if not isinstance(entry, Entry):  # a built-in event has no published template (checked above)
+        return None
     for key in OP_OVERRIDES:
         if node.op.given(key):
             ctx.error(
@@ -207,8 +217,16 @@ REGISTRY_TEMPLATE = "main"
 
 
 def _template_for(
-    ctx: TranslateContext, node: Node, namer: Namer, by_key: dict[str, str], templates: list[dict[str, Any]]
+    ctx: TranslateContext,
+    node: Node,
+    namer: Namer,
+    by_key: dict[str, str],
+    templates: list[dict[str, Any]],
+    build: BuildPlan,
+    display: set[str],
 ) -> str | None:
+    """The template of an op's task, made the first time its ``template_key`` is seen (``display``:
+    the keys whose templates show each op's name, :func:`_display_names`)."""
     if node.template is None:
         ref = node.op.template
         ctx.error(
@@ -223,10 +241,10 @@ def _template_for(
     if key in by_key:
         return by_key[key]
     name = namer.unique(node.template.name)
-    made = KINDS[node.template.kind](ctx, node, name, namer.unique)
+    plan = TemplatePlan(name, namer.unique, build, key in display)
+    made = KINDS[node.template.kind](ctx, node, plan)
     if made is None:
         return None
-    forward_image_input(made)  # image builds: a group passes the built image on to its trials
     pipeline_logging = ctx.ir.spec.logging
     for template in made:
         if pipeline_logging is not None:
@@ -255,23 +273,43 @@ def op_label(value: str) -> str:
     return value if LABEL_VALUE.match(value) and len(value) <= 63 else label_value(value)
 
 
-def _show_display_name(
-    ctx: TranslateContext, templates: list[dict[str, Any]], name: str, values: list[str]
-) -> None:
-    """Make the Argo UI show each op of template ``name`` under its ``polyflow-op`` argument.
+def _op_labels(ctx: TranslateContext, tasks: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each op's ``polyflow-op`` argument, and task → op of the tasks that could not keep the op's name.
 
-    Argo puts a node whose display name does not match ``DISPLAY_NAME`` in Error, so the argument
-    is the op's own name only when it matches, else the task name, and the annotation is set only
-    when the argument of every op using the template matches (see ``workflow_spec``).
+    A renamed task shows the op's own name when that is a valid display name, else the task name.
     """
-    if not ctx.target.has(Feature.TEMPLATE_DISPLAY_NAME) or not all(DISPLAY_NAME.match(v) for v in values):
-        return
-    for template in templates:
-        if template["name"] == name and "annotations" not in template:
-            rest = {k: template.pop(k) for k in list(template) if k != "name"}
-            template["annotations"] = {DISPLAY_ANNOTATION: f"{{{{inputs.parameters.{OP_PARAM}}}}}"}
-            template.update(rest)
-            return
+    labels: dict[str, str] = {}
+    renamed: dict[str, str] = {}
+    for node in ctx.ir.nodes.values():
+        name = tasks[node.name]
+        shown = name
+        if name != node.name:
+            renamed[name] = node.name
+            if DISPLAY_NAME.match(node.name):
+                shown = node.name
+        labels[node.name] = op_label(shown)
+    return labels, renamed
+
+
+def _display_names(ctx: TranslateContext, tasks: dict[str, str], labels: dict[str, str]) -> set[str]:
+    """The template keys whose template makes the Argo UI show each op under its ``polyflow-op``.
+
+    Wanted when an op of the template is renamed but has a valid display name of its own; Argo v4
+    puts a node whose display name does not match ``DISPLAY_NAME`` in Error, so only when the
+    argument of every op using the template matches.
+    """
+    if not ctx.target.has(Feature.TEMPLATE_DISPLAY_NAME):
+        return set()
+    values: dict[str, list[str]] = {}
+    wanted: set[str] = set()
+    for node in ctx.ir.nodes.values():
+        if node.template is None or node.template.entry is not None:  # no template, or the registry's
+            continue
+        key = template_key(node)
+        values.setdefault(key, []).append(labels[node.name])
+        if tasks[node.name] != node.name and DISPLAY_NAME.match(node.name):
+            wanted.add(key)
+    return {key for key in wanted if all(DISPLAY_NAME.match(v) for v in values[key])}
 
 
 def _arguments(ctx: TranslateContext, node: Node, tasks: dict[str, str], shown: str) -> list[dict[str, str]]:
