@@ -1,10 +1,13 @@
-"""Shared test fixtures: paths to the repo and, when present, to ../shared (extra conformance checks)."""
+"""Shared test fixtures: paths to the repo and, when present, to ../shared (extra conformance checks),
+and a project directory. Shared helpers that are not fixtures (the CLI runner, ``errors``) are in
+tests/support.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,27 @@ def argo_schema() -> Path:
     if not ARGO_SCHEMA.exists():
         pytest.skip(f"Argo's JSON schema is absent ({ARGO_SCHEMA}); schema conformance not checked")
     return ARGO_SCHEMA
+
+
+@pytest.fixture
+def project_files() -> Mapping[str, str | None]:
+    """The files of the ``project`` fixture, by path relative to it (``None``: an empty directory).
+    A module overrides this fixture to give its project a config or template files."""
+    return {"polyflow.yaml": ""}
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project_files: Mapping[str, str | None]
+) -> Path:
+    """A project directory (``tmp_path``) holding ``project_files``, with the download cache of
+    ``template: {url: ...}`` inside it (``XDG_CACHE_HOME``), so no test reads or fills the user's."""
+    for name, content in project_files.items():
+        path = tmp_path / name
+        if content is None:
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path

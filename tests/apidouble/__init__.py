@@ -99,10 +99,7 @@ Example (a CLI test; ``on_create`` plays the controller for each workflow a clie
             (0.2, lambda d, ns, name: d.set_node(ns, name, "train", phase="Succeeded", templateName="train")),
             (0.2, {"phase": "Succeeded", "finishedAt": "2026-01-01T00:01:00Z"}),
         ])
-        out = subprocess.run(
-            [sys.executable, "-m", "polyflow_argo", "submit", "p.yaml", "-n", "ml", "--watch"],
-            env={**os.environ, "KUBECONFIG": str(kubeconfig)}, capture_output=True, timeout=30,
-        )
+        out = cli("submit", "p.yaml", "-n", "ml", "--watch", kubeconfig=kubeconfig)  # tests/support.py
         created = api_double.requests_to("POST", "/namespaces/ml/workflows$")
         assert out.returncode == 0 and created[0].status == 201
 

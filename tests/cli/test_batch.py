@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from polyflow_argo.cli import EXIT_INTERRUPTED, UsageError, main
+from tests.support import CLI, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,12 +28,6 @@ ops:
 templates:
   - {{kind: job, name: t, build: {{image: 'python:3.7-slim'}}, run: {{cmd: 'echo {op}'}}}}
 """
-
-
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True, text=True, timeout=60
-    )
 
 
 def write(path: Path, name: str, op: str = "a") -> Path:
@@ -48,18 +43,18 @@ def names(stream: str) -> list[tuple[str, str]]:
 def test_several_files_compile_each_on_its_own(tmp_path: Path) -> None:
     a, b, c = write(tmp_path / "a.yaml", "alpha"), write(tmp_path / "b.yaml", "beta", "x"), None
     c = write(tmp_path / "c.yml", "gamma", "y")
-    res = run("compile", str(a), str(b), str(c))
+    res = cli("compile", str(a), str(b), str(c))
     assert res.returncode == 0, res.stderr
     assert names(res.stdout) == [("Workflow", "alpha-"), ("Workflow", "beta-"), ("Workflow", "gamma-")]
     # each is what compiling the file alone gives, byte for byte
-    alone = [run("compile", str(p)).stdout for p in (a, b, c)]
+    alone = [cli("compile", str(p)).stdout for p in (a, b, c)]
     assert res.stdout == "".join(alone)
 
 
 def test_out_dir_gets_one_manifest_set_per_file(tmp_path: Path) -> None:
     a, b = write(tmp_path / "a.yaml", "alpha"), write(tmp_path / "b.yaml", "beta")
     out = tmp_path / "out"
-    res = run("compile", str(a), str(b), "-o", "json", "--out", str(out))
+    res = cli("compile", str(a), str(b), "-o", "json", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in out.iterdir()) == ["workflow-alpha.json", "workflow-beta.json"]
     assert json.loads((out / "workflow-beta.json").read_text())["metadata"]["generateName"] == "beta-"
@@ -67,7 +62,7 @@ def test_out_dir_gets_one_manifest_set_per_file(tmp_path: Path) -> None:
 
 def test_json_to_stdout_is_one_list_of_every_manifest(tmp_path: Path) -> None:
     a, b = write(tmp_path / "a.yaml", "alpha"), write(tmp_path / "b.yaml", "beta")
-    body = json.loads(run("compile", str(a), str(b), "-o", "json").stdout)
+    body = json.loads(cli("compile", str(a), str(b), "-o", "json").stdout)
     assert body["kind"] == "List"
     assert [i["metadata"]["generateName"] for i in body["items"]] == ["alpha-", "beta-"]
 
@@ -76,9 +71,29 @@ def test_merge_overlays_the_files_into_one_pipeline(tmp_path: Path) -> None:
     a = write(tmp_path / "a.yaml", "alpha")
     b = tmp_path / "b.yaml"
     b.write_text("name: merged\n")
-    res = run("compile", "--merge", str(a), str(b))
+    res = cli("compile", "--merge", str(a), str(b))
     assert res.returncode == 0, res.stderr
     assert names(res.stdout) == [("Workflow", "merged-")]
+
+
+@pytest.mark.parametrize("command", ["compile", "lint"])
+def test_an_overlay_given_without_merge_is_told_about_merge(tmp_path: Path, command: str) -> None:
+    a = write(tmp_path / "a.yaml", "alpha")
+    b = tmp_path / "b.yaml"
+    b.write_text("schedule: {kind: cron, cron: '0 2 * * *'}\n")
+    res = cli(command, str(a), str(b))
+    assert res.returncode == 1 and res.stdout == ""
+    assert res.stderr.strip() == (
+        f"{b}:1:1: error PF205: missing required field `version` at the top level "
+        "(add `version: 1`; or, if this file overlays the files before it, pass --merge)"
+    )
+    alone = cli(command, str(b))  # one file: no overlay to speak of
+    assert alone.returncode == 1 and "--merge" not in alone.stderr
+    merged = cli(command, "--merge", str(a), str(b))
+    assert merged.returncode == 0, merged.stderr
+    if command == "lint":
+        assert merged.stderr.strip() == "1 pipeline (2 files) OK"
+        assert cli("lint", str(a)).stderr.strip() == "1 file OK"
 
 
 def test_a_directory_stands_for_its_pipeline_files(tmp_path: Path) -> None:
@@ -88,13 +103,13 @@ def test_a_directory_stands_for_its_pipeline_files(tmp_path: Path) -> None:
     write(d / "a.json", "alpha")  # YAML is a superset of JSON: any of the three suffixes is read
     (d / "notes.txt").write_text("not a pipeline")
     (d / ".hidden.yaml").write_text("not: [valid")
-    res = run("compile", str(d))
+    res = cli("compile", str(d))
     assert res.returncode == 0, res.stderr
     assert names(res.stdout) == [("Workflow", "alpha-"), ("Workflow", "beta-")]  # sorted by file name
 
 
 def test_an_empty_directory_is_a_usage_error(tmp_path: Path) -> None:
-    res = run("compile", str(tmp_path))
+    res = cli("compile", str(tmp_path))
     assert res.returncode == 2
     assert "has no pipeline file" in res.stderr and "Traceback" not in res.stderr
 
@@ -102,17 +117,17 @@ def test_an_empty_directory_is_a_usage_error(tmp_path: Path) -> None:
 def test_a_name_clash_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     a, b = write(tmp_path / "a.yaml", "same"), write(tmp_path / "b.yaml", "same", "other")
     out = tmp_path / "out"
-    res = run("compile", str(a), str(b), "--out", str(out))
+    res = cli("compile", str(a), str(b), "--out", str(out))
     assert res.returncode == 1
     assert f"{b}:3:7: error PF501: {b} and {a} both compile to Workflow 'same'" in res.stderr, res.stderr
     assert not out.exists()
-    res = run("compile", str(a), str(b))  # on stdout too: nothing printed
+    res = cli("compile", str(a), str(b))  # on stdout too: nothing printed
     assert res.returncode == 1 and "PF501" in res.stderr and res.stdout == ""
 
 
 def test_name_with_several_files_is_a_clash(tmp_path: Path) -> None:
     a, b = write(tmp_path / "a.yaml", "alpha"), write(tmp_path / "b.yaml", "beta")
-    res = run("compile", "--name", "run-1", str(a), str(b), "--out", str(tmp_path / "out"))
+    res = cli("compile", "--name", "run-1", str(a), str(b), "--out", str(tmp_path / "out"))
     assert res.returncode == 1 and "both compile to Workflow 'run-1'" in res.stderr
     assert "--name gives every pipeline the same name" in res.stderr
     assert not (tmp_path / "out").exists()
@@ -125,7 +140,7 @@ def test_an_invalid_file_writes_nothing_and_every_file_is_reported(tmp_path: Pat
     bad2 = tmp_path / "c.yaml"
     bad2.write_text("version: 1\nkind: pipeline\nops: [{name: a, template: {name: t}, trigger: x}]\n")
     out = tmp_path / "out"
-    res = run("compile", str(a), str(bad1), str(bad2), "--out", str(out))
+    res = cli("compile", str(a), str(bad1), str(bad2), "--out", str(out))
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert f"{bad1}:" in res.stderr and f"{bad2}:" in res.stderr
     assert not out.exists()
@@ -136,9 +151,9 @@ def test_more_than_200_ops_need_lift_limits(tmp_path: Path) -> None:
     p = tmp_path / "big.yaml"
     p.write_text(f"version: 1\nkind: pipeline\nname: big\nops:\n{ops}\n"
                  "templates:\n  - {kind: job, name: t, build: {image: 'python:3.7-slim'}}\n")
-    res = run("compile", str(p), "-o", "json", "--no-warnings")
+    res = cli("compile", str(p), "-o", "json", "--no-warnings")
     assert res.returncode == 1 and "PF452" in res.stderr and "--lift-limits" in res.stderr
-    res = run("compile", str(p), "-o", "json", "--no-warnings", "--lift-limits")
+    res = cli("compile", str(p), "-o", "json", "--no-warnings", "--lift-limits")
     assert res.returncode == 0, res.stderr
     assert len(json.loads(res.stdout)["spec"]["templates"][0]["dag"]["tasks"]) == 201
 
@@ -153,7 +168,7 @@ def test_lift_limits_keeps_the_name_limit() -> None:
 
 
 def test_param_without_equals_is_a_usage_error() -> None:
-    res = run("compile", "-p", "noequals", "examples/diamond.yaml")
+    res = cli("compile", "-p", "noequals", "examples/diamond.yaml")
     assert res.returncode == 2, res.stderr
     assert "polyflow-argo compile: error: -p noequals: expected OP.PARAM=VALUE" in res.stderr
 
@@ -214,7 +229,7 @@ def test_sigint_while_the_process_imports_exits_130(tmp_path: Path) -> None:
         "builtins.__import__ = slow\n"
     )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
-    proc = subprocess.Popen([sys.executable, "-m", "polyflow_argo", "--help"], cwd=ROOT, env=env,
+    proc = subprocess.Popen([*CLI, "--help"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:

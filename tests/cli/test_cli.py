@@ -4,30 +4,24 @@ traceback)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.support import cli
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True, text=True
-    )
-
-
 def test_lint_clean_example_exits_0() -> None:
-    res = run("lint", "examples/diamond.yaml")
+    res = cli("lint", "examples/diamond.yaml")
     assert res.returncode == 0, res.stderr
     assert "1 file OK" in res.stderr
 
 
 def test_lint_reports_every_error_with_position_and_exits_1() -> None:
-    res = run("lint", "tests/fixtures/worked/ex9-invalid.yaml")
+    res = cli("lint", "tests/fixtures/worked/ex9-invalid.yaml")
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
     assert lines[0].startswith(
@@ -37,7 +31,7 @@ def test_lint_reports_every_error_with_position_and_exits_1() -> None:
 
 
 def test_lint_json_format() -> None:
-    res = run("lint", "-o", "json", "tests/fixtures/polyaxon-0.5.6/cyclic_pipeline.yml")
+    res = cli("lint", "-o", "json", "tests/fixtures/polyaxon-0.5.6/cyclic_pipeline.yml")
     assert res.returncode == 1
     data = json.loads(res.stdout)
     assert data[0]["code"] == "PF312" and data[0]["line"] == 11 and data[0]["column"] == 19
@@ -49,7 +43,7 @@ def test_lint_did_you_mean(tmp_path: Path) -> None:
         "version: 1\nkind: pipeline\nops:\n  - {name: a, template: {name: t}, trigger: all_secceded}\n"
         "templates:\n  - {kind: job, name: t}\n"
     )
-    res = run("lint", str(bad))
+    res = cli("lint", str(bad))
     assert res.returncode == 1
     assert (
         f"{bad}:4:45: error PF207: invalid value 'all_secceded' for `trigger` (did you mean 'all_succeeded'?)"
@@ -58,13 +52,13 @@ def test_lint_did_you_mean(tmp_path: Path) -> None:
 
 
 def test_lint_missing_file_is_a_clean_error() -> None:
-    res = run("lint", "no/such/file.yaml")
+    res = cli("lint", "no/such/file.yaml")
     assert res.returncode == 1 and "no such file" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_compile_yaml_to_stdout_is_deterministic() -> None:
-    first = run("compile", "examples/diamond.yaml")
-    second = run("compile", "examples/diamond.yaml")
+    first = cli("compile", "examples/diamond.yaml")
+    second = cli("compile", "examples/diamond.yaml")
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
     doc = yaml.safe_load(first.stdout)
@@ -72,19 +66,19 @@ def test_compile_yaml_to_stdout_is_deterministic() -> None:
 
 
 def test_compile_json_name_namespace_and_params() -> None:
-    res = run("compile", "-o", "json", "--name", "run-1", "-n", "ml", "examples/ml-training.yaml")
+    res = cli("compile", "-o", "json", "--name", "run-1", "-n", "ml", "examples/ml-training.yaml")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["metadata"]["name"] == "run-1" and doc["metadata"]["namespace"] == "ml"
 
 
 def test_compile_param_override_is_typed(tmp_path: Path) -> None:
-    res = run("compile", "-p", "nope.x=1", "examples/diamond.yaml")
+    res = cli("compile", "-p", "nope.x=1", "examples/diamond.yaml")
     assert res.returncode == 1 and "no op named 'nope'" in res.stderr
 
 
 def test_compile_out_dir_writes_files(tmp_path: Path) -> None:
-    res = run("compile", "--out", str(tmp_path), "examples/diamond.yaml")
+    res = cli("compile", "--out", str(tmp_path), "examples/diamond.yaml")
     assert res.returncode == 0, res.stderr
     files = list(tmp_path.iterdir())
     assert (
@@ -95,7 +89,7 @@ def test_compile_out_dir_writes_files(tmp_path: Path) -> None:
 
 
 def test_compile_error_exits_1_without_traceback() -> None:
-    res = run("compile", "--project", "tests/fixtures/projects/empty/polyflow.yaml", "examples/seed.yaml")
+    res = cli("compile", "--project", "tests/fixtures/projects/empty/polyflow.yaml", "examples/seed.yaml")
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert (
         "examples/seed.yaml:23:12: error PF490: op 'job1' builds its image, but no build context and "
@@ -104,14 +98,14 @@ def test_compile_error_exits_1_without_traceback() -> None:
 
 
 def test_usage_error_exits_2() -> None:
-    assert run("compile").returncode == 2
-    assert run("frobnicate").returncode == 2
+    assert cli("compile").returncode == 2
+    assert cli("frobnicate").returncode == 2
 
 
 def test_schema_is_valid_json_schema() -> None:
     from jsonschema import Draft7Validator
 
-    res = run("schema")
+    res = cli("schema")
     assert res.returncode == 0
     schema = json.loads(res.stdout)
     Draft7Validator.check_schema(schema)
@@ -120,7 +114,7 @@ def test_schema_is_valid_json_schema() -> None:
 
 
 def test_compile_tools_image_sets_the_best_trial_step_image() -> None:
-    res = run("compile", "examples/hyperparameter-search.yaml", "--tools-image", "mirror.local/python:3.12")
+    res = cli("compile", "examples/hyperparameter-search.yaml", "--tools-image", "mirror.local/python:3.12")
     assert res.returncode == 0, res.stderr
     (doc,) = list(yaml.safe_load_all(res.stdout))
     best = next(t for t in doc["spec"]["templates"] if t["name"] == "lr-search-best")
@@ -131,55 +125,19 @@ def test_compile_tools_image_sets_the_best_trial_step_image() -> None:
 def test_name_must_be_an_object_name_before_it_becomes_a_file_name(name: str, tmp_path: Path) -> None:
     """`--name` names the file written under --out: a path in it would write outside the directory."""
     out = tmp_path / "out"
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "polyflow_argo",
-            "compile",
-            "examples/diamond.yaml",
-            f"--name={name}",
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    res = cli("compile", "examples/diamond.yaml", f"--name={name}", "--out", str(out), timeout=60)
     assert res.returncode == 2 and "is not a Kubernetes object name" in res.stderr, res.stderr
     assert "Traceback" not in res.stderr
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_a_valid_name_is_written_under_out(tmp_path: Path) -> None:
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "polyflow_argo",
-            "compile",
-            "examples/diamond.yaml",
-            "--name",
-            "diamond.v2",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    res = cli("compile", "examples/diamond.yaml", "--name", "diamond.v2", "--out", str(tmp_path), timeout=60)
     assert res.returncode == 0, res.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["workflow-diamond.v2.yaml"]
 
 
 # --------------------------------------------------------------------------- inputs: paths and stdin
-def run_in(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True,
-                          text=True, input=stdin, timeout=120)
-
-
 JOB = (
     "version: 1\nkind: pipeline\nname: job\nops: [{name: a, template: {name: t}}]\n"
     "templates: [{kind: job, name: t, build: {image: 'python:3.12'}}]\n"
@@ -191,23 +149,23 @@ def test_a_file_argument_is_a_path_whatever_its_name(name: str, tmp_path: Path) 
     """These names were read as YAML text (`<string>:1:1`) because they start like a pipeline."""
     (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text(JOB)
-    res = run_in(tmp_path, "lint", name)
+    res = cli("lint", name, cwd=tmp_path)
     assert res.returncode == 0 and "1 file OK" in res.stderr, res.stderr
-    res = run_in(tmp_path, "compile", name)
+    res = cli("compile", name, cwd=tmp_path)
     assert res.returncode == 0 and "kind: Workflow" in res.stdout, res.stderr
 
 
 def test_dash_reads_stdin_for_lint_compile_and_schedule(tmp_path: Path) -> None:
-    res = run_in(tmp_path, "lint", "-", stdin=JOB.replace("kind: pipeline", "kind: pipelin"))
+    res = cli("lint", "-", stdin=JOB.replace("kind: pipeline", "kind: pipelin"), cwd=tmp_path)
     assert res.returncode == 1 and res.stderr.startswith("<stdin>:2:7: error"), res.stderr
-    assert run_in(tmp_path, "lint", "-", stdin=JOB).returncode == 0
-    res = run_in(tmp_path, "compile", "-", "-o", "json", stdin=JOB)
+    assert cli("lint", "-", stdin=JOB, cwd=tmp_path).returncode == 0
+    res = cli("compile", "-", "-o", "json", stdin=JOB, cwd=tmp_path)
     assert res.returncode == 0 and json.loads(res.stdout.splitlines()[0])["kind"] == "Workflow", res.stderr
     cron = (ROOT / "examples" / "nightly-cron.yaml").read_text()
-    res = run_in(tmp_path, "schedule", "next", "-", "--from", "2020-01-01T00:00:00Z", "--count", "2",
-                 stdin=cron)
+    res = cli("schedule", "next", "-", "--from", "2020-01-01T00:00:00Z", "--count", "2",
+              stdin=cron, cwd=tmp_path)
     assert res.returncode == 0 and "All 2 instants agree." in res.stdout, res.stderr
-    res = run_in(tmp_path, "lint", "-", "-", stdin=JOB)
+    res = cli("lint", "-", "-", stdin=JOB, cwd=tmp_path)
     assert res.returncode == 2 and "only once" in res.stderr
 
 
@@ -218,18 +176,18 @@ def test_lint_json_honours_max_errors_and_every_entry_has_a_file_and_an_end(tmp_
         + "".join(f"  - {{name: op{i}, template: {{name: nope}}}}\n" for i in range(5))
         + "templates: [{kind: job, name: t}]\n"
     )
-    res = run_in(tmp_path, "lint", "-o", "json", "--max-errors", "2", "p.yaml", "missing.yaml",
-                 "--resolve")
+    res = cli("lint", "-o", "json", "--max-errors", "2", "p.yaml", "missing.yaml", "--resolve",
+              cwd=tmp_path)
     assert res.returncode == 1
     entries = json.loads(res.stdout)
     assert [e["file"] for e in entries] == ["p.yaml", "p.yaml", "missing.yaml"]
     assert all(e["end_line"] >= e["line"] > 0 for e in entries if "line" in e)
-    res = run_in(tmp_path, "lint", "-o", "json", "--max-errors", "2", "p.yaml")
+    res = cli("lint", "-o", "json", "--max-errors", "2", "p.yaml", cwd=tmp_path)
     assert len(json.loads(res.stdout)) == 2
 
 
 def test_lint_of_an_argo_manifest_names_the_command_that_takes_it() -> None:
-    res = run("lint", "examples/diamond.argo.yaml", "examples/registry/actions/notify-slack-1.0.0.yaml")
+    res = cli("lint", "examples/diamond.argo.yaml", "examples/registry/actions/notify-slack-1.0.0.yaml")
     assert res.returncode == 1
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 2, res.stderr
@@ -239,10 +197,10 @@ def test_lint_of_an_argo_manifest_names_the_command_that_takes_it() -> None:
 
 def test_a_never_firing_cron_is_a_lint_warning_and_a_compile_error(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(JOB.replace("ops:", "schedule: {kind: cron, cron: '0 0 30 2 *'}\nops:"))
-    res = run_in(tmp_path, "lint", "p.yaml")
+    res = cli("lint", "p.yaml", cwd=tmp_path)
     assert res.returncode == 0 and "p.yaml:4:30: warning" in res.stderr and "never fires" in res.stderr
-    assert run_in(tmp_path, "lint", "--strict", "p.yaml").returncode == 1
-    res = run_in(tmp_path, "compile", "p.yaml")
+    assert cli("lint", "--strict", "p.yaml", cwd=tmp_path).returncode == 1
+    res = cli("compile", "p.yaml", cwd=tmp_path)
     assert res.returncode == 1 and "p.yaml:4:30: error" in res.stderr and "never fires" in res.stderr
 
 
@@ -253,8 +211,8 @@ def test_lint_resolve_is_the_ci_gate(tmp_path: Path) -> None:
         "  - {name: b, template: {name: t}, max_retries: 2, retry_delay: -5}\n"
         "templates: [{kind: job, name: t, build: {dockerfile: Dockerfile}}]\n"
     )
-    assert run_in(tmp_path, "lint", "p.yaml").returncode == 0  # as Polyflow 0.5.6
-    res = run_in(tmp_path, "lint", "--resolve", "p.yaml")
+    assert cli("lint", "p.yaml", cwd=tmp_path).returncode == 0  # as Polyflow 0.5.6
+    res = cli("lint", "--resolve", "p.yaml", cwd=tmp_path)
     assert res.returncode == 1
     for where in ("p.yaml:3:14:", "p.yaml:5:", "p.yaml:6:", "p.yaml:7:"):
         assert where in res.stderr, res.stderr

@@ -6,7 +6,6 @@ a failing, retried run, and an idempotent submit across a dropped connection."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -22,6 +21,7 @@ import yaml
 
 import polyflow_argo
 from polyflow_argo.cluster.watch import clock
+from tests import support
 from tests.apidouble import ApiDouble, node_id
 from tests.cluster.test_watch import FLAKY, SCHEDULED, flaky_workflow, story, transcript
 
@@ -40,29 +40,22 @@ template:
 """
 
 
-def _env(kubeconfig: Path | None, extra: dict[str, str] | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ARGO_", "KUBE", "POLYFLOW_")) and "proxy" not in k.lower()}
-    env.update(POLYFLOW_RETRY_BACKOFF="0.01", POLYFLOW_RETRY_MAX_WAIT="0.05")
-    if kubeconfig is not None:
-        env["KUBECONFIG"] = str(kubeconfig)
-    env.update(extra or {})
-    return env
+# retries that do not slow the tests down (the double answers at once)
+FAST_RETRIES = {"POLYFLOW_RETRY_BACKOFF": "0.01", "POLYFLOW_RETRY_MAX_WAIT": "0.05"}
 
 
 def cli(*args: str, kubeconfig: Path | None = None, env: dict[str, str] | None = None,
         timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    res = subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, env=_env(kubeconfig, env),
-                         capture_output=True, text=True, timeout=timeout)
-    assert "Traceback" not in res.stderr, res.stderr
-    return res
+    """tests/support.py's runner, blind to this machine's cluster settings, with fast retries."""
+    return support.cli(*args, isolated=True, kubeconfig=kubeconfig, env={**FAST_RETRIES, **(env or {})},
+                       timeout=timeout)
 
 
 def popen(*args: str, kubeconfig: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "polyflow_argo", *args],
+        [*support.CLI, *args],
         cwd=ROOT,
-        env=_env(kubeconfig, None),
+        env={**support.isolated_env(), **FAST_RETRIES, "KUBECONFIG": str(kubeconfig)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
+from tests.support import cli
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
 def test_registry_build_writes_templates(tmp_path: Path) -> None:
-    res = run("registry", "build", "examples/registry", "--out", str(tmp_path), "--cluster-scope")
+    res = cli("registry", "build", "examples/registry", "--out", str(tmp_path), "--cluster-scope")
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "polyflow-action-notify-slack-v1-0-0.yaml",
@@ -42,7 +31,7 @@ def test_registry_build_reports_every_bad_entry(tmp_path: Path) -> None:
     )
     (tmp_path / "b.yaml").write_text("kind: action\nname: ok\nversion: 1.0.0\n"
                                      "template: {kind: job, build: {dockerfile: {image: x}}}\n")
-    res = run("registry", "build", str(tmp_path))
+    res = cli("registry", "build", str(tmp_path))
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert f"{tmp_path}/a.yaml:2:7: error PF361: registry name 'Bad_Name'" in res.stderr
     assert f"{tmp_path}/a.yaml:3:10: error PF360: version 'one' is not a version number" in res.stderr
@@ -52,25 +41,25 @@ def test_registry_build_reports_every_bad_entry(tmp_path: Path) -> None:
 
 def test_registry_list_and_show_use_the_environment() -> None:
     env = {"POLYFLOW_REGISTRY": str(ROOT / "examples" / "registry")}
-    res = run("registry", "list", "-o", "json", env=env)
+    res = cli("registry", "list", "-o", "json", env=env)
     assert res.returncode == 0, res.stderr
     rows = {r["name"]: r for r in json.loads(res.stdout)}
     assert (
         rows["notify-slack"]["versions"] == ["1.0.0", "1.1.0"] and rows["wait-for-object"]["kind"] == "event"
     )
-    res = run("registry", "show", "notify-slack", env=env)
+    res = cli("registry", "show", "notify-slack", env=env)
     assert res.returncode == 0
     assert "templateRef {name: polyflow-action-notify-slack-v1-1-0, template: main}" in res.stdout
     assert "input  emoji: str = ':robot_face:' (optional)" in res.stdout
-    assert run("registry", "show", "nope", env=env).returncode == 1
+    assert cli("registry", "show", "nope", env=env).returncode == 1
 
 
 def test_compile_needs_the_registry() -> None:
-    res = run("compile", "examples/shared-templates.yaml", env={"POLYFLOW_REGISTRY": ""})
+    res = cli("compile", "examples/shared-templates.yaml", env={"POLYFLOW_REGISTRY": ""})
     assert res.returncode == 1
     assert "examples/shared-templates.yaml:14:23: error PF324: op 'wait-for-data' uses event " \
            "'wait-for-object', but no registry is configured" in res.stderr
-    res = run("compile", "examples/shared-templates.yaml", "--registry", "examples/registry")
+    res = cli("compile", "examples/shared-templates.yaml", "--registry", "examples/registry")
     assert res.returncode == 0, res.stderr
 
 
@@ -79,7 +68,7 @@ def test_op_cannot_override_a_registry_action(tmp_path: Path) -> None:
     p.write_text("version: 1\nkind: pipeline\nops:\n"
                  "  - name: n\n    template: {action: notify-slack}\n    params: {channel: c, text: t}\n"
                  "    environment: {resources: {cpu: {requests: 1}}}\n")
-    res = run("compile", str(p), "--registry", "examples/registry")
+    res = cli("compile", str(p), "--registry", "examples/registry")
     assert res.returncode == 1
     assert f"{p}:7:18: error PF446: op 'n' sets `environment`, but it uses action notify-slack:1.1.0" \
         in res.stderr

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import cli
 
 PARIS = """\
 version: 1
@@ -23,14 +21,8 @@ templates:
 """
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, capture_output=True, text=True
-    )
-
-
 def test_schedule_next_lists_spec_and_argo_instants() -> None:
-    res = run("schedule", "next", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z", "--count", "3")
+    res = cli("schedule", "next", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z", "--count", "3")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert lines[0] == "every-ten-minutes: every 600s from 2019-08-01T00:00:00Z, depends on past"
@@ -42,7 +34,7 @@ def test_schedule_next_lists_spec_and_argo_instants() -> None:
 def test_schedule_next_shows_the_dst_gap_in_local_time(tmp_path: Path) -> None:
     path = tmp_path / "paris.yaml"
     path.write_text(PARIS)
-    res = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "--count", "3", "-o", "json")
+    res = cli("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "--count", "3", "-o", "json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     # 02:30 does not exist in Paris on 29 March 2026: no run that day, on Argo as in the spec.
@@ -50,7 +42,7 @@ def test_schedule_next_shows_the_dst_gap_in_local_time(tmp_path: Path) -> None:
         out["spec"] == out["argo"] == ["2026-03-27T01:30:00Z", "2026-03-28T01:30:00Z", "2026-03-30T00:30:00Z"]
     )
     assert out["same"] is True and out["timezone"] == "Europe/Paris"
-    text = run("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "--count", "3").stdout
+    text = cli("schedule", "next", str(path), "--from", "2026-03-27T00:00:00Z", "--count", "3").stdout
     assert "2026-03-30T02:30:00+02:00" in text
 
 
@@ -58,22 +50,22 @@ def test_schedule_next_flags_drift(tmp_path: Path) -> None:
     path = tmp_path / "drift.yaml"
     path.write_text(PARIS.replace("{kind: cron, cron: '30 2 * * *', timezone: Europe/Paris}",
                                   "{kind: interval, frequency: 90, start_at: '2026-01-01T00:00:00Z'}"))
-    res = run(
+    res = cli(
         "schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z", "--count", "2", "--allow-every-drift"
     )
     assert res.returncode == 1
     assert "(drifts: @every)" in res.stdout and "cannot be predicted" in res.stdout
-    res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
+    res = cli("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
     assert res.returncode == 1 and "90 s is not a whole number of minutes" in res.stderr
 
 
 def test_schedule_next_bad_date_is_a_usage_error() -> None:
-    res = run("schedule", "next", "examples/interval.yaml", "--from", "yesterday")
+    res = cli("schedule", "next", "examples/interval.yaml", "--from", "yesterday")
     assert res.returncode == 2 and "not an ISO 8601 date-time: 'yesterday'" in res.stderr
 
 
 def test_backfill_emits_one_named_workflow_per_instant(tmp_path: Path) -> None:
-    res = run(
+    res = cli(
         "backfill",
         "examples/interval.yaml",
         "--from",
@@ -102,26 +94,26 @@ def test_backfill_emits_one_named_workflow_per_instant(tmp_path: Path) -> None:
 
 
 def test_backfill_errors() -> None:
-    res = run("backfill", "examples/diamond.yaml", "--from", "2026-01-01", "--to", "2026-01-02")
+    res = cli("backfill", "examples/diamond.yaml", "--from", "2026-01-01", "--to", "2026-01-02")
     assert res.returncode == 1 and "has no schedule, so there is nothing to backfill" in res.stderr
-    res = run("backfill", "examples/interval.yaml", "--from", "2026-01-02", "--to", "2026-01-01")
+    res = cli("backfill", "examples/interval.yaml", "--from", "2026-01-02", "--to", "2026-01-01")
     assert res.returncode == 1 and "is before --from" in res.stderr
-    res = run("backfill", "examples/nightly-cron.yaml", "--from", "2026-01-01", "--to", "2026-01-02")
+    res = cli("backfill", "examples/nightly-cron.yaml", "--from", "2026-01-01", "--to", "2026-01-02")
     assert res.returncode == 1 and "no instant between" in res.stderr  # after its end_at
     assert "Traceback" not in res.stderr
-    res = run("backfill", "examples/interval.yaml", "--from", "2026-01-01", "--to", "2027-01-01")
+    res = cli("backfill", "examples/interval.yaml", "--from", "2026-01-01", "--to", "2027-01-01")
     assert res.returncode == 1 and "more than 1000 runs" in res.stderr
 
 
 def test_backfill_from_the_first_day_of_the_calendar_is_not_an_internal_error() -> None:
-    res = run("backfill", "examples/nightly-cron.yaml", "--from", "0001-01-01", "--to", "0001-01-05")
+    res = cli("backfill", "examples/nightly-cron.yaml", "--from", "0001-01-01", "--to", "0001-01-05")
     assert res.returncode == 1 and "has no instant between" in res.stderr, res.stderr
 
 
 def test_interval_start_with_seconds_is_rounded_up_never_before_start_at() -> None:
     """seed.yaml starts at 21:20:07 every 120 s: Argo has minutes only, so the first run is 21:21:00
     (docs/schedules.md: never before start_at), on both sides of the comparison."""
-    res = run(
+    res = cli(
         "schedule", "next", "examples/seed.yaml", "--from", "2019-06-24T21:00:00Z", "--count", "2",
         "-o", "json",
     )
@@ -135,7 +127,7 @@ def test_schedule_next_after_end_at_says_the_schedule_has_ended(tmp_path: Path) 
     path = tmp_path / "ended.yaml"
     ended = PARIS.replace("timezone: Europe/Paris}", "timezone: UTC, end_at: '2020-01-01T00:00:00Z'}")
     path.write_text(ended)
-    res = run("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
+    res = cli("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z")
     assert res.returncode == 1 and res.stdout == ""
     assert "PF472" in res.stderr and "the schedule has ended: its end_at 2020-01-01T00:00:00Z" in res.stderr
     assert "agree" not in res.stderr

@@ -12,6 +12,7 @@ from polyflow_argo import Client
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.errors import PolyflowError
 from tests.apidouble import ApiDouble
+from tests.support import cli
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PIPELINE = ROOT / "examples" / "shared-templates.yaml"
@@ -76,23 +77,6 @@ def test_an_unreachable_cluster_is_reported_with_the_registry_source(
 
 
 def test_registry_list_reads_the_cluster_too(pushed: ApiDouble, kubeconfig: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("KUBE", "POLYFLOW_")) and "proxy" not in k.lower()
-    }
-    env["KUBECONFIG"] = str(kubeconfig)
-    res = subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", "registry", "list", "--registry", "cluster:ml"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    res = cli("registry", "list", "--registry", "cluster:ml", kubeconfig=kubeconfig)
     assert res.returncode == 0, res.stderr
     assert "notify-slack" in res.stdout and "wait-for-object" in res.stdout

@@ -4,9 +4,7 @@ kube-apiserver and Argo Server, with Argo's real controller running the workflow
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -14,11 +12,12 @@ from typing import Any
 
 import pytest
 
+from tests import support
+
 from .cluster import Cluster
 from .kubelet import ScriptedKubelet
 from .runs import Runs
 
-ROOT = Path(__file__).resolve().parents[2]
 NS = "ml"
 
 
@@ -29,19 +28,8 @@ def cli(
     argo_server: bool = False,
     kubeconfig: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGO_", "KUBE", "POLYFLOW_"))}
-    env["KUBECONFIG"] = str(kubeconfig or cluster.kubeconfig)
     extra = ["--argo-server", cluster.argo_server_url] if argo_server else []
-    res = subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", *args, *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert "Traceback" not in res.stderr, res.stderr
-    return res
+    return support.cli(*args, *extra, kubeconfig=kubeconfig or cluster.kubeconfig, timeout=timeout)
 
 
 def created_name(res: subprocess.CompletedProcess[str]) -> str:

@@ -6,12 +6,11 @@ op, and a timed-out event whose `all_done` consumer still runs and reads "" (doc
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
+from tests import support
 from tests.loopback import responder, serving
 
 from .cluster import Cluster
@@ -19,17 +18,9 @@ from .kubelet import ScriptedKubelet
 from .runs import Runs
 from .test_cluster_commands import cli, node_phase, wait_for, workflow
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def compile_json(*args: str) -> dict[str, Any]:
-    res = subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", "compile", *args, "-o", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    res = support.cli("compile", *args, "-o", "json", timeout=60)
     assert res.returncode == 0, res.stderr
     return dict(json.loads(res.stdout)) if res.stdout.lstrip().startswith("{") else json.loads(res.stdout)[0]
 

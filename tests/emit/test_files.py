@@ -6,9 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +14,7 @@ import pytest
 
 from polyflow_argo import files
 from polyflow_argo.errors import OutputError
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import cli
 
 
 @pytest.fixture
@@ -138,15 +135,15 @@ def test_a_name_with_a_directory_part_is_a_caller_bug(tmp_path: Path, name: str)
     assert _tree(tmp_path) == {}
 
 
-def _cli(*args: str, umask: int = 0o022) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "polyflow_argo", *args], cwd=ROOT, capture_output=True,
-                          text=True, preexec_fn=lambda: os.umask(umask))  # noqa: PLW1509 - single-threaded
+def _umask(mask: int) -> Callable[[], int]:
+    """Sets the CLI subprocess's umask before it starts (``cli(preexec_fn=...)``)."""
+    return lambda: os.umask(mask)
 
 
 def test_backfill_out_writes_every_run_with_umask_modes(tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    res = _cli("backfill", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z",
-               "--to", "2026-01-01T00:20:00Z", "--out", str(out), umask=0o027)
+    res = cli("backfill", "examples/interval.yaml", "--from", "2026-01-01T00:00:00Z",
+              "--to", "2026-01-01T00:20:00Z", "--out", str(out), preexec_fn=_umask(0o027))
     assert res.returncode == 0, res.stderr
     written = sorted(out.iterdir())
     assert len(written) == 3 and all(p.name.startswith("workflow-every-ten-minutes-") for p in written)
@@ -156,7 +153,7 @@ def test_backfill_out_writes_every_run_with_umask_modes(tmp_path: Path) -> None:
 def test_compile_out_that_cannot_be_created_is_an_input_error_and_writes_nothing(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    res = _cli("compile", "examples/diamond.yaml", "--out", str(blocker / "out"))
+    res = cli("compile", "examples/diamond.yaml", "--out", str(blocker / "out"), preexec_fn=_umask(0o022))
     assert res.returncode == 1, res.stderr
     assert "PF500" in res.stderr and f"cannot write {blocker / 'out'}" in res.stderr
     assert "Traceback" not in res.stderr

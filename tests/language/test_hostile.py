@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMORY = 384 << 20  # bytes of address space; `lint examples/diamond.yaml` fits in 256 MiB
@@ -137,11 +138,8 @@ def run_capped(args: list[str], cwd: Path, env: dict[str, str] | None = None,
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
     start = time.monotonic()
-    res = subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", *args], cwd=cwd, capture_output=True, text=True,
-        timeout=SECONDS, preexec_fn=cap, input=stdin,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
-    )
+    res = cli(*args, cwd=cwd, timeout=SECONDS, preexec_fn=cap, stdin=stdin,
+              env={"PYTHONPATH": str(ROOT), **(env or {})})
     return res, time.monotonic() - start
 
 

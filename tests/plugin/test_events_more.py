@@ -30,6 +30,7 @@ from polyflow_argo.plugin import events
 from polyflow_argo.plugin.server import PATH
 from tests.apidouble import ApiDouble
 from tests.plugin.harness import TOKEN, Clock
+from tests.support import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NS = "ml"
@@ -713,22 +714,12 @@ def test_manifest_options_s3_secret_and_kube_events() -> None:
 
 
 def test_plugin_manifest_cli_options() -> None:
-    run = [sys.executable, "-m", "polyflow_argo", "plugin", "manifest"]
-    out = subprocess.run(
-        [*run, "--s3-secret", "minio-creds", "--kube-events"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    out = cli("plugin", "manifest", "--s3-secret", "minio-creds", "--kube-events", timeout=60)
     assert out.returncode == 0, out.stderr
     (cm,) = list(yaml.safe_load_all(out.stdout))
     assert cm["data"]["sidecar.automountServiceAccountToken"] == "true"
     assert "minio-creds" in cm["data"]["sidecar.container"]
-    bad = subprocess.run(
-        [*run, "--s3-secret", "Bad_Name"], check=False, capture_output=True, text=True, timeout=60, cwd=ROOT
-    )
+    bad = cli("plugin", "manifest", "--s3-secret", "Bad_Name", timeout=60)
     assert bad.returncode == 2 and "not a valid Secret name" in bad.stderr
 
 

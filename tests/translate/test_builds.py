@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from polyflow_argo.language.project import load_project, parse_context
 from polyflow_argo.resolve.rules import trigger_met
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from polyflow_argo.translate.dag import output_read
+from tests import support
 from tests.semantics.sim import for_sim
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -69,10 +71,8 @@ def image_of(built: dict[str, Any]) -> str:
     return next(str(e["value"]) for e in built["container"]["env"] if e["name"] == "POLYFLOW_IMAGE")
 
 
-def errors(text: str, **fields: Any) -> list[tuple[str, str]]:
-    with pytest.raises(PolyflowError) as info:
-        compile_(text, **fields)
-    return [(d.code, f"{d.span.line}:{d.span.column}" if d.span else "") for d in info.value.errors]
+# (code, "line:column") of each error compile_(text, **fields) raises
+errors = partial(support.errors, select="code at", compile=compile_)
 
 
 # --- the build task and the op -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ import pytest
 from jsonschema import Draft7Validator
 
 import polyflow_argo
-from polyflow_argo import PolyflowError
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from polyflow_argo.translate.distributed import FAILURE_CONDITION, SUCCESS_CONDITION
+from tests.support import errors
 from tests.translate.argo_expr import substitute
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas" / "training-operator" / "v1.9.0"
@@ -81,13 +81,8 @@ def resource_template(wf: dict[str, Any]) -> dict[str, Any]:
     return tpl
 
 
-def diagnostics(text: str) -> list[tuple[str, str, str]]:
-    with pytest.raises(PolyflowError) as info:
-        polyflow_argo.compile(text)
-    return [
-        (d.code, f"{d.span.line}:{d.span.column}" if d.span else "", d.message)
-        for d in info.value.diagnostics
-    ]
+# (code, "line:column", message) of every diagnostic, warnings too, of the error compiling a text raises
+diagnostics = partial(errors, select="code at message", severity=None)
 
 
 # --- what Argo does with the manifest ---------------------------------------------------------

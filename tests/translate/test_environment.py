@@ -38,17 +38,17 @@ resources: {gpu: amd.com/gpu}
 
 
 def template(environment: str, project: Path | None) -> dict[str, Any]:
+    """The compiled template ``t``, with the config of the project directory ``project`` if any."""
     text = PIPELINE % "\n".join("      " + line for line in environment.splitlines())
-    options = {"project": str(project)} if project else {}
+    options = {"project": str(project / "polyflow.yaml")} if project else {}
     (doc,) = polyflow_argo.compile(text, **options)
     return next(t for t in doc["spec"]["templates"] if t["name"] == "t")
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    path = tmp_path / "polyflow.yaml"
-    path.write_text(PROJECT)
-    return path
+def project_files() -> dict[str, str]:
+    """The ``project`` fixture (tests/conftest.py) with this module's config."""
+    return {"polyflow.yaml": PROJECT}
 
 
 def test_data_and_artifact_refs_mount_the_project_claims(project: Path) -> None:

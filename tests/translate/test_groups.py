@@ -19,6 +19,7 @@ from polyflow_argo.errors import PolyflowError
 from polyflow_argo.language.hptuning import HPTuning
 from polyflow_argo.resolve import matrix
 from polyflow_argo.translate.group import REDUCER
+from tests.support import errors
 
 PIPELINE = """\
 version: 1
@@ -44,13 +45,6 @@ def compile_group(hptuning: str) -> dict[str, Any]:
     text = PIPELINE.format(hptuning=textwrap.indent(textwrap.dedent(hptuning), "      "))
     (doc,) = polyflow_argo.compile(text)
     return {t["name"]: t for t in doc["spec"]["templates"]}
-
-
-def errors(hptuning: str) -> list[tuple[str, int]]:
-    text = PIPELINE.format(hptuning=textwrap.indent(textwrap.dedent(hptuning), "      "))
-    with pytest.raises(PolyflowError) as err:
-        polyflow_argo.compile(text)
-    return [(d.code, d.span.line if d.span else 0) for d in err.value.diagnostics]
 
 
 def test_grid_search_fans_out_every_suggestion_in_order() -> None:
@@ -184,7 +178,7 @@ def test_best_step_fails_when_no_trial_wrote_the_metric(tmp_path: Path) -> None:
     ],
 )
 def test_what_cannot_be_expanded_is_an_error_at_its_line(hptuning: str, code: str, line: int) -> None:
-    found = errors(hptuning)
+    found = errors(hptuning, select="code line", severity=None, compile=compile_group)  # warnings too
     assert code in [c for c, _ in found], found
     assert dict(found)[code] >= line
 

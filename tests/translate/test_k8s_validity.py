@@ -3,6 +3,7 @@ a compile error at its line, or a repaired value; and a literal `{{`/`}}` anywhe
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import polyflow_argo
 from polyflow_argo.errors import PolyflowError
 from polyflow_argo.translate.k8s import label_key_problem, label_value_problem
 from polyflow_argo.translate.names import DISPLAY_NAME, LABEL_VALUE
+from tests.support import errors
 
 PIPELINE = """\
 version: 1
@@ -38,18 +40,10 @@ def _template(environment: str, **options: Any) -> dict[str, Any]:
     return next(t for t in doc["spec"]["templates"] if t["name"] == "t")
 
 
-def _errors(text: str) -> list[tuple[str, int, str]]:
-    with pytest.raises(PolyflowError) as err:
-        polyflow_argo.compile(text)
-    out = []
-    for d in err.value.errors:
-        assert d.span is not None and d.hint, d
-        out.append((d.code, d.span.line, d.message))
-    return out
-
-
-def _codes(environment: str) -> list[tuple[str, int]]:
-    return [(code, line) for code, line, _ in _errors(_text(environment))]
+# (code, line, message) of each error of a pipeline text, and (code, line) of each error of an
+# `environment` in PIPELINE; every one of them must have a place and a hint
+_errors = partial(errors, require=("span", "hint"))
+_codes = partial(errors, select="code line", require=("span", "hint"), compile=_template)
 
 
 # --- resources -----------------------------------------------------------------------------------

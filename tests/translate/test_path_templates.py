@@ -9,6 +9,7 @@ import pytest
 
 import polyflow_argo
 from polyflow_argo import PolyflowError
+from tests.support import errors
 
 PIPELINE = """\
 version: 1
@@ -28,12 +29,9 @@ run: {cmd: 'train --lr={{ lr }}'}
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "polyflow.yaml").write_text("")
-    (tmp_path / "pipelines").mkdir()
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "trainer.yaml").write_text(TEMPLATE)
-    return tmp_path
+def project_files() -> dict[str, str | None]:
+    """The ``project`` fixture (tests/conftest.py) with a template file and a directory of pipelines."""
+    return {"polyflow.yaml": "", "pipelines": None, "templates/trainer.yaml": TEMPLATE}
 
 
 def test_path_template_compiles_and_is_shared(project: Path) -> None:
@@ -46,31 +44,27 @@ def test_path_template_compiles_and_is_shared(project: Path) -> None:
     assert {"name": "lr", "value": "0.2"} in args
 
 
-def errors(project: Path, path: str) -> list[tuple[str, str, str]]:
+def pipeline_naming(project: Path, path: str) -> Path:
+    """pipelines/p.yaml, whose two ops name the template file ``path``."""
     p = project / "pipelines" / "p.yaml"
     p.write_text(PIPELINE.format(path=path))
-    with pytest.raises(PolyflowError) as info:
-        polyflow_argo.compile(p)
-    return [
-        (d.code, f"{Path(d.span.file).name}:{d.span.line}:{d.span.column}", d.message)
-        for d in info.value.errors
-    ]
+    return p
 
 
 def test_path_must_stay_in_the_project(project: Path) -> None:
     (project.parent / "outside.yaml").write_text(TEMPLATE)
-    found = errors(project, "../../outside.yaml")
+    found = errors(pipeline_naming(project, "../../outside.yaml"), select="code where message")
     assert found[0][:2] == ("PF322", "p.yaml:5:32") and "leaves the project" in found[0][2]
 
 
 def test_missing_template_file(project: Path) -> None:
-    found = errors(project, "../templates/nope.yaml")
+    found = errors(pipeline_naming(project, "../templates/nope.yaml"), select="code where message")
     assert found[0][:2] == ("PF323", "p.yaml:5:32")
 
 
 def test_errors_in_the_template_file_point_into_it(project: Path) -> None:
     (project / "templates" / "trainer.yaml").write_text(TEMPLATE.replace("float", "flaot"))
-    (found,) = errors(project, "../templates/trainer.yaml")
+    (found,) = errors(pipeline_naming(project, "../templates/trainer.yaml"), select="code where message")
     assert found[:2] == ("PF207", "trainer.yaml:3:27") and "invalid value 'flaot' for `type`" in found[2]
 
 

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 import polyflow_argo
-from polyflow_argo.errors import PolyflowError
 from polyflow_argo.translate.dag import output_read
 from polyflow_argo.translate.params import reference_tag
 from polyflow_argo.translate.target import (
@@ -23,6 +22,7 @@ from polyflow_argo.translate.target import (
     Feature,
     features,
 )
+from tests.support import errors  # (code, line, message) of each error
 from tests.translate.argo_expr import substitute
 
 PIPELINE = """\
@@ -72,13 +72,6 @@ def report_arguments(text: str, **options: Any) -> dict[str, str]:
     dag = next(t for t in spec["templates"] if t["name"] == spec["entrypoint"])["dag"]
     task = next(t for t in dag["tasks"] if t["name"] == "report")
     return {p["name"]: p["value"] for p in task["arguments"]["parameters"]}
-
-
-def errors(text: str) -> list[tuple[str, int, str]]:
-    with pytest.raises(PolyflowError) as err:
-        polyflow_argo.compile(text)
-    return [(d.code, d.span.line if d.span else 0, d.message) for d in err.value.diagnostics
-            if d.severity == "error"]
 
 
 def test_a_reference_is_an_expression_that_keeps_the_text_around_it() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partial
 
 import pytest
 
@@ -10,6 +11,7 @@ import polyflow_argo
 from polyflow_argo import PolyflowError
 from polyflow_argo.resolve.schedule import ResolvedSchedule
 from polyflow_argo.translate.schedule import compact, day_entries, plan
+from tests.support import errors
 
 PIPELINE = """\
 version: 1
@@ -27,14 +29,9 @@ def compile_schedule(schedule: str, pipeline_name: str = "sched", **options: obj
     return polyflow_argo.compile(PIPELINE.format(schedule=schedule, name=pipeline_name), **options)
 
 
-def diagnostics(
-    schedule: str, pipeline_name: str = "sched", **options: object
-) -> list[tuple[str, str, str, str]]:
-    with pytest.raises(PolyflowError) as info:
-        compile_schedule(schedule, pipeline_name, **options)
-    return [
-        (d.code, f"{d.span.line}:{d.span.column}", d.message, d.hint or "") for d in info.value.diagnostics
-    ]
+# (code, "line:column", message, hint) of every diagnostic, warnings too, of the error that
+# compile_schedule(schedule, pipeline_name=..., **options) raises
+diagnostics = partial(errors, select="code at message hint", severity=None, compile=compile_schedule)
 
 
 ERRORS = [

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -13,8 +11,8 @@ import yaml
 
 import polyflow_argo
 from polyflow_argo.errors import PolyflowError
+from tests.support import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 PIPELINE = """\
 version: 1
 kind: pipeline
@@ -81,14 +79,9 @@ def test_cron_and_backfill_runs_carry_it(tmp_path: Path) -> None:
     assert len(runs) == 2 and all(r["spec"]["serviceAccountName"] == "polyflow-workflow" for r in runs)
 
 
-def _compile(pipeline: Path, account: str) -> subprocess.CompletedProcess[str]:
-    args = [sys.executable, "-m", "polyflow_argo", "compile", str(pipeline), "--service-account", account]
-    return subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
-
-
 def test_cli_flag(pipeline: Path) -> None:
-    res = _compile(pipeline, "default")
+    res = cli("compile", str(pipeline), "--service-account", "default")
     assert res.returncode == 0, res.stderr
     assert yaml.safe_load(res.stdout)["spec"]["serviceAccountName"] == "default"
-    res = _compile(pipeline, "Bad_Name")
+    res = cli("compile", str(pipeline), "--service-account", "Bad_Name")
     assert res.returncode == 2 and "not a ServiceAccount name" in res.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from polyflow_argo import PolyflowError
 from polyflow_argo.cli.compile import render
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from tests.loopback import responder, serving
+from tests.support import cli
 from tests.test_golden import _expect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +44,6 @@ def served() -> Iterator[tuple[str, dict[str, object]]]:
         yield base, files
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "polyflow.yaml").write_text("")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    return tmp_path
-
-
 def pipeline(project: Path, url: str) -> Path:
     p = project / "p.yaml"
     p.write_text(f"version: 1\nkind: pipeline\nname: p\nops:\n  - name: a\n    template: {{url: '{url}'}}\n"
@@ -59,13 +52,8 @@ def pipeline(project: Path, url: str) -> Path:
 
 
 def lock(project: Path, p: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "polyflow_argo", "lock", str(p)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "XDG_CACHE_HOME": str(project / "cache")},
-    )
+    """`polyflow-argo lock` with the project's download cache (the `project` fixture's)."""
+    return cli("lock", str(p), env={"XDG_CACHE_HOME": str(project / "cache")})
 
 
 def test_unpinned_url_is_refused(project: Path, served: tuple[str, dict]) -> None:
