@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ def compile_files(args: argparse.Namespace, options: Any) -> list[dict[str, Any]
             except ClusterError:
                 raise
             except PolyflowError as exc:
-                problems.extend(exc.diagnostics)
+                problems.extend(overlay_hint(exc.diagnostics) if len(groups) > 1 else exc.diagnostics)
                 continue
             warnings.extend(found)
             names = tuple(getattr(s, "name", None) or str(s) for s in group)
@@ -83,6 +83,18 @@ def compile_files(args: argparse.Namespace, options: Any) -> list[dict[str, Any]
     if len(outputs) > 1:
         _check_clashes(outputs, by_file=bool(args.out), fixed_name=args.name is not None)
     return [doc for o in outputs for doc in o.docs]
+
+
+def overlay_hint(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Files given together are separate pipelines unless ``--merge``: a file without a top-level
+    ``version``/``kind`` is most likely an overlay of the others (a schedule, params), so say so."""
+    return [
+        replace(d, hint=f"{d.hint}; or, if this file overlays the files before it, pass --merge")
+        if d.message.startswith("missing required field") and d.message.endswith("at the top level")
+        and d.hint and "--merge" not in d.hint
+        else d
+        for d in diagnostics
+    ]
 
 
 def output_key(doc: dict[str, Any], by_file: bool) -> tuple[str, str, str]:

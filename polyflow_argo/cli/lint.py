@@ -47,6 +47,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..compiler import lint  # here, not at the top: --version and --help do not load it
     from .resolve_options import parse_params
+    from .batch import overlay_hint
     from .inputs import inputs
 
     items = inputs(list(args.files))
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
     for group in groups:
         diags = lint(*group, resolve_sources=args.resolve, registries=tuple(args.registry),
                      params=parse_params(args.param), project=args.project)
+        if len(groups) > 1:
+            diags = overlay_hint(diags)
         if args.strict:  # warnings are errors, in every output (docs/cli.md)
             diags = [replace(d, severity="error") for d in diags]
         elif args.no_warnings:
@@ -75,10 +78,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(entries, indent=2))
     elif not errors:
         n = len(args.files)
-        print(
-            f"{n} file{'s' if n != 1 else ''} OK" + (f", {len(found)} warning(s)" if found else ""),
-            file=sys.stderr,
-        )
+        what = f"1 pipeline ({n} files)" if args.merge and n > 1 else f"{n} file{'s' if n != 1 else ''}"
+        print(f"{what} OK" + (f", {len(found)} warning(s)" if found else ""), file=sys.stderr)
     return 1 if errors else 0
 
 
