@@ -9,7 +9,6 @@ from __future__ import annotations
 import builtins
 import io
 import os
-import shutil
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -75,19 +74,26 @@ def no_io(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The shared-templates example in a project of its own, plus a url template pinned in
-    polyflow.lock whose content is in the cache (so no network is needed, as after `lock`)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("POLYFLOW_REGISTRY", raising=False)
-    shutil.copy(EXAMPLES / "polyflow.yaml", tmp_path / "polyflow.yaml")
-    shutil.copytree(EXAMPLES / "templates", tmp_path / "templates")
+def project_files() -> dict[str, str | None]:
+    """The shared-templates example in a project of its own, plus a url template (tests/conftest.py
+    writes them)."""
     text = (EXAMPLES / "shared-templates.yaml").read_text()
     text += f"  - name: remote\n    template: {{url: '{URL}'}}\n    dependencies: [train]\n" \
             "    params: {lr: 0.5}\n"
-    (tmp_path / "p.yaml").write_text(text)
-    write_lock(tmp_path, {URL: store(REMOTE.encode())})
-    return tmp_path
+    files: dict[str, str | None] = {"polyflow.yaml": (EXAMPLES / "polyflow.yaml").read_text(), "p.yaml": text}
+    for t in sorted((EXAMPLES / "templates").rglob("*")):
+        if t.is_file():
+            files[str(t.relative_to(EXAMPLES))] = t.read_text()
+    return files
+
+
+@pytest.fixture
+def project(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """... with the url template pinned in polyflow.lock and its content in the cache (so no network
+    is needed, as after `lock`)."""
+    monkeypatch.delenv("POLYFLOW_REGISTRY", raising=False)
+    write_lock(project, {URL: store(REMOTE.encode())})
+    return project
 
 
 def test_resolve_and_translate_do_no_io(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
