@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,11 +244,40 @@ def check_url(url: str) -> None:
 
 
 def fetch(url: str) -> bytes:
+    """GET ``url``: https only (http for localhost), on every redirect too; at most ``MAX_BYTES``;
+    the body within one ``TIMEOUT`` for the whole fetch, not per read (the status line and headers
+    are bounded per read, as urllib does)."""
+    import urllib.error
+    import urllib.request
+
     check_url(url)
+
+    class _Checked(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, req: object, fp: object, code: int, msg: str, headers: object,
+                             newurl: str) -> urllib.request.Request | None:
+            try:
+                check_url(newurl)  # a redirect to http:// (or file:, ftp:) is refused like the URL itself
+            except Problem as exc:
+                raise Problem(f"GET {url} redirected: {exc.message}", exc.hint) from None
+            return super().redirect_request(req, fp, code, msg, headers, newurl)  # type: ignore[arg-type]
+
+    opener = urllib.request.build_opener(_Checked)
     request = urllib.request.Request(url, headers={"User-Agent": "polyflow-argo"})
+    deadline = time.monotonic() + TIMEOUT
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as resp:
-            data: bytes = resp.read(MAX_BYTES + 1)
+        with opener.open(request, timeout=TIMEOUT) as resp:
+            chunks: list[bytes] = []
+            size = 0
+            while size <= MAX_BYTES:
+                if time.monotonic() > deadline:
+                    raise Problem(f"GET {url} took longer than {TIMEOUT:g} s",
+                                  "check the server: it sends the template too slowly")
+                chunk = resp.read1(min(1 << 16, MAX_BYTES + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise Problem(f"GET {url} answered {exc.code} {exc.reason}", "check the URL") from None
@@ -328,13 +356,21 @@ def store(data: bytes) -> str:
     return pin
 
 
-def pinned_content(url: str, pin: str) -> bytes:
-    """The content of a pinned URL: from the cache, else fetched and checked against the pin."""
+def cached_content(pin: str) -> bytes | None:
+    """The cached content of ``pin``, if the cache holds it intact."""
     cached = _cached(pin)
     if cached.is_file():
         data = cached.read_bytes()
         if digest(data) == pin:
             return data
+    return None
+
+
+def pinned_content(url: str, pin: str) -> bytes:
+    """The content of a pinned URL: from the cache, else fetched and checked against the pin."""
+    data_or_none = cached_content(pin)
+    if data_or_none is not None:
+        return data_or_none
     data = fetch(url)
     got = digest(data)
     if got != pin:

@@ -18,6 +18,9 @@ def register(sub: Any) -> None:
         "into polyflow.lock in the project root (the folder with .git or polyflow.yaml), keeping other pins. "
         "compile then uses exactly that content, from a local cache when it has it.",
     )
+    p.add_argument("--update", action="store_true",
+                   help="re-pin a url whose content changed since it was pinned (without it, lock shows the "
+                   "diff and keeps the old pin: PF328)")
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="pipeline files; `-` reads stdin (the project root is then the current folder's)")
     p.set_defaults(handler=run)
@@ -26,7 +29,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..compiler import read
     from ..language.load import load_pipeline
-    from ..inputs import fetch, project_root, read_lock, store, write_lock
+    from ..inputs import digest, fetch, project_root, read_lock, store, write_lock
     from .inputs import STDIN, inputs
 
     problems: list[Diagnostic] = []
@@ -47,10 +50,36 @@ def run(args: argparse.Namespace) -> int:
                     Diagnostic("PF327", exc.message, doc.span(("ops", i, "template", "url")), exc.hint)
                 )
                 continue
+            old, new = pins.get(url), digest(data)
+            if old is not None and old != new:
+                print(_diff(url, old, data), file=sys.stderr, end="")
+                if not args.update:
+                    problems.append(Diagnostic(
+                        "PF328", f"the content of {url} changed since it was pinned ({old} -> {new})",
+                        doc.span(("ops", i, "template", "url")),
+                        "review the diff above; `polyflow-argo lock --update FILE` pins the new content"))
+                    continue
+                print(f"lock: re-pinned {url}", file=sys.stderr)
             pins[url] = store(data)
     if problems:
-        raise SourceError(problems)
+        raise SourceError(problems)  # nothing is written: the lock keeps every old pin
     for root, pins in by_root.items():
         path = write_lock(root, pins)
         print(f"lock: {len(pins)} url(s) pinned in {path}", file=sys.stderr)
     return 0
+
+
+def _diff(url: str, old_pin: str, data: bytes) -> str:
+    """A unified diff of the pinned content (from the cache) and what the URL serves now; without a
+    cached copy, the two hashes."""
+    import difflib
+
+    from ..inputs import cached_content, digest
+
+    old = cached_content(old_pin)
+    if old is None:
+        return f"--- {url} ({old_pin}: not in the cache, no diff)\n+++ {url} ({digest(data)})\n"
+    lines = difflib.unified_diff(old.decode("utf-8", "replace").splitlines(keepends=True),
+                                 data.decode("utf-8", "replace").splitlines(keepends=True),
+                                 f"{url} (pinned)", f"{url} (now)")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

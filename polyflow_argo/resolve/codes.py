@@ -236,6 +236,24 @@ templates: [{kind: job, name: t}]
         "Use an `https://` URL that answers with the template file; after a deliberate change, "
         "run `polyflow-argo lock` again.",
     ),
+    "PF328": (
+        "`polyflow-argo lock` fetched a url template whose content is not the one pinned in "
+        "polyflow.lock: the file behind the URL changed since it was pinned. lock prints the diff "
+        "and keeps the old pin.",
+        """\
+# $ polyflow-argo lock pipeline.yaml   (after the server's copy of train.yaml changed)
+# ==> polyflow.yaml <==
+version: 1
+# ==> polyflow.lock <==
+urls: {'https://example.com/train.yaml': 'sha256:0000000000000000000000000000000000000000000000000000000000000000'}
+# ==> pipeline.yaml <==
+version: 1
+kind: pipeline
+ops: [{name: a, template: {url: 'https://example.com/train.yaml'}}]
+""",
+        "Review the diff; if the change is wanted, run `polyflow-argo lock --update FILE` to pin the "
+        "new content.",
+    ),
     "PF329": (
         "Warning: an `auth` param, or a `uri` with a password, is written as a literal: the "
         "password would show in clear in the Workflow, the Argo UI and the pod spec.",
@@ -614,6 +632,8 @@ templates: [{kind: job, name: t}]
 }
 
 NOT_EXAMPLE_CHECKED: dict[str, str] = {
+    "PF328": "needs a server whose answer changes between two `lock` runs (tests/cli/test_lock.py "
+    "serves one on loopback)",
     "PF373": "from a pipeline file the language check PF265 reports it first; raised when a matrix "
     "is expanded through the API",
 }
