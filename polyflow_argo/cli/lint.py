@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import Diagnostic, render_text
 from .resolve_options import add_files, add_resolve_flags
+from . import EXIT_INPUT, EXIT_OK
 
 
 def register(sub: Any) -> None:
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         n = len(args.files)
         what = f"1 pipeline ({n} files)" if args.merge and n > 1 else f"{n} file{'s' if n != 1 else ''}"
         print(f"{what} OK" + (f", {len(found)} warning(s)" if found else ""), file=sys.stderr)
-    return 1 if errors else 0
+    return EXIT_INPUT if errors else EXIT_OK
 
 
 def _name(item: Any) -> str:

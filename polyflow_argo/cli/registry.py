@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import render_text
+from . import EXIT_INPUT, EXIT_OK
 
 
 def register(sub: Any) -> None:
@@ -92,7 +93,7 @@ def run_build(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(to_json(docs) if args.output == "json" else to_yaml(docs))
     print(f"registry: {len(docs)} template(s)", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -111,7 +112,7 @@ def run_list(args: argparse.Namespace) -> int:
     else:
         for r in rows:
             print(f"{r['kind']:<7} {r['name']:<32} {', '.join(r['versions']):<24} {r['description']}")
-    return 1 if any(p.severity == "error" for p in registry.problems) else 0
+    return EXIT_INPUT if any(p.severity == "error" for p in registry.problems) else EXIT_OK
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -122,7 +123,7 @@ def run_show(args: argparse.Namespace) -> int:
     entry = next((e for k in kinds if (e := registry.find(k, args.ref))), None)
     if entry is None:
         print(f"error: {args.ref} is not in the registry", file=sys.stderr)
-        return 1
+        return EXIT_INPUT
     tpl = entry.spec.template
     print(f"{entry.kind} {entry.ref}  ({entry.file})")
     if entry.spec.description:
@@ -134,4 +135,4 @@ def run_show(args: argparse.Namespace) -> int:
             extra = " (optional)" if getattr(io, "is_optional", False) else ""
             default = f" = {io.default!r}" if getattr(io, "default", None) is not None else ""
             print(f"  {title[:-1]:<6} {io.name}: {io.type or 'any'}{default}{extra}")
-    return 0
+    return EXIT_OK

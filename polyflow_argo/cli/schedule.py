@@ -13,6 +13,7 @@ from .compile import dns_label, dns_name
 from .hygiene import add_hygiene_options
 from .inputs import inputs
 from .resolve_options import add_resolve_options, print_warnings, resolve_options
+from . import EXIT_INPUT, EXIT_OK
 
 
 def iso_datetime(text: str) -> datetime:
@@ -142,7 +143,7 @@ def run_next(args: argparse.Namespace) -> int:
     rs = ir.schedule
     if rs is None:
         print(f"{args.files[0]}: the pipeline has no schedule", file=sys.stderr)
-        return 1
+        return EXIT_INPUT
     cron: dict[str, Any] = next(d for d in docs if d["kind"] == "CronWorkflow")
     p = plan(rs, allow_every=args.allow_every_drift)
     start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
@@ -179,7 +180,7 @@ def run_next(args: argparse.Namespace) -> int:
             "same": not differ,
         }
         print(json.dumps(out, indent=2))
-        return 1 if differ else 0
+        return EXIT_INPUT if differ else EXIT_OK
     print(f"{cron['metadata']['name']}: {cron['metadata']['annotations']['polyflow.io/schedule']}")
     print(f"CronWorkflow: schedules {list(p.schedules)} in {p.timezone}" + (f", when {p.guard.expression()}"
                                                                           if p.guard else ""))
@@ -199,7 +200,7 @@ def run_next(args: argparse.Namespace) -> int:
         print("The emitted CronWorkflow does not fire at the spec's instants.")
     else:
         print(f"All {len(rows)} instants agree.")
-    return 1 if differ else 0
+    return EXIT_INPUT if differ else EXIT_OK
 
 
 def _pair(a: list[datetime], b: list[datetime]) -> list[tuple[datetime | None, datetime | None]]:
@@ -235,4 +236,4 @@ def run_backfill(args: argparse.Namespace) -> int:
         sys.stdout.write(to_json(docs) if args.output == "json" else to_yaml(docs))
     runs = sum(1 for d in docs if d["kind"] == "Workflow")
     print(f"backfill: {runs} run(s) from {_fmt(args.start)} to {_fmt(args.end)}", file=sys.stderr)
-    return 0
+    return EXIT_OK
