@@ -233,7 +233,11 @@ def _url(
 
 
 def check_url(url: str) -> None:
-    parts = urlparse(url)
+    try:
+        parts = urlparse(url)
+        parts.port  # noqa: B018 - parsing the port raises for `host:abc`
+    except ValueError as exc:  # `https://[::1/x`, a port that is not a number
+        raise Problem(f"template URL {url!r} is not a valid URL: {exc}", "check the URL") from None
     if parts.scheme == "https" and parts.hostname:
         return
     if parts.scheme == "http" and parts.hostname in LOCAL_HOSTS:
@@ -261,6 +265,8 @@ def fetch(url: str) -> bytes:
                 raise Problem(f"GET {url} redirected: {exc.message}", exc.hint) from None
             return super().redirect_request(req, fp, code, msg, headers, newurl)  # type: ignore[arg-type]
 
+    import http.client
+
     opener = urllib.request.build_opener(_Checked)
     request = urllib.request.Request(url, headers={"User-Agent": "polyflow-argo"})
     deadline = time.monotonic() + TIMEOUT
@@ -269,27 +275,46 @@ def fetch(url: str) -> bytes:
             chunks: list[bytes] = []
             size = 0
             while size <= MAX_BYTES:
-                if time.monotonic() > deadline:
+                left = deadline - time.monotonic()
+                if left <= 0:
                     raise Problem(f"GET {url} took longer than {TIMEOUT:g} s",
                                   "check the server: it sends the template too slowly")
+                _read_timeout(resp, left)  # no read may outlast the one deadline
                 chunk = resp.read1(min(1 << 16, MAX_BYTES + 1 - size))
                 if not chunk:
                     break
                 chunks.append(chunk)
                 size += len(chunk)
             data = b"".join(chunks)
+            expected = resp.headers.get("Content-Length")
+            if expected is not None and expected.isdigit() and size <= MAX_BYTES and int(expected) != size:
+                raise Problem(f"GET {url} was cut off: {size} of {expected} bytes",
+                              "fetch it again; check the server or a proxy in between")
+    except Problem:
+        raise  # a redirect refused, the deadline passed: already said (Problem is a ValueError)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise Problem(f"GET {url} answered {exc.code} {exc.reason}", "check the URL") from None
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        if time.monotonic() >= deadline:
+            raise Problem(f"GET {url} took longer than {TIMEOUT:g} s",
+                          "check the server: it sends the template too slowly") from None
+        detail = getattr(exc, "reason", None) or exc
         raise Problem(
-            f"GET {url} failed: {getattr(exc, 'reason', exc)}", "check the URL and the network"
+            f"GET {url} failed: {str(detail) or type(detail).__name__}", "check the URL and the network"
         ) from None
     if len(data) > MAX_BYTES:
         raise Problem(
             f"template at {url} is over {MAX_BYTES} bytes", "a template file is small: check the URL"
         )
     return data
+
+
+def _read_timeout(resp: object, seconds: float) -> None:
+    """Bound the next read of ``resp`` by ``seconds`` (the time left of the fetch's deadline)."""
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
 
 
 def digest(data: bytes) -> str:
@@ -358,12 +383,11 @@ def store(data: bytes) -> str:
 
 def cached_content(pin: str) -> bytes | None:
     """The cached content of ``pin``, if the cache holds it intact."""
-    cached = _cached(pin)
-    if cached.is_file():
-        data = cached.read_bytes()
-        if digest(data) == pin:
-            return data
-    return None
+    try:
+        data = _cached(pin).read_bytes()
+    except OSError:  # absent, unreadable, a directory: a cache miss
+        return None
+    return data if digest(data) == pin else None
 
 
 def pinned_content(url: str, pin: str) -> bytes:

@@ -552,6 +552,7 @@ def _fast(text: str, file: str, spans: dict[PathT, Any] | None, key_spans: dict[
 _JSON_UNSAFE = re.compile(
     r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
     r"|\\u[dD][89a-fA-F]|\"[ \n]*\n[ \n]*:"
+    r"|\" {32,}:"  # spaces before a key's colon count against libyaml's 1,024-character simple key
 )
 _JSON_KEY = 160  # characters: at most 6 of text each (`\uXXXX`) stays under the 1,024 limit
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import polyflow_argo
-from polyflow_argo import PolyflowError
+from polyflow_argo import PolyflowError, Text
 from polyflow_argo.compiler import (
     _cluster_reader,
     _read_and_validate,
@@ -247,3 +247,16 @@ def _spec(path: Path) -> polyflow_argo.Pipeline:
     spec = load_pipeline(doc)
     spec._doc = doc
     return spec
+
+
+def test_resolve_without_sources_says_what_the_caller_forgot() -> None:
+    """resolve() is public: a path template without the Sources the input edge reads is a clear
+    TypeError (a caller's mistake), never a KeyError from inside."""
+    from polyflow_argo.compiler import read
+    from polyflow_argo.language.load import load_pipeline
+    from polyflow_argo.resolve import ResolveOptions, resolve
+
+    doc = read(Text("version: 1\nkind: pipeline\nops: [{name: a, template: {path: t.yaml}}]\n"))
+    spec = load_pipeline(doc)
+    with pytest.raises(TypeError, match="read them first with polyflow_argo.inputs.read_sources"):
+        resolve(spec, doc, ResolveOptions())

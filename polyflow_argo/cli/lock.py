@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Diagnostic, Problem, SourceError
+from . import EXIT_OK
 
 
 def register(sub: Any) -> None:
@@ -34,39 +35,42 @@ def run(args: argparse.Namespace) -> int:
 
     problems: list[Diagnostic] = []
     by_root: dict[Path, dict[str, str]] = {}
+    repinned: dict[Path, list[str]] = {}
+    seen: set[tuple[Path, str]] = set()  # one fetch and one verdict per URL and project
     for file, item in zip(args.files, inputs(list(args.files)), strict=True):
         doc = read(item)
         spec = load_pipeline(doc)
         root = project_root(Path.cwd() if file == STDIN else Path(file).resolve().parent)
         pins = by_root.setdefault(root, read_lock(root))
         for i, op in enumerate(spec.op_list):
-            if op.template.source != "url":
-                continue
             url = op.template.value
+            if op.template.source != "url" or (root, url) in seen:
+                continue
+            seen.add((root, url))
+            where = doc.span(("ops", i, "template", "url"))
             try:
                 data = fetch(url)
             except Problem as exc:
-                problems.append(
-                    Diagnostic("PF327", exc.message, doc.span(("ops", i, "template", "url")), exc.hint)
-                )
+                problems.append(Diagnostic("PF327", exc.message, where, exc.hint))
                 continue
             old, new = pins.get(url), digest(data)
             if old is not None and old != new:
                 print(_diff(url, old, data), file=sys.stderr, end="")
                 if not args.update:
                     problems.append(Diagnostic(
-                        "PF328", f"the content of {url} changed since it was pinned ({old} -> {new})",
-                        doc.span(("ops", i, "template", "url")),
+                        "PF328", f"the content of {url} changed since it was pinned ({old} -> {new})", where,
                         "review the diff above; `polyflow-argo lock --update FILE` pins the new content"))
                     continue
-                print(f"lock: re-pinned {url}", file=sys.stderr)
+                repinned.setdefault(root, []).append(url)
             pins[url] = store(data)
     if problems:
         raise SourceError(problems)  # nothing is written: the lock keeps every old pin
     for root, pins in by_root.items():
         path = write_lock(root, pins)
+        for url in repinned.get(root, []):
+            print(f"lock: re-pinned {url}", file=sys.stderr)
         print(f"lock: {len(pins)} url(s) pinned in {path}", file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 def _diff(url: str, old_pin: str, data: bytes) -> str:

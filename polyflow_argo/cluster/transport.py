@@ -37,17 +37,21 @@ def paged(page: Callable[[str | None], tuple[list[dict[str, Any]], str | None]],
     items: list[dict[str, Any]] = []
     token: str | None = None
     restarted = False
+    tokens: set[str] = set()
     for _ in range(MAX_LIST_PAGES):
         try:
             got, token = page(token)
         except Exception as exc:
             if token is None or restarted or not is_expired(exc):
                 raise
-            items, token, restarted = [], None, True
+            items, token, restarted, tokens = [], None, True, set()
             continue
         items.extend(got)
         if not token:
             return items
+        if token in tokens:  # the same page again: the list would never end
+            raise bad_reply(200, "shape", "the list's continue token repeats an earlier one", transport)
+        tokens.add(token)
     raise bad_reply(200, "shape", f"the list did not end after {MAX_LIST_PAGES} pages of {LIST_CHUNK}",
                     transport)
 

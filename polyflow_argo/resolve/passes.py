@@ -38,7 +38,8 @@ def resolve(
     """Run every pass; raise :class:`ResolveError` with all errors, else return the IR.
 
     ``sources``: the path/url templates and registries the ops name, read by the input edge
-    (polyflow_argo/inputs.py ``read_sources``); without it, only templates of the pipeline resolve."""
+    (polyflow_argo/inputs.py ``read_sources``); without it, only templates of the pipeline and the
+    registry's resolve, and a path or url template is a TypeError (a caller's mistake, not the file's)."""
     ir, sink = run_passes(spec, doc, options, sources)
     sink.raise_if_errors(ResolveError)
     return ir

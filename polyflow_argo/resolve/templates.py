@@ -58,6 +58,10 @@ def _report(ctx: Context, code: str, message: str, path: PathT, hint: str | None
         ctx.error(code, message, path, hint)
 
 
+_NOT_READ = ("resolve() was given no Sources for a path or url template: read them first with "
+             "polyflow_argo.inputs.read_sources (polyflow_argo.compile and lint do)")
+
+
 def _loaded(ctx: Context, key: str, path: PathT) -> Template | None:
     """The template read at ``key``; its problems are reported where the first op names it."""
     loaded = ctx.sources.files[key]
@@ -70,7 +74,9 @@ def _loaded(ctx: Context, key: str, path: PathT) -> Template | None:
 
 
 def _url_template(ctx: Context, i: int, op: str, path: PathT) -> ResolvedTemplate | None:
-    url = ctx.sources.urls[i]
+    url = ctx.sources.urls.get(i)
+    if url is None:
+        raise TypeError(_NOT_READ)
     if url.refused is not None:
         ctx.error("PF327", url.refused[0], path, url.refused[1])
         return None
@@ -86,7 +92,9 @@ def _url_template(ctx: Context, i: int, op: str, path: PathT) -> ResolvedTemplat
 
 
 def _path_template(ctx: Context, i: int, op: str, value: str, path: PathT) -> ResolvedTemplate | None:
-    ref = ctx.sources.paths[i]
+    ref = ctx.sources.paths.get(i)
+    if ref is None:
+        raise TypeError(_NOT_READ)
     if ref.state == "outside":
         _report(
             ctx,

@@ -36,6 +36,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Location", self.path.split("=", 1)[1])
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif self.path == "/short":  # promises 100 bytes, sends 8 and closes
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"kind: jo")
+            self.close_connection = True
         elif self.path == "/drip":  # headers at once, then a byte every 0.1 s: each read is quick
             self.send_response(200)
             self.send_header("Content-Length", "1000")
@@ -126,3 +132,38 @@ def test_changed_content_is_shown_as_a_diff_and_kept_until_update(project: Path,
     new = inputs.digest(FILES["/trainer.yaml"].encode())
     assert new in (project / "polyflow.lock").read_text() and new not in pinned
     assert lock(project, str(p)).returncode == 0  # type: ignore[attr-defined]  # unchanged now
+
+
+@pytest.mark.parametrize("url", ["https://[::1/x.yaml", "https://example.com:abc/x.yaml"])
+def test_a_malformed_url_is_a_user_error(project: Path, url: str) -> None:
+    res = lock(project, str(pipeline(project, url)))
+    assert res.returncode == 1, res.stderr  # type: ignore[attr-defined]
+    assert f"error PF327: template URL '{url}' is not a valid URL" in res.stderr  # type: ignore[attr-defined]
+
+
+def test_a_body_cut_short_of_its_length_is_refused(base: str) -> None:
+    with pytest.raises(Problem) as caught:
+        inputs.fetch(f"{base}/short")
+    assert caught.value.message == f"GET {base}/short was cut off: 8 of 100 bytes"
+
+
+def test_a_url_used_by_two_ops_is_fetched_and_judged_once(project: Path, base: str) -> None:
+    p = project / "p.yaml"
+    url = f"{base}/trainer.yaml"
+    p.write_text(f"version: 1\nkind: pipeline\nname: p\nops:\n"
+                 f"  - {{name: a, template: {{url: '{url}'}}, params: {{lr: 0.1}}}}\n"
+                 f"  - {{name: b, template: {{url: '{url}'}}, params: {{lr: 0.2}}}}\n")
+    assert lock(project, str(p)).returncode == 0  # type: ignore[attr-defined]
+    FILES["/trainer.yaml"] = TEMPLATE.replace("busybox", "evil:latest")
+    err = lock(project, str(p)).stderr  # type: ignore[attr-defined]
+    assert err.count("error PF328") == 1 and err.count("+build: {image: evil:latest}") == 1, err
+
+
+def test_an_unreadable_cache_entry_is_a_cache_miss(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(project / "cache"))
+    pin = inputs.store(TEMPLATE.encode())
+    assert inputs.cached_content(pin) == TEMPLATE.encode()
+    cached = next((project / "cache").rglob("*.yaml"))
+    cached.unlink()
+    cached.mkdir()  # reading it raises IsADirectoryError
+    assert inputs.cached_content(pin) is None

@@ -92,12 +92,24 @@ def test_a_list_that_never_ends_is_a_bad_reply_not_a_hang(monkeypatch: pytest.Mo
 
     def endless(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
         calls.append(token)
-        return [{}], "again"
+        return [{}], f"t{len(calls)}"  # a new token every time
 
     with pytest.raises(ApiFailure) as caught:
         transport.paged(endless, _expired, "kube")
     assert len(calls) == 5 and caught.value.failure.bad_reply == "shape"
     assert "did not end after 5 pages" in caught.value.failure.message
+
+
+def test_a_repeated_continue_token_is_refused_at_once() -> None:
+    calls: list[str | None] = []
+
+    def looping(token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        calls.append(token)
+        return [{}], "again"
+
+    with pytest.raises(ApiFailure) as caught:
+        transport.paged(looping, _expired, "kube")
+    assert calls == [None, "again"] and "repeats an earlier one" in caught.value.failure.message
 
 
 def test_a_continue_token_of_the_wrong_type_is_a_clear_cluster_error(

@@ -317,3 +317,13 @@ def test_positions_of_a_text_yaml_cannot_read_fall_back_to_the_file_start() -> N
     accepted, the diagnostics point at the file's start instead of failing with an internal error."""
     spans, key_spans = source._index('{"a": [1, }', "p.json")
     assert spans == {(): ("p.json", 1, 1, 1, 1)} and key_spans == {}
+
+
+def test_spaces_before_a_json_colon_past_libyamls_key_limit_are_refused_as_before() -> None:
+    """libyaml reads a key and its colon within 1,024 characters; json has no such limit. The
+    fast path hands such a text to the YAML path, which refuses it (PF100), as before."""
+    text = '{"version"' + " " * 1100 + ': 1, "kind": "pipeline"}'
+    with pytest.raises(SourceError) as caught:
+        source.parse(text, "wide.json")
+    assert [d.code for d in caught.value.diagnostics] == ["PF100"]
+    assert source.parse('{"version"' + " " * 40 + ": 1}", "ok.json").data == {"version": 1}
