@@ -21,7 +21,36 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CompileOptions:
+class OutputOptions:
+    """The fields of what is emitted, read by translation: shared by :class:`CompileOptions` (where
+    a user sets them) and :class:`TranslateOptions` (what translation reads), under one name each."""
+
+    name: str | None = None
+    namespace: str | None = None
+    argo_version: str = "4"
+    strict: bool = False
+    ignore_schedule: bool = False
+    check_limits: bool = True
+    lift_limits: bool = False
+    allow_every_drift: bool = False
+    starting_deadline_seconds: int | None = None
+    successful_history_limit: int | None = None
+    failed_history_limit: int | None = None
+    suspend: bool = False
+    registry_cluster_scope: bool = False
+    tools_image: str = "python:3.12-alpine"
+    service_account: str | None = None
+    # run hygiene (docs/cluster.md): over the project config's; None: not set here
+    active_deadline_seconds: int | None = None
+    ttl_after_completion: int | None = None
+    ttl_after_success: int | None = None
+    ttl_after_failure: int | None = None
+    pod_gc: str | None = None
+    pod_gc_delete_delay: str | None = None
+
+
+@dataclass(frozen=True)
+class CompileOptions(OutputOptions):
     """What ``compile`` emits.
 
     Attributes:
@@ -60,30 +89,8 @@ class CompileOptions:
             them (:class:`TranslateOptions`).
     """
 
-    name: str | None = None
-    namespace: str | None = None
-    argo_version: str = "4"
-    strict: bool = False
     params: tuple[tuple[str, str], ...] = ()
-    ignore_schedule: bool = False
-    check_limits: bool = True
-    lift_limits: bool = False
-    allow_every_drift: bool = False
-    starting_deadline_seconds: int | None = None
-    successful_history_limit: int | None = None
-    failed_history_limit: int | None = None
-    suspend: bool = False
     registries: tuple[str, ...] = ()
-    registry_cluster_scope: bool = False
-    tools_image: str = "python:3.12-alpine"
-    service_account: str | None = None
-    # run hygiene (docs/cluster.md): over the project config's; None: not set here
-    active_deadline_seconds: int | None = None
-    ttl_after_completion: int | None = None
-    ttl_after_success: int | None = None
-    ttl_after_failure: int | None = None
-    pod_gc: str | None = None
-    pod_gc_delete_delay: str | None = None
     # image builds (docs/builds.md)
     project: str | None = None
     build_context: str | None = None
@@ -94,33 +101,12 @@ class CompileOptions:
 
 
 @dataclass(frozen=True)
-class TranslateOptions:
+class TranslateOptions(OutputOptions):
     """What translation reads: the output fields of :class:`CompileOptions` (same names and
     meanings), the project config read by the input edge and the effective build settings, which
     compiler.py derives once (``project_config``: None when there is none; ``build``: None when no
     build was configured, e.g. a registry template)."""
 
-    name: str | None = None
-    namespace: str | None = None
-    argo_version: str = "4"
-    strict: bool = False
-    ignore_schedule: bool = False
-    check_limits: bool = True
-    lift_limits: bool = False
-    allow_every_drift: bool = False
-    starting_deadline_seconds: int | None = None
-    successful_history_limit: int | None = None
-    failed_history_limit: int | None = None
-    suspend: bool = False
-    registry_cluster_scope: bool = False
-    tools_image: str = "python:3.12-alpine"
-    service_account: str | None = None
-    active_deadline_seconds: int | None = None
-    ttl_after_completion: int | None = None
-    ttl_after_success: int | None = None
-    ttl_after_failure: int | None = None
-    pod_gc: str | None = None
-    pod_gc_delete_delay: str | None = None
     project_config: ProjectConfig | None = None
     build: BuildSettings | None = None
 
@@ -131,9 +117,8 @@ class TranslateOptions:
         project_config: ProjectConfig | None = None,
         build: BuildSettings | None = None,
     ) -> TranslateOptions:
-        """The translation options of ``options``: its fields of the same names, and the derived state."""
-        own = {f.name for f in fields(cls)} - {"project_config", "build"}
-        given = {f.name: getattr(options, f.name) for f in fields(options) if f.name in own}
+        """The translation options of ``options``: its output fields, and the derived state."""
+        given = {f.name: getattr(options, f.name) for f in fields(OutputOptions)}
         return cls(**given, project_config=project_config, build=build)
 
 
