@@ -128,3 +128,13 @@ def errors(
     fields = [_FIELDS[name] for name in select.split()]
     found = diagnostics(source, severity=severity, require=require, compile=compile, **options)
     return [tuple(field(d) for field in fields) for d in found]
+
+
+# A url template, served by the loopback tests of `template: {url: ...}` and `lock`.
+REMOTE_TEMPLATE = """\
+kind: job
+name: remote-trainer
+inputs: [{name: lr, type: float}]
+build: {image: busybox}
+run: {cmd: 'train --lr={{ lr }}'}
+"""

@@ -31,16 +31,10 @@ from polyflow_argo.compiler import (
 from polyflow_argo.inputs import read_project, read_sources, store, write_lock
 from polyflow_argo.resolve import ResolveOptions, resolve
 from polyflow_argo.translate import CompileOptions, TranslateOptions, translate
+from tests.support import REMOTE_TEMPLATE as REMOTE
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-REMOTE = """\
-kind: job
-name: remote-trainer
-inputs: [{name: lr, type: float}]
-build: {image: busybox}
-run: {cmd: 'train --lr={{ lr }}'}
-"""
 URL = "https://templates.example.com/remote-trainer.yaml"
 
 

@@ -13,15 +13,9 @@ import pytest
 from polyflow_argo import inputs
 from polyflow_argo.errors import Problem
 from tests.loopback import serving
+from tests.support import REMOTE_TEMPLATE as TEMPLATE
 from tests.support import cli
 
-TEMPLATE = """\
-kind: job
-name: remote-trainer
-inputs: [{name: lr, type: float}]
-build: {image: busybox}
-run: {cmd: 'train --lr={{ lr }}'}
-"""
 FILES: dict[str, str] = {}
 DRIP_SECONDS = 3.0
 

@@ -15,6 +15,7 @@ from polyflow_argo import PolyflowError
 from polyflow_argo.cli.compile import render
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from tests.loopback import responder, serving
+from tests.support import REMOTE_TEMPLATE as TEMPLATE
 from tests.support import cli
 from tests.test_golden import _expect
 
@@ -22,13 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ARGO_SCHEMA = (
     Path(os.environ.get("POLYFLOW_SHARED", ROOT.parent / "shared")) / "argo" / "argo-workflows.schema.json"
 )
-TEMPLATE = """\
-kind: job
-name: remote-trainer
-inputs: [{name: lr, type: float}]
-build: {image: busybox}
-run: {cmd: 'train --lr={{ lr }}'}
-"""
 
 
 @pytest.fixture
