@@ -14,16 +14,8 @@ import polyflow_argo
 from polyflow_argo.cli import main
 from polyflow_argo.errors import PolyflowError
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
+from tests.translate.test_service_account import PIPELINE  # one job, a busybox build
 
-PIPELINE = """\
-version: 1
-kind: pipeline
-name: demo
-ops:
-  - {name: a, template: {name: t}}
-templates:
-  - {kind: job, name: t, build: {image: busybox}, run: {cmd: 'true'}}
-"""
 SCHEDULED = PIPELINE.replace("name: demo\n", "name: demo\nschedule: {kind: cron, cron: '0 3 * * *'}\n")
 PROJECT = """\
 active_deadline_seconds: 3600
