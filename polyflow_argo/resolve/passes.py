@@ -18,9 +18,17 @@ from .graph import build_graph
 from .model import Node, Pipeline
 from .names import check_names
 from .params import check_params
-from .schedule import resolve_schedule
 from .semantics import check_semantics
 from .templates import resolve_templates
+
+
+def resolve_schedule(ctx: Context) -> None:
+    """Pass: the schedule (resolve/schedule.py, loaded only for a pipeline that has one)."""
+    if ctx.spec.schedule is not None:
+        from . import schedule
+
+        schedule.resolve_schedule(ctx)
+
 
 PASSES: list[Callable[[Context], None]] = [
     check_names,

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry.events import EVENTS, regex_error
 from ..resolve import Node
 from .context import TranslateContext
 from .pod import OP_PARAM
@@ -55,6 +54,8 @@ def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, An
     if kind == "approval":
         template["suspend"] = {}
         return template
+    from ..registry.events import EVENTS  # loaded for event ops only
+
     event = EVENTS[kind]
     _check_regexes(ctx, node, given)
     body: dict[str, Any] = {"kind": kind}
@@ -76,6 +77,8 @@ def event_template(ctx: TranslateContext, node: Node, name: str) -> dict[str, An
 def _check_regexes(ctx: TranslateContext, node: Node, given: list[str]) -> None:
     """PF468 for a literal pattern RE2 refuses (a reference is only known at run time: the plugin
     then fails the node with the same reason)."""
+    from ..registry.events import EVENTS, regex_error
+
     assert node.template is not None and node.template.entry is not None
     event = EVENTS[node.template.entry.name]
     for io in event.inputs:

@@ -12,7 +12,6 @@ from typing import Any
 from ..resolve import Node
 from .build import build_kind_template
 from .context import TranslateContext
-from .group import group_templates
 from .templates import TemplatePlan, container_template, unsupported_kind
 
 # An op's plan (its template name, a namer, its image build, display name) → its Argo templates.
@@ -27,6 +26,12 @@ def _one(build: Callable[[TranslateContext, Node, TemplatePlan], dict[str, Any] 
     return builder
 
 
+def _group(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> list[dict[str, Any]] | None:
+    from .group import group_templates  # loaded for groups only (with resolve/matrix.py)
+
+    return group_templates(ctx, node, plan)
+
+
 def _build(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> dict[str, Any] | None:
     return build_kind_template(ctx, node, plan.name, plan.build, plan.display_name)
 
@@ -36,7 +41,7 @@ def _build(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> dict[str, A
 KINDS: dict[str, Builder] = {
     "job": _one(container_template),  # an experiment with replicas: translate/distributed.py
     "experiment": _one(container_template),
-    "group": group_templates,  # hyperparameter search: translate/group.py
+    "group": _group,  # hyperparameter search: translate/group.py
     "build": _one(_build),  # image builds: translate/build.py
     "notebook": _one(unsupported_kind),
     "tensorboard": _one(unsupported_kind),

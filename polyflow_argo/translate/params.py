@@ -26,7 +26,7 @@ from typing import Any
 
 from ..language.hints import did_you_mean
 from ..language.values import TRUE_WORDS
-from ..resolve import Node, Param, matrix
+from ..resolve import Node, Param
 from .context import TranslateContext
 from .dag import output_read
 
@@ -418,7 +418,13 @@ def io_kind(io: Any) -> str:
 def matrix_kinds(node: Node, names: Sequence[str]) -> dict[str, str]:
     """The export kind of each matrix name of a group, from the values its trials get."""
     hp = getattr(node.template.spec, "hptuning", None) if node.template is not None else None
-    suggestions = matrix.plan(hp).suggestions if hp is not None and names else []
+    if not names:
+        return {}
+    suggestions = []
+    if hp is not None:
+        from ..resolve import matrix  # loaded for groups only
+
+        suggestions = matrix.plan(hp).suggestions
     out = {}
     for name in names:
         values = [s[name] for s in suggestions if name in s]

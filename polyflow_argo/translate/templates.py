@@ -17,7 +17,6 @@ from ..resolve import Node
 from . import hashing
 from .build import IMAGE_PARAM, BuildPlan
 from .context import TranslateContext
-from .distributed import training_job_template
 from .params import matrix_kinds, render_command
 from .pod import (
     OP_PARAM,
@@ -71,6 +70,8 @@ def container_template(
         return None
     env = merged_environment(node)
     if "replicas" in env and env["replicas"] is not None and env["replicas"].model_fields_set:
+        from .distributed import training_job_template  # loaded for distributed jobs only
+
         return training_job_template(ctx, node, plan.name, extra_inputs, plan.display_name)
     inputs = [io.name for io in tpl.inputs] + list(extra_inputs)
     outputs = [io.name for io in tpl.outputs]
