@@ -53,7 +53,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_load import TEMPLATES, generate  # noqa: E402
+from bench_load import TEMPLATES, generate, translate_options  # noqa: E402
 from hera_build import build_hera_context, equivalence, plan_from_manifest  # noqa: E402
 
 import polyflow_argo  # noqa: E402
@@ -158,7 +158,8 @@ def stage_cases(n: int) -> list[tuple[str, Callable[[], object]]]:
     doc = compiler.read(text)
     spec = load_pipeline(compiler.read(text))
     ir = compiler.resolve_file(text)
-    docs = translate(ir, opts)[0]
+    topts = translate_options(opts, ir)
+    docs = translate(ir, topts)[0]
     plan = plan_from_manifest(docs[0])
     json_text = json.dumps(doc.data)  # the same pipeline as a .json file
 
@@ -172,13 +173,13 @@ def stage_cases(n: int) -> list[tuple[str, Callable[[], object]]]:
         ("parse + spans", lambda: source.parse(text, "p.yaml").spans),
         ("validate", lambda: load_pipeline(doc)),
         ("resolve", lambda: resolve(spec, doc, ResolveOptions())),
-        ("translate", lambda: translate(ir, opts)),
+        ("translate", lambda: translate(ir, topts)),
         ("emit yaml", lambda: to_yaml(docs)),
         ("emit json", lambda: to_json(docs)),
         ("compile yaml", lambda: to_yaml(polyflow_argo.compile(text, opts))),
         ("compile json", lambda: to_json(polyflow_argo.compile(text, opts))),
-        ("back end yaml", lambda: to_yaml(translate(ir, opts)[0])),
-        ("back end json", lambda: to_json(translate(ir, opts)[0])),
+        ("back end yaml", lambda: to_yaml(translate(ir, topts)[0])),
+        ("back end json", lambda: to_json(translate(ir, topts)[0])),
         ("hera yaml", lambda: build_hera_context(plan).to_yaml()),
         ("hera json", lambda: json.dumps(build_hera_context(plan).to_dict())),
     ]
@@ -229,7 +230,8 @@ def run_process(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, f
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
-    err = proc.stderr.read()
+    with proc.stderr:
+        err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)

@@ -36,7 +36,7 @@ def child(stage: str, ops: int, repeat: int) -> None:
     import json
 
     sys.path.insert(0, str(HERE))
-    from bench_load import generate
+    from bench_load import generate, translate_options
 
     import polyflow_argo
     from polyflow_argo import compiler, source
@@ -51,13 +51,14 @@ def child(stage: str, ops: int, repeat: int) -> None:
         opts = CompileOptions(lift_limits=True) if lift else CompileOptions(check_limits=False)
     json_text = json.dumps(source.parse(text, "p.yaml").data)
     ir = compiler.resolve_file(text)
-    docs = translate(ir, opts)[0]
+    topts = translate_options(opts, ir)
+    docs = translate(ir, topts)[0]
     runs = {
         "setup": lambda: None,
         "parse": lambda: source.parse(text, "p.yaml"),
         "parse json": lambda: source.parse(json_text, "p.json"),
         "parse spans": lambda: source.parse(text, "p.yaml").spans,
-        "translate": lambda: translate(ir, opts),
+        "translate": lambda: translate(ir, topts),
         "emit json": lambda: to_json(docs),
         "compile json": lambda: to_json(polyflow_argo.compile(text, opts)),
     }

@@ -114,6 +114,20 @@ def generate(n_ops: int) -> str:
     return "\n".join(lines) + "\n" + TEMPLATES
 
 
+def translate_options(options, ir):
+    """What ``translate()`` takes for ``options`` (a CompileOptions) and a resolved pipeline ``ir``:
+    the TranslateOptions the compiler derives, without a project config; an older checkout (measured
+    through ``PYTHONPATH``) took the CompileOptions itself."""
+    from polyflow_argo import compiler
+
+    derive = getattr(compiler, "translate_options", None)
+    if derive is None:
+        return options
+    from polyflow_argo.inputs import Project
+
+    return derive(options, Project(), ir)
+
+
 def timings(fn, repeat: int) -> list[float]:
     """Seconds of ``repeat`` runs of ``fn`` after a warm-up run, each with the collector off."""
     fn()
