@@ -182,6 +182,7 @@ def plan_builds(ctx: TranslateContext, tasks: dict[str, str]) -> dict[str, Build
     """
     namer = Namer(reserved=tuple(tasks.values()) + ("polyflow-previous-run",), prefix="op")
     plans: dict[str, BuildPlan] = {}
+    given: dict[tuple[int, PathT], BuildPlan] = {}  # a template's own `image`: one plan for its ops
     for node in ctx.ir.nodes.values():
         tpl = node.template
         if tpl is None or tpl.entry is not None:
@@ -189,7 +190,8 @@ def plan_builds(ctx: TranslateContext, tasks: dict[str, str]) -> dict[str, Build
         elif tpl.kind == "build":
             plans[node.name] = _plan_build_op(ctx, node)
         elif tpl.kind in ("job", "experiment", "group"):
-            plans[node.name] = _plan_op(ctx, node, f"{tasks[node.name]}-build", namer.unique)
+            plans[node.name] = _given_image(node, given) or _plan_op(
+                ctx, node, f"{tasks[node.name]}-build", namer.unique)
         else:  # a kind that is not run (notebook, tensorboard): its `ref` still names a registry image
             build = effective_build(node)[0]
             plans[node.name] = BuildPlan(registry_image=has_ref(build))
@@ -199,6 +201,24 @@ def plan_builds(ctx: TranslateContext, tasks: dict[str, str]) -> dict[str, Build
 def build_failures(tasks: dict[str, str], plans: dict[str, BuildPlan]) -> dict[str, str]:
     """Upstream task → its build task, for ``one_failed`` (dag.depends: a failed build is a failure)."""
     return {tasks[op]: p.task for op, p in plans.items() if p.task is not None}
+
+
+def _given_image(node: Node, plans: dict[tuple[int, PathT], BuildPlan]) -> BuildPlan | None:
+    """The plan of an op that runs its template's own ``build: {image: ...}`` (most ops), shared by
+    the ops of that template (``plans``, by build object and place); None for any other op. The
+    same plan :func:`_plan_op` makes: the image, and what :func:`_meaningless_fields` reports."""
+    if node.op.build is not None:
+        return None
+    build, where = effective_build(node)
+    if build is None or builds_image(build) or has_ref(build):
+        return None
+    key = (id(build), where)
+    plan = plans.get(key)
+    if plan is None:
+        problems = Deferred()
+        _meaningless_fields(problems, build, where)
+        plan = plans[key] = BuildPlan(str(build.image), problems=tuple(problems.calls))
+    return plan
 
 
 def _plan_op(ctx: TranslateContext, node: Node, task: str, unique: Callable[[str], str]) -> BuildPlan:

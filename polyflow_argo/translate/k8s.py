@@ -286,7 +286,7 @@ def _braces_in_mapping(value: dict[Any, Any], path: PathT, found: list[PathT]) -
     for key, item in value.items():
         if isinstance(key, str) and ("{{" in key or "}}" in key):
             found.append(path + (key,))
-        if _checked_elsewhere(key, path):
+        if key in _ELSEWHERE and _checked_elsewhere(key, path):
             continue
         if key == "build" and isinstance(item, dict):
             for sub in _BUILD_CHECKED:
@@ -298,6 +298,9 @@ def _braces_in_mapping(value: dict[Any, Any], path: PathT, found: list[PathT]) -
                 found.append(path + (key,))
         elif isinstance(item, (dict, list)):
             _braces(item, path + (key,), found)
+
+
+_ELSEWHERE = frozenset({"params", "default", "run", "description"})  # the keys _checked_elsewhere skips
 
 
 def _checked_elsewhere(key: Any, path: PathT) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -49,8 +50,10 @@ def render_literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
-    if isinstance(value, (int, float)):
-        return _NUMBER(value)
+    if isinstance(value, int):
+        return int.__repr__(value)  # as json prints it (bool is handled above), without an encoder
+    if isinstance(value, float):
+        return float.__repr__(value) if math.isfinite(value) else _NUMBER(value)  # NaN, Infinity
     return _COMPACT(value)
 
 

@@ -97,7 +97,8 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     builds = plan_builds(ctx, tasks)  # image builds (translate/build.py): `<op>-build` tasks
     failures = build_failures(tasks, builds)  # one_failed also counts an upstream's failed build
     labels, renamed = _op_labels(ctx, tasks)
-    display = _display_names(ctx, tasks, labels)
+    keys: dict[str, str] = {}  # op → its template key (templates.py), made once
+    display = _display_names(ctx, tasks, labels, keys)
     template_namer = Namer(reserved=(ENTRYPOINT,), prefix="tpl")
     templates: list[dict[str, Any]] = []
     by_key: dict[str, str] = {}
@@ -114,7 +115,7 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
             templates.append(event)
             task = {"name": name, "template": event["name"]}
         else:
-            template = _template_for(ctx, node, template_namer, by_key, templates, plan, display)
+            template = _template_for(ctx, node, template_namer, by_key, templates, plan, display, keys)
             task = {"name": name, "template": template or "missing"}
         dep = depends(node, tasks, failures)
         cond = when(ctx, node, tasks)
@@ -224,9 +225,11 @@ def _template_for(
     templates: list[dict[str, Any]],
     build: BuildPlan,
     display: set[str],
+    keys: dict[str, str],
 ) -> str | None:
     """The template of an op's task, made the first time its ``template_key`` is seen (``display``:
-    the keys whose templates show each op's name, :func:`_display_names`)."""
+    the keys whose templates show each op's name, :func:`_display_names`; ``keys``: the keys
+    already made, by op)."""
     if node.template is None:
         ref = node.op.template
         ctx.error(
@@ -237,7 +240,7 @@ def _template_for(
             "only inline templates (`template: {name: ...}`) compile for now",
         )
         return None
-    key = template_key(node)
+    key = keys.get(node.name) or template_key(node)
     if key in by_key:
         return by_key[key]
     name = namer.unique(node.template.name)
@@ -291,8 +294,11 @@ def _op_labels(ctx: TranslateContext, tasks: dict[str, str]) -> tuple[dict[str, 
     return labels, renamed
 
 
-def _display_names(ctx: TranslateContext, tasks: dict[str, str], labels: dict[str, str]) -> set[str]:
-    """The template keys whose template makes the Argo UI show each op under its ``polyflow-op``.
+def _display_names(
+    ctx: TranslateContext, tasks: dict[str, str], labels: dict[str, str], keys: dict[str, str]
+) -> set[str]:
+    """The template keys whose template makes the Argo UI show each op under its ``polyflow-op``
+    (``keys``: filled with each op's template key, for :func:`_template_for`).
 
     Wanted when an op of the template is renamed but has a valid display name of its own; Argo v4
     puts a node whose display name does not match ``DISPLAY_NAME`` in Error, so only when the
@@ -305,7 +311,7 @@ def _display_names(ctx: TranslateContext, tasks: dict[str, str], labels: dict[st
     for node in ctx.ir.nodes.values():
         if node.template is None or node.template.entry is not None:  # no template, or the registry's
             continue
-        key = template_key(node)
+        key = keys[node.name] = template_key(node)
         values.setdefault(key, []).append(labels[node.name])
         if tasks[node.name] != node.name and DISPLAY_NAME.match(node.name):
             wanted.add(key)

@@ -123,3 +123,27 @@ def test_the_workflow_follows_the_plan() -> None:
     # ops that do not build take no image input
     assert all(p["name"] != IMAGE_PARAM for p in templates["plain"]["inputs"]["parameters"])
     assert "depends" not in by_name["tagged"] and "tagged-build" not in order
+
+
+SHARED = """\
+version: 1
+kind: pipeline
+name: p
+ops:
+  - {name: a, template: {name: plain}}
+  - {name: b, template: {name: plain}, dependencies: [a]}
+  - {name: c, template: {name: plain}, build: {image: alpine, logging: {level: INFO}}}
+templates:
+  - {kind: job, name: plain, build: {image: busybox, params: {x: 1}}, run: {cmd: echo hi}}
+"""
+
+
+def test_ops_running_their_templates_image_share_one_plan() -> None:
+    """Most ops run the image their template gives: they share one plan (planned once), which
+    reports what it finds once per place, as a plan per op did; an op's own `build` has its own."""
+    ctx, plans = _plans(SHARED)
+    assert plans["a"] is plans["b"] and plans["a"].image == "busybox" and plans["a"].task is None
+    assert plans["c"] is not plans["a"] and plans["c"].image == "alpine"
+    warnings = compile_with_warnings(SHARED)[1]
+    dropped = [(d.message.split("`")[1], d.span.line if d.span else None) for d in warnings if d.code == "PF401"]
+    assert dropped == [("build.logging", 7), ("build.params", 9)]
