@@ -145,5 +145,5 @@ def test_ops_running_their_templates_image_share_one_plan() -> None:
     assert plans["a"] is plans["b"] and plans["a"].image == "busybox" and plans["a"].task is None
     assert plans["c"] is not plans["a"] and plans["c"].image == "alpine"
     warnings = compile_with_warnings(SHARED)[1]
-    dropped = [(d.message.split("`")[1], d.span.line if d.span else None) for d in warnings if d.code == "PF401"]
+    dropped = [(d.message.split("`")[1], d.span and d.span.line) for d in warnings if d.code == "PF401"]
     assert dropped == [("build.logging", 7), ("build.params", 9)]
