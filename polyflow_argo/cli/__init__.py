@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from types import ModuleType
 
 EXIT_OK = 0
 EXIT_INPUT = 1
@@ -86,28 +84,6 @@ def _modules(argv: Sequence[str]) -> Sequence[str]:
     return COMMANDS
 
 
-def _without_pydantic_plugins() -> None:
-    """Run this process's command line without pydantic plugins (as ``PYDANTIC_DISABLE_PLUGINS=__all__``
-    would), skipping their discovery as well: the first model pydantic builds imports
-    ``pydantic.plugin._loader``, and with it ``importlib.metadata`` (email, zipfile, csv, ...), to
-    look for plugins in every installed distribution's entry points: 12-19 ms of a 190 ms compile,
-    for plugins (tracing such as logfire) that have nothing to observe in a one-shot CLI. Only the
-    CLI process does this; ``import polyflow_argo`` leaves pydantic as it is. A user who names
-    plugins in ``PYDANTIC_DISABLE_PLUGINS`` (to keep the others) gets pydantic's own loader.
-    tests/cli/test_startup.py checks the loader's interface this stands in for."""
-    if "pydantic.plugin._loader" in sys.modules:  # pydantic has already looked (or been told)
-        return
-    if os.environ.get("PYDANTIC_DISABLE_PLUGINS", "__all__") not in ("__all__", "1", "true"):
-        return
-    loader = ModuleType("pydantic.plugin._loader")
-    loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
-    sys.modules[loader.__name__] = loader
-
-
-def _no_plugins() -> tuple[()]:
-    return ()
-
-
 def _version() -> str:
     from ..version import __version__
 
@@ -138,8 +114,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code. ``argv`` None: this process's own command line."""
     global _PROCESS
     _PROCESS = _PROCESS or argv is None
-    if _PROCESS:
-        _without_pydantic_plugins()
     words = sys.argv[1:] if argv is None else list(argv)
     try:
         with collector_paused():  # start-up allocates only what lives until exit
@@ -153,7 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:  # noqa: BLE001 - a bug in a command's registration: exit 4 like any other
         return _internal_error("--debug" in words)
     if args.command in ONLY:  # one-shot commands: the collector stays off, imports included (a
-        with collector_paused():  # compile leaves almost no cycles: 24 objects at 20k ops)
+        if _PROCESS:  # compile leaves almost no cycles: 24 objects at 20k ops), and pydantic
+            from .startup import without_pydantic_plugins  # looks for no plugins (startup.py)
+
+            without_pydantic_plugins()
+        with collector_paused():
             return _dispatch(args)
     return _dispatch(args)  # long-running ones (watch, plugin serve) keep it
 
