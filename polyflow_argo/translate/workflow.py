@@ -97,7 +97,8 @@ def workflow_spec(ctx: TranslateContext) -> BuiltSpec:
     builds = plan_builds(ctx, tasks)  # image builds (translate/build.py): `<op>-build` tasks
     failures = build_failures(tasks, builds)  # one_failed also counts an upstream's failed build
     labels, renamed = _op_labels(ctx, tasks)
-    keys: dict[str, str] = {}  # op → its template key (templates.py), made once
+    keys = {node.name: template_key(node) for node in ir.nodes.values()  # made once (templates.py)
+            if node.template is not None and node.template.entry is None}
     display = _display_names(ctx, tasks, labels, keys)
     template_namer = Namer(reserved=(ENTRYPOINT,), prefix="tpl")
     templates: list[dict[str, Any]] = []
@@ -229,7 +230,7 @@ def _template_for(
 ) -> str | None:
     """The template of an op's task, made the first time its ``template_key`` is seen (``display``:
     the keys whose templates show each op's name, :func:`_display_names`; ``keys``: the keys
-    already made, by op)."""
+    made for the ops, :func:`workflow_spec`)."""
     if node.template is None:
         ref = node.op.template
         ctx.error(
@@ -298,7 +299,7 @@ def _display_names(
     ctx: TranslateContext, tasks: dict[str, str], labels: dict[str, str], keys: dict[str, str]
 ) -> set[str]:
     """The template keys whose template makes the Argo UI show each op under its ``polyflow-op``
-    (``keys``: filled with each op's template key, for :func:`_template_for`).
+    (``keys``: the template key of each op with a template of the pipeline's).
 
     Wanted when an op of the template is renamed but has a valid display name of its own; Argo v4
     puts a node whose display name does not match ``DISPLAY_NAME`` in Error, so only when the
@@ -311,7 +312,7 @@ def _display_names(
     for node in ctx.ir.nodes.values():
         if node.template is None or node.template.entry is not None:  # no template, or the registry's
             continue
-        key = keys[node.name] = template_key(node)
+        key = keys[node.name]
         values.setdefault(key, []).append(labels[node.name])
         if tasks[node.name] != node.name and DISPLAY_NAME.match(node.name):
             wanted.add(key)

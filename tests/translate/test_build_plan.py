@@ -139,11 +139,12 @@ templates:
 
 
 def test_ops_running_their_templates_image_share_one_plan() -> None:
-    """Most ops run the image their template gives: they share one plan (planned once), which
-    reports what it finds once per place, as a plan per op did; an op's own `build` has its own."""
+    """Most ops run the image their template gives: the ops of an inline template share one plan
+    (planned once), which reports the same problems a plan per op did; an op's own `build` has its
+    own plan."""
     ctx, plans = _plans(SHARED)
-    assert plans["a"] is plans["b"] and plans["a"].image == "busybox" and plans["a"].task is None
-    assert plans["c"] is not plans["a"] and plans["c"].image == "alpine"
+    assert plans["a"] == plans["b"] and plans["a"].image == "busybox" and plans["a"].task is None
+    assert plans["c"] != plans["a"] and plans["c"].image == "alpine"
     warnings = compile_with_warnings(SHARED)[1]
     dropped = [(d.message.split("`")[1], d.span and d.span.line) for d in warnings if d.code == "PF401"]
     assert dropped == [("build.logging", 7), ("build.params", 9)]
