@@ -462,7 +462,7 @@ def lint(
             found += _compile_checks(ir, config)
     except PolyflowError as exc:
         return exc.diagnostics
-    return sorted(set(found), key=Diagnostic.sort_key)
+    return sorted(dict.fromkeys(found), key=Diagnostic.sort_key)  # ties: in the order found
 
 
 def _compile_checks(ir: ResolvedPipeline, project: Project) -> list[Diagnostic]:

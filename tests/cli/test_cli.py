@@ -4,12 +4,15 @@ traceback)."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.support import cli
+from tests.support import CLI, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -218,3 +221,30 @@ def test_lint_resolve_is_the_ci_gate(tmp_path: Path) -> None:
         assert where in res.stderr, res.stderr
     assert "concurrency" in res.stderr and "max_retries" in res.stderr and "retry_delay" in res.stderr
     assert "no build context" in res.stderr
+
+
+def test_lint_resolve_orders_diagnostics_at_one_place_as_found(tmp_path: Path) -> None:
+    """Several warnings at one position with one code (the fields a nested build ignores, reported at
+    the op that names a path template) come in the order they are found, whatever the hash seed
+    (a set used to decide it)."""
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "shared.yaml").write_text(
+        "version: 1\nkind: job\nname: shared\n"
+        "build: {image: 'python:3.12', params: {a: 1}, environment: {resources: {cpu: {requests: 1}}},"
+        " logging: {level: INFO}}\n"
+        "run: {cmd: 'echo hi'}\n"
+    )
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(
+        "version: 1\nkind: pipeline\nname: p\nops:\n"
+        "  - {name: a, template: {path: tpl/shared.yaml}}\n"
+        "  - {name: b, template: {path: tpl/shared.yaml}, dependencies: [a]}\n"
+    )
+    outputs = set()
+    for seed in ("0", "1", "4", "7"):
+        res = subprocess.run([*CLI, "lint", "--resolve", str(pipeline)], capture_output=True, text=True,
+                             timeout=60, env={**os.environ, "PYTHONHASHSEED": seed})
+        outputs.add(res.stderr + res.stdout)
+    assert len(outputs) == 1
+    fields = re.findall(r"5:\d+: warning PF401: `build\.(\w+)`", outputs.pop())
+    assert fields == ["environment", "params", "logging"]  # the order the build check finds them
