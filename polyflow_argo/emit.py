@@ -267,7 +267,8 @@ def to_json(docs: list[dict[str, Any]], indent: int | None = None) -> str:
     else:
         body = {"apiVersion": "v1", "kind": "List", "items": [canonical(d) for d in docs]}
     sep = (",", ":") if indent is None else (",", ": ")
-    text = json.dumps(body, indent=indent, separators=sep, ensure_ascii=False) + "\n"
+    # a manifest is a tree (translate never makes a cycle): no cycle check, an id() per container
+    text = json.dumps(body, indent=indent, separators=sep, ensure_ascii=False, check_circular=False) + "\n"
     if "\x85" in text or "\u2028" in text or "\u2029" in text:
         text = text.translate(_YAML_BREAKS)
     return text
