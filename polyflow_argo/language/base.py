@@ -13,6 +13,8 @@ from typing import Annotated, Any, NoReturn
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from ..source import INT64
+
 NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 
 
@@ -89,13 +91,29 @@ def _int(value: Any) -> Any:
                 f"expected an integer, got {value!r}",
                 hint=f"write {int(value)} (Polyflow 0.5 silently truncated fractions)",
             )
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            fail("PF209", f"expected an integer, got {value!r}", hint=_int_hint(value))
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("+-").isdigit() and len(text.lstrip("+-").lstrip("0")) > _INT64_DIGITS:
+            value = INT64[1] + 1  # no 64-bit integer (and int() of thousands of digits is refused)
+        else:
+            try:
+                value = int(text)
+            except ValueError:
+                fail("PF209", f"expected an integer, got {_shown(value)}", hint=_int_hint(value))
+    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        fail("PF209", "the integer does not fit in 64 bits",
+             hint=f"use a whole number between {INT64[0]} and {INT64[1]}")
     return value
+
+
+_INT64_DIGITS = 19  # the digits of 2**63
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """``value`` as a message quotes it: its repr, cut after ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}...' ({len(value)} characters)"
 
 
 _UNITS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -105,7 +123,7 @@ def _int_hint(value: str) -> str:
     """How to write ``value`` as an integer; a duration with a unit (``1m``, ``30s``, ``2h``) is
     converted, as Polyflow's durations (retry_delay, frequency, timeout, ...) are whole seconds."""
     number, unit = value.strip().rstrip(_LETTERS), value.strip().lstrip("0123456789")
-    if number.isdigit() and unit.lower() in _UNITS:
+    if number.isdigit() and len(number) <= _INT64_DIGITS and unit.lower() in _UNITS:
         seconds = int(number) * _UNITS[unit.lower()]
         return f"durations are whole seconds: write {seconds}, without quotes or units"
     return "write a whole number, without quotes or units"

@@ -31,3 +31,31 @@ templates:
 def test_a_duration_with_a_unit_gets_the_seconds_to_write(value: str, hint: str) -> None:
     [d] = polyflow_argo.lint(text=PIPELINE.format(value=value))
     assert (d.code, d.span.line if d.span else None, d.hint) == ("PF209", 4, hint)
+
+
+NINES = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("value", "message", "hint"),
+    [
+        # a quoted integer gets the 64-bit check an unquoted one gets when it is read (PF111)
+        ("'99999999999999999999999'", "the integer does not fit in 64 bits",
+         "use a whole number between -9223372036854775808 and 9223372036854775807"),
+        ("'-9223372036854775809'", "the integer does not fit in 64 bits",
+         "use a whole number between -9223372036854775808 and 9223372036854775807"),
+        (f"'{NINES}'", "the integer does not fit in 64 bits",
+         "use a whole number between -9223372036854775808 and 9223372036854775807"),
+        (f"'{NINES}m'", f"expected an integer, got '{'9' * 59}...' (5001 characters)",
+         "write a whole number, without quotes or units"),  # no Python limit in the message
+        ("1.0e+30", "the integer does not fit in 64 bits",
+         "use a whole number between -9223372036854775808 and 9223372036854775807"),
+    ],
+)
+def test_integers_beyond_64_bits_are_refused_however_written(value: str, message: str, hint: str) -> None:
+    [d] = polyflow_argo.lint(text=PIPELINE.format(value=value))
+    assert (d.code, d.span.line if d.span else None, d.message, d.hint) == ("PF209", 4, message, hint)
+
+
+def test_the_largest_quoted_integer_is_an_integer() -> None:
+    assert polyflow_argo.lint(text=PIPELINE.format(value="'9223372036854775807'")) == []
