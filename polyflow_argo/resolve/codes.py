@@ -497,7 +497,8 @@ templates: [{kind: job, name: t}]
         "Write five fields `minute hour day-of-month month day-of-week`, e.g. `0 2 * * *`.",
     ),
     "PF354": (
-        "An interval schedule's `frequency` is zero or negative.",
+        "An interval schedule's `frequency` is zero or negative, or longer than Argo's longest duration "
+        "(292 years).",
         """\
 version: 1
 kind: pipeline
@@ -520,6 +521,19 @@ ops: [{name: a, template: {name: t}}]
 templates: [{kind: job, name: t}]
 """,
         "Check the day of month against the month, and the window.",
+    ),
+    "PF356": (
+        "The schedule's `start_at` or `end_at` is outside the dates a schedule can use (from "
+        "0001-01-02; `start_at` until 9999-12-30), in UTC.",
+        """\
+version: 1
+kind: pipeline
+name: far
+schedule: {kind: interval, start_at: '9999-12-31T23:59:30+00:00', frequency: 60}
+ops: [{name: a, template: {name: t}}]
+templates: [{kind: job, name: t}]
+""",
+        "Give an instant in that range; a schedule that should never end has no `end_at`.",
     ),
     "PF370": (
         "A group uses `hyperband`, which needs the runs' metrics fed back into the search; a "

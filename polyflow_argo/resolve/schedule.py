@@ -99,6 +99,28 @@ def _aware(value: datetime | None, tz: tzinfo) -> datetime | None:
     return value
 
 
+def _dates_usable(ctx: Context, start: datetime | None, end: datetime | None) -> bool:
+    """PF356 for a ``start_at`` or ``end_at`` outside the dates a schedule can use (the instant
+    may not even exist: 9999-12-31T23:59-14:00 is past the last date Python holds, in UTC)."""
+    usable = True
+    for field, value, last in (("start_at", start, LAST_START), ("end_at", end, LAST_END)):
+        if value is None:
+            continue
+        try:
+            inside = FIRST_INSTANT <= value.astimezone(UTC) <= last
+        except OverflowError:
+            inside = False
+        if not inside:
+            ctx.error(
+                "PF356",
+                f"`{field}` {value.isoformat()} is outside the dates a schedule can use",
+                ("schedule", field),
+                f"use an instant between {FIRST_INSTANT.date()} and {last.date()} (UTC)",
+            )
+            usable = False
+    return usable
+
+
 def resolve_schedule(ctx: Context) -> None:
     """Pass: check the schedule and store the resolved one in ``ctx.schedule``."""
     spec = ctx.spec.schedule
@@ -127,6 +149,9 @@ def resolve_schedule(ctx: Context) -> None:
     tz = zone(tz_name) if ok else UTC
     start = _aware(spec.start_at, tz)
     end = _aware(spec.end_at, tz)
+    if not _dates_usable(ctx, start, end):  # nothing more to compute from such dates
+        ok = False
+        start = end = None
     if start is not None and end is not None and end < start:
         ctx.error(
             "PF352",
@@ -156,6 +181,15 @@ def resolve_schedule(ctx: Context) -> None:
                 f"frequency must be a positive number of seconds, got {frequency}",
                 base + ("frequency",),
                 "e.g. `frequency: 3600` runs every hour",
+            )
+            ok = False
+        elif frequency > MAX_FREQUENCY:
+            ctx.error(
+                "PF354",
+                f"frequency must be at most {MAX_FREQUENCY} seconds (292 years, Argo's longest duration), "
+                f"got {frequency}",
+                base + ("frequency",),
+                "e.g. `frequency: 31536000` runs every 365 days",
             )
             ok = False
         if start is not None:
@@ -224,6 +258,12 @@ def _cron(rs: ResolvedSchedule, after: datetime) -> Iterator[datetime]:
 # year 1 to a zone west of UTC overflows, so every schedule is read between these two instants.
 FIRST_INSTANT = datetime(1, 1, 2, tzinfo=UTC)
 LAST_INSTANT = datetime(9900, 1, 1, tzinfo=UTC)
+
+# What a schedule may say: start_at and end_at from FIRST_INSTANT (start_at until LAST_START, room to
+# round it up to the minute); a frequency a Go time.Duration (Argo's `@every`) holds, ~292 years.
+LAST_START = datetime(9999, 12, 30, tzinfo=UTC)
+LAST_END = datetime.max.replace(tzinfo=UTC)
+MAX_FREQUENCY = (2**63 - 1) // 10**9
 
 
 def cron_instants(expr: CronExpr, tz: tzinfo, after: datetime) -> Iterator[datetime]:

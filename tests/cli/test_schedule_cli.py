@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support import cli
@@ -131,3 +132,72 @@ def test_schedule_next_after_end_at_says_the_schedule_has_ended(tmp_path: Path) 
     assert res.returncode == 1 and res.stdout == ""
     assert "PF472" in res.stderr and "the schedule has ended: its end_at 2020-01-01T00:00:00Z" in res.stderr
     assert "agree" not in res.stderr
+
+
+# Schedules at the ends of the calendar and beyond Argo's durations (found by fuzzing: each of these
+# crashed a command with exit 4, or made `schedule next` run for hours).
+EDGE = """\
+version: 1
+kind: pipeline
+name: p
+schedule: {schedule}
+ops: [{{name: a, template: {{name: t}}}}]
+templates: [{{kind: job, name: t, build: {{image: 'python:3.12'}}, run: {{cmd: 'true'}}}}]
+"""
+
+EVERY_COMMAND = (  # (words before the file, words after it)
+    (("lint",), ()), (("lint", "--resolve"), ()), (("compile",), ()), (("compile", "-o", "json"), ()),
+    (("graph",), ()), (("explain",), ()), (("schedule", "next"), ()),
+    (("backfill",), ("--from", "2019-08-01T00:00:00Z", "--to", "2019-08-03T00:00:00Z")),
+)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "code", "field"),
+    [
+        ("{kind: interval, start_at: '9999-12-31T23:59:30+00:00', frequency: 60}", "PF356", "start_at"),
+        ("{kind: interval, start_at: '0001-01-01T00:00:00+14:00', frequency: 60}", "PF356", "start_at"),
+        ("{kind: interval, start_at: '0001-01-01T00:00:00+00:00', frequency: 60}", "PF356", "start_at"),
+        ("{kind: cron, cron: '* * * * *', start_at: '9999-12-31T23:59:30+00:00'}", "PF356", "start_at"),
+        ("{kind: cron, cron: '0 0 * * *', start_at: '0001-01-01T00:00:00', timezone: 'Etc/GMT-14'}", "PF356",
+         "start_at"),
+        ("{kind: cron, cron: '0 0 * * *', end_at: '9999-12-31T23:59:59-14:00'}", "PF356", "end_at"),
+        ("{kind: interval, start_at: '2019-08-01T00:00:00+00:00', frequency: 86400000000000}", "PF354",
+         "frequency"),
+    ],
+)
+def test_dates_and_frequencies_a_schedule_cannot_use_are_input_errors(
+    tmp_path: Path, schedule: str, code: str, field: str
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(EDGE.format(schedule=schedule))
+    column = len("schedule: ") + schedule.index(field) + len(field) + 3  # the value, after `field: `
+    for before, after in EVERY_COMMAND:
+        res = cli(*before, str(path), *after)
+        assert res.returncode == 1, (before, res.stderr)
+        assert f"p.yaml:4:{column}: error {code}:" in res.stderr, (before, res.stderr)
+    if code == "PF356":
+        assert "use an instant between 0001-01-02 and 9999-12-" in res.stderr
+
+
+def test_a_schedule_that_never_ends_may_say_so_with_the_last_date(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    forever = "{kind: cron, cron: '0 0 * * *', end_at: '9999-12-31T23:59:59+00:00'}"
+    path.write_text(EDGE.format(schedule=forever))
+    res = cli("schedule", "next", str(path), "--from", "2026-01-01T00:00:00Z", "--count", "2",
+              "--no-warnings")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "All 2 instants agree."
+
+
+@pytest.mark.parametrize("frequency", [9223372020, 315360060, 3153660, 90000])
+def test_schedule_next_of_a_long_interval_is_quick(tmp_path: Path, frequency: int) -> None:
+    """Entries every minute with a guard that admits one fire in ``frequency``: the guard's windows
+    are visited, not every minute of up to 292 years (this took hours)."""
+    path = tmp_path / "p.yaml"
+    path.write_text(EDGE.format(schedule=f"{{kind: interval, start_at: '2019-08-01T00:00:00+00:00', "
+                                          f"frequency: {frequency}}}"))
+    res = cli("schedule", "next", str(path), "--from", "2019-07-01T00:00:00Z", "--count", "4",
+              "--no-warnings", timeout=30)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.splitlines()[-1] == "All 4 instants agree."
