@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import polyflow_argo
 from polyflow_argo import PolyflowError
-from polyflow_argo.resolve.schedule import ResolvedSchedule
-from polyflow_argo.translate.schedule import compact, day_entries, plan
+from polyflow_argo.resolve.schedule import ResolvedSchedule, spec_instants
+from polyflow_argo.translate.schedule import compact, day_entries, plan, plan_instants
 from tests.support import errors
 
 PIPELINE = """\
@@ -357,3 +359,20 @@ def test_scheduled_and_backfilled_runs_carry_the_op_names() -> None:
     assert all(
         r["metadata"]["annotations"]["polyflow.io/op-names"] == '{"train-model": "Train_Model"}' for r in runs
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    minutes=st.integers(min_value=2, max_value=153_722_867),  # up to MAX_FREQUENCY, in minutes
+    start_minute=st.integers(min_value=0, max_value=60 * 24 * 365 * 30),
+    after_days=st.integers(min_value=-30, max_value=365 * 200),
+)
+def test_argo_fires_at_the_spec_instants_of_any_interval(
+    minutes: int, start_minute: int, after_days: int
+) -> None:
+    """The emitted CronWorkflow's fires (plan_instants: its entries through its guard; an alignment
+    guard's windows are visited rather than every fire between them) are the spec's instants."""
+    start = datetime(2000, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=start_minute)
+    rs = ResolvedSchedule("interval", "UTC", None, minutes * 60, start)
+    after = start + timedelta(days=after_days)
+    assert list(plan_instants(plan(rs), after, limit=4)) == list(spec_instants(rs, after, limit=4))
