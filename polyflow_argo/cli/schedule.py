@@ -211,7 +211,9 @@ def _pair(a: list[datetime], b: list[datetime]) -> list[tuple[datetime | None, d
 
 
 def _fmt(t: datetime | None) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if t else "-"
+    from ..resolve.schedule import utc_text
+
+    return utc_text(t) if t else "-"
 
 
 def run_backfill(args: argparse.Namespace) -> int:

@@ -54,7 +54,7 @@ class ResolvedSchedule:
                 text += f" from {self.start.isoformat()}"
         else:
             assert self.start is not None
-            text = f"every {self.frequency}s from {self.start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+            text = f"every {self.frequency}s from {utc_text(self.start)}"
         if self.end is not None:
             text += f" until {self.end.isoformat()}"
         if self.depends_on_past:
@@ -97,6 +97,12 @@ def _aware(value: datetime | None, tz: tzinfo) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=tz)
     return value
+
+
+def utc_text(t: datetime) -> str:
+    """``t`` in UTC as ``2019-08-01T00:00:00Z``, with a four-digit year (strftime's ``%Y`` writes
+    year 1 as ``1`` on glibc)."""
+    return t.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _dates_usable(ctx: Context, start: datetime | None, end: datetime | None) -> bool:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from ..resolve.schedule import utc_text
 from .context import TranslateContext
 from .cron import cron_name
 from .workflow import API_VERSION, ENTRYPOINT, metadata, workflow_spec
@@ -32,7 +33,7 @@ SCHEDULED_ANNOTATION = "workflows.argoproj.io/scheduled-time"
 
 
 def rfc3339(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(t)
 
 
 def backfill_workflows(ctx: TranslateContext, instants: list[datetime]) -> list[dict[str, Any]]:

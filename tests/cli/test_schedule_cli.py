@@ -201,3 +201,20 @@ def test_schedule_next_of_a_long_interval_is_quick(tmp_path: Path, frequency: in
               "--no-warnings", timeout=30)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.splitlines()[-1] == "All 4 instants agree."
+
+
+def test_years_before_1000_are_written_with_four_digits(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    hourly = "{kind: interval, start_at: '0001-01-02T00:00:00+00:00', frequency: 3600}"
+    path.write_text(EDGE.format(schedule=hourly))
+    res = cli("backfill", str(path), "--from", "0001-01-02T00:00:00Z", "--to", "0001-01-02T02:00:00Z",
+              "--no-warnings")
+    assert res.returncode == 0, res.stderr
+    last = res.stderr.splitlines()[-1]
+    assert last == "backfill: 3 run(s) from 0001-01-02T00:00:00Z to 0001-01-02T02:00:00Z"
+    times = [d["metadata"]["annotations"]["workflows.argoproj.io/scheduled-time"]
+             for d in yaml.safe_load_all(res.stdout) if d and d["kind"] == "Workflow"]
+    assert times == ["0001-01-02T00:00:00Z", "0001-01-02T01:00:00Z", "0001-01-02T02:00:00Z"]
+    res = cli("schedule", "next", str(path), "--from", "0001-01-02T00:00:00Z", "--count", "1",
+              "--no-warnings")
+    assert res.stdout.splitlines()[0] == "p: every 3600s from 0001-01-02T00:00:00Z"
