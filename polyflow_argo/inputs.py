@@ -66,9 +66,9 @@ class TemplateFile:
 @dataclass(frozen=True)
 class PathRef:
     """Where an op's ``path`` template points: ``found`` (``file`` is a key of ``Sources.files``), or
-    ``outside`` the project root, or ``missing``."""
+    ``outside`` the project root, ``missing``, or a ``directory``."""
 
-    state: Literal["found", "outside", "missing"]
+    state: Literal["found", "outside", "missing", "directory"]
     file: str  # the resolved path
     rel: str  # relative to the project root, the op's `ref` in the IR
     stem: str  # the file name without its extension: the template's default name
@@ -183,12 +183,17 @@ def _path(doc: LocatedDoc, where: PathT, value: str, files: dict[str, TemplateFi
     span = doc.span(where)
     base = _base_dir(doc, where)
     root = project_root(base).resolve()
-    target = (base / value).resolve()
     named_in = span.file if span else "the pipeline"
+    try:
+        target = (base / value).resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13): no such file
+        return PathRef("missing", str(base / value), "", Path(value).stem, root.name, named_in)
     if not target.is_relative_to(root):
         return PathRef("outside", str(target), "", target.stem, root.name, named_in)
     if not target.exists():  # a FIFO or a device exists: read() says what it is, without opening it
         return PathRef("missing", str(target), "", target.stem, root.name, named_in)
+    if target.is_dir():
+        return PathRef("directory", str(target), "", target.stem, root.name, named_in)
     key = str(target)
     if key not in files:
         try:

@@ -739,11 +739,12 @@ def read_text(path: str | Path) -> str:
         raise SourceError(Diagnostic("PF106", f"{p} is a directory, not a pipeline file", None)) from None
     except OSError as exc:
         raise SourceError(Diagnostic("PF106", f"cannot read {p}: {exc.strerror}", None)) from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):  # opened read-only without complaint; fdopen would refuse it
+        os.close(fd)
+        raise SourceError(Diagnostic("PF106", f"{p} is a directory, not a pipeline file", None))
     with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
         mode = info.st_mode
-        if stat.S_ISDIR(mode):
-            raise SourceError(Diagnostic("PF106", f"{p} is a directory, not a pipeline file", None))
         if not stat.S_ISREG(mode):
             kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(
                 mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"

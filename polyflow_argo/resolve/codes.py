@@ -162,8 +162,8 @@ templates: [{kind: job, name: t}]
         "Keep template files inside the project, and name them relative to the file that uses them.",
     ),
     "PF323": (
-        "A `template: {path: ...}` names a file that does not exist (paths are relative to the "
-        "file that names them).",
+        "A `template: {path: ...}` names a file that does not exist, or a directory (paths are "
+        "relative to the file that names them).",
         """\
 # $ polyflow-argo lint --resolve pipeline.yaml
 version: 1

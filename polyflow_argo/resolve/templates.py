@@ -109,6 +109,10 @@ def _path_template(ctx: Context, i: int, op: str, value: str, path: PathT) -> Re
         _report(ctx, "PF323", f"template file '{value}' of op '{op}' does not exist", path,
                 f"paths are relative to the file that names them ({ref.named_in})")
         return None
+    if ref.state == "directory":
+        _report(ctx, "PF323", f"template path '{value}' of op '{op}' is a directory, not a template file",
+                path, "name the template's file, e.g. `template: {path: templates/train.yaml}`")
+        return None
     template = _loaded(ctx, ref.file, path)
     if template is None:
         return None

@@ -248,3 +248,37 @@ def test_lint_resolve_orders_diagnostics_at_one_place_as_found(tmp_path: Path) -
     assert len(outputs) == 1
     fields = re.findall(r"5:\d+: warning PF401: `build\.(\w+)`", outputs.pop())
     assert fields == ["environment", "params", "logging"]  # the order the build check finds them
+
+
+def test_directories_and_symlink_loops_where_files_belong_are_input_errors(tmp_path: Path) -> None:
+    """os.open reads a directory without complaint (fdopen then refused it) and resolving a symlink
+    loop raised RuntimeError: each was exit 4. Found by fuzzing."""
+    (tmp_path / ".git").mkdir()  # the project root
+    templates = tmp_path / "templates"
+    (templates / "dir.yaml").mkdir(parents=True)
+    (templates / "loop1").symlink_to("loop2")
+    (templates / "loop2").symlink_to("loop1")
+    pipeline = "version: 1\nkind: pipeline\nname: p\nops: [{{name: a, template: {{path: '{}'}}}}]\n"
+    for value, message in (
+        ("templates", "template path 'templates' of op 'a' is a directory, not a template file"),
+        ("templates/dir.yaml", "template path 'templates/dir.yaml' of op 'a' is a directory"),
+        ("templates/loop1", "template file 'templates/loop1' of op 'a' does not exist"),
+    ):
+        path = tmp_path / "p.yaml"
+        path.write_text(pipeline.format(value))
+        for command in (("compile",), ("lint", "--resolve")):
+            res = cli(*command, str(path))
+            assert res.returncode == 1, res.stderr
+            assert f"p.yaml:4:34: error PF323: {message}" in res.stderr, res.stderr
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("version: 1\nkind: pipeline\nname: q\nops: [{name: a, template: {name: t}}]\n"
+                     "templates: [{kind: job, name: t, build: {image: 'python:3.12'}, run: {cmd: 'true'}}]\n")
+    res = cli("compile", str(plain), "--project", str(templates))
+    assert res.returncode == 1 and "PF106" in res.stderr and "is a directory" in res.stderr, res.stderr
+    registry = tmp_path / "registry"
+    (registry / "d.yaml").mkdir(parents=True)
+    for command in (("registry", "build", str(registry)), ("registry", "list", "--registry", str(registry))):
+        res = cli(*command)
+        assert res.returncode == 1 and f"{registry}/d.yaml is a directory" in res.stderr, res.stderr
+    res = cli("compile", str(tmp_path / "templates"))
+    assert res.returncode in (1, 2) and "directory" in res.stderr, res.stderr
