@@ -7,7 +7,7 @@ lint:            ## ruff (pyflakes, pycodestyle, bugbear, pyupgrade, simplify, c
 	ruff check polyflow_argo tests
 	mypy polyflow_argo
 goldens:         ## regenerate golden files (review the diff like code)
-	python -m pytest tests/test_golden.py -q --update-goldens
+	python -m pytest tests/test_golden.py tests/translate/test_url_templates.py -q --update-goldens
 bench:           ## benchmarks: medians of interleaved rounds, ours vs Hera and vs bare Python (docs/performance.md)
 	python benchmarks/bench_load.py
 	python benchmarks/bench_compile.py

@@ -25,7 +25,7 @@ from ..language.template import GroupTemplate
 from ..resolve import Node, matrix
 from .build import IMAGE_PARAM, image_param
 from .context import TranslateContext
-from .params import render_literal
+from .params import env_value, render_literal
 from .pod import OP_PARAM, OUTPUTS_DIR, param_name_ok, template_head
 from .templates import TemplatePlan, container_template
 
@@ -190,13 +190,13 @@ def group_templates(ctx: TranslateContext, node: Node, plan: TemplatePlan) -> li
 def _best_template(ctx: TranslateContext, name: str, outputs: list[str]) -> dict[str, Any]:
     image = ctx.options.tools_image
     env = [
-        {"name": "POLYFLOW_METRIC_NAME", "value": "{{inputs.parameters.metric-name}}"},
-        {"name": "POLYFLOW_OPTIMIZATION", "value": "{{inputs.parameters.optimization}}"},
+        {"name": "POLYFLOW_METRIC_NAME", "value": env_value("inputs.parameters['metric-name']")},
+        {"name": "POLYFLOW_OPTIMIZATION", "value": env_value("inputs.parameters['optimization']")},
         {"name": "POLYFLOW_OUTPUTS_DIR", "value": OUTPUTS_DIR},
         {"name": "POLYFLOW_OUTPUT_NAMES", "value": render_literal(outputs)},
     ]
     env += [
-        {"name": f"POLYFLOW_OUTPUT_{i}", "value": f"{{{{inputs.parameters.{o}}}}}"}
+        {"name": f"POLYFLOW_OUTPUT_{i}", "value": env_value(f"inputs.parameters['{o}']")}
         for i, o in enumerate(outputs)
     ]
     return {

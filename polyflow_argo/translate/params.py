@@ -14,6 +14,11 @@ wherever ``{{inputs.parameters.x}}`` appears, so a value pasted into ``bash -c``
 code. Instead each input is the environment variable ``POLYFLOW_PARAM_<NAME>`` (placed first in the
 container's env) and the tag in the command becomes an expansion of it, quoted for the shell
 quoting context the tag sits in (:func:`render_command`): the value is exactly one word.
+
+The kubelet expands ``$(VAR)`` in an env value (from the variables before it, ``envFrom``'s
+Secrets and ConfigMaps, and service variables) and turns ``$$`` into ``$``, so every env value
+filled from a parameter doubles each ``$`` of it (:func:`env_value`): the kubelet's expansion then
+gives back the value as it was.
 """
 
 from __future__ import annotations
@@ -155,7 +160,14 @@ def param_env(inputs: Sequence[str]) -> list[dict[str, str]]:
     """One env var per input holding its value: they come first in the container's ``env``, because
     Kubernetes expands ``$(VAR)`` in a later env value from the variables defined before it."""
     names = param_env_names(inputs)
-    return [{"name": names[n], "value": f"{{{{inputs.parameters.{n}}}}}"} for n in inputs]
+    return [{"name": names[n], "value": env_value(f"inputs.parameters['{n}']")} for n in inputs]
+
+
+def env_value(expression: str) -> str:
+    """An env value that is ``expression`` (an Argo expression giving a string) as it is: each ``$``
+    doubled, because the kubelet expands ``$(VAR)`` in env values and turns ``$$`` into ``$``
+    (Kubernetes' EnvVar.value contract), which gives back the text Argo computed."""
+    return "{{=replace(" + expression + ", '$', '$$')}}"
 
 
 # --- run.cmd: tags → quoted expansions ------------------------------------------------------------
@@ -468,6 +480,6 @@ def params_expression(kinds: Mapping[str, str]) -> str:
     a missing optional value as ``null``, everything else as the string. Argo evaluates it with the
     values as data (never re-parsed as expression text) and inserts the resulting string."""
     items = ", ".join(f"'{name}': {_value_expression(name, kind)}" for name, kind in kinds.items())
-    expression = "{{=toJson({" + items + "})}}"
+    expression = env_value("toJson({" + items + "})")
     assert "}}" not in expression[:-2] and "{{" not in expression[2:], expression
     return expression

@@ -38,6 +38,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from tests.kubelet_env import environment
+
 from .cluster import Cluster, ClusterError
 
 OUTCOMES = "polyflow.test/outcomes"
@@ -60,7 +62,11 @@ class PodRecord:
         return next(c for c in self.spec["containers"] if c["name"] == "main")
 
     def env(self) -> dict[str, str]:
-        return {e["name"]: e.get("value", "") for e in self.main().get("env", [])}
+        """The main container's environment as the kubelet makes it: each ``value`` with ``$(VAR)``
+        expanded from the variables before it and the service variables, ``$$`` made ``$``."""
+        return environment((e["name"], e.get("value", "")) for e in self.main().get("env", []))
+
+
 
 
 class ScriptedKubelet:

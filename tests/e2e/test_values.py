@@ -15,6 +15,8 @@ import pytest
 
 import polyflow_argo
 
+from tests.kubelet_env import expand
+
 from .kubelet import PodRecord, ScriptedKubelet
 from .runs import Runs
 
@@ -30,6 +32,8 @@ HOSTILE = [
     "no' == 'no' || 'a",
     "-n",
     "",
+    # the kubelet expands $(VAR) in env values, args and command, and makes $$ a $
+    "$(POLYFLOW_PARAM_N) $(KUBERNETES_SERVICE_HOST) price: $$5 $ $(",
 ]
 
 
@@ -95,13 +99,10 @@ def pipeline(message: str, gate: str) -> str:
 def run_like_the_container(pod: PodRecord) -> list[str]:
     """The main container's command run with real bash and the env Argo rendered; its output lines."""
     main = pod.main()
-    command = main["command"]
-    argv = (
-        command[command.index("--") + 1 :] + main.get("args", [])
-        if "--" in command
-        else command + main["args"]
-    )
     env = {k: v for k, v in pod.env().items() if not k.startswith("ARGO_")}
+    command = [expand(word, env) for word in main["command"]]  # as the kubelet passes them
+    args = [expand(word, env) for word in main.get("args", [])]
+    argv = command[command.index("--") + 1 :] + args if "--" in command else command + args
     out = subprocess.run(
         argv, env={**env, "PATH": os.environ["PATH"]}, capture_output=True, text=True, timeout=10
     )

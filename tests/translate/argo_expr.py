@@ -61,6 +61,7 @@ _FUNCS = {
     "hasPrefix": str.startswith,
     "fromJSON": json.loads,
     "split": lambda s, sep: s.split(sep),
+    "replace": lambda s, old, new: s.replace(old, new),  # strings.ReplaceAll
     "get": lambda m, key: m.get(key) if isinstance(m, dict) else None,
 }
 

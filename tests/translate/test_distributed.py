@@ -23,6 +23,7 @@ from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.translate.check import hera_round_trip, schema_errors
 from polyflow_argo.translate.distributed import FAILURE_CONDITION, SUCCESS_CONDITION
 from tests.support import errors
+from tests.kubelet_env import environment
 from tests.translate.argo_expr import substitute
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas" / "training-operator" / "v1.9.0"
@@ -397,6 +398,7 @@ def test_replicas_on_a_job_template_are_rejected() -> None:
         "it's",
         '["a", "b"]',
         "é ✓",
+        "$(POLYFLOW_PARAM_LR) $$ $(KUBERNETES_SERVICE_HOST)",  # the kubelet's $(VAR) expansion
     ],
 )
 def test_any_parameter_value_survives_substitution(value: str) -> None:
@@ -408,9 +410,10 @@ def test_any_parameter_value_survives_substitution(value: str) -> None:
     chief = container(check_job(job, "TFJob", "tfReplicaSpecs"), "Chief")
     # values are data: the command expands the env var, which holds the value byte for byte
     assert chief["args"] == ["echo '{literal}' && " + CMD]
-    assert chief["env"][0] == {"name": "POLYFLOW_PARAM_LR", "value": value}
+    env = environment((e["name"], e["value"]) for e in chief["env"])  # as the replica's process sees it
+    assert list(env)[0] == "POLYFLOW_PARAM_LR" and env["POLYFLOW_PARAM_LR"] == value
     # POLYAXON_PARAMS is JSON whatever the value (an Argo expression builds it)
-    assert json.loads(chief["env"][1]["value"]) == {"lr": value}
+    assert json.loads(env["POLYAXON_PARAMS"]) == {"lr": value}
 
 
 def test_compiling_twice_gives_the_same_bytes() -> None:

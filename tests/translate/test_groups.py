@@ -70,7 +70,7 @@ def test_grid_search_fans_out_every_suggestion_in_order() -> None:
         '--epochs="${POLYFLOW_PARAM_EPOCHS}"'
     ]
     env = {e["name"]: e["value"] for e in container["env"]}
-    assert env["POLYFLOW_PARAM_LR"] == "{{inputs.parameters.lr}}"
+    assert env["POLYFLOW_PARAM_LR"] == "{{=replace(inputs.parameters['lr'], '$', '$$')}}"
     # matrix values are exported with their type: lr floats, layers ints (from the suggestions)
     assert "'lr': (trim(inputs.parameters['lr']) == '' ? nil : asFloat(" in env["POLYAXON_PARAMS"]
     assert "'layers': (trim(inputs.parameters['layers']) == '' ? nil : asInt(" in env["POLYAXON_PARAMS"]

@@ -16,6 +16,8 @@ import pytest
 
 from polyflow_argo.compiler import compile_with_warnings
 from polyflow_argo.errors import Diagnostic, PolyflowError
+from tests.kubelet_env import environment
+from tests.translate.argo_expr import substitute
 from polyflow_argo.language.project import PROJECT_FILE
 from polyflow_argo.translate import CompileOptions
 from polyflow_argo.translate.shell import image_shells, split_image
@@ -373,9 +375,7 @@ templates:
 def run_as_pod(command: list[str], script: str, env: dict[str, str], values: dict[str, str]) -> str:
     """What the container prints: Argo puts each value into its env var (never into the script)."""
     environ = {"PATH": os.environ["PATH"], "HOME": "/nonexistent-home"}
-    for name, template in env.items():
-        param = template.removeprefix("{{inputs.parameters.").removesuffix("}}")
-        environ[name] = values[param]
+    environ |= environment((name, substitute(template, values)) for name, template in env.items())
     assert "{{" not in script
     res = subprocess.run(
         [*command, script], env=environ, capture_output=True, text=True, timeout=20, check=True

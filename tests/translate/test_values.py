@@ -28,6 +28,7 @@ from polyflow_argo.translate.params import (
     shell_expansion,
     shell_render,
 )
+from tests.kubelet_env import SERVICE_ENV, environment, expand
 from tests.translate.argo_expr import evaluate, substitute
 
 HOSTILE = [
@@ -48,6 +49,8 @@ HOSTILE = [
     "${HOME} $HOME",
     "%s %d",
     "' \"$(id)\" '",
+    # the kubelet expands $(VAR) in env values from the variables before them, and makes $$ a $
+    "$(POLYFLOW_PARAM_X) $(KUBERNETES_SERVICE_HOST) $$ $$$ $( $",
 ]
 
 
@@ -81,10 +84,15 @@ def run_bash(container: dict[str, Any], params: dict[str, str]) -> subprocess.Co
     assert container["command"] == ["/bin/bash", "-c"]
     (script,) = container["args"]
     assert "{{" not in script, "no Argo tag (hence no value text) may be in the command"
-    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent-home"}
-    for var in container["env"]:
-        env[var["name"]] = substitute(var["value"], params)
+    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent-home", **process_env(container, params)}
+    script = expand(script, {**SERVICE_ENV, **env})  # the kubelet expands args too
     return subprocess.run(["bash", "-c", script], env=env, capture_output=True, check=True, cwd="/")
+
+
+def process_env(container: dict[str, Any], params: dict[str, str]) -> dict[str, str]:
+    """The container's env as its process sees it: Argo's substitution, then the kubelet's `$(VAR)`
+    expansion (tests/kubelet_env.py)."""
+    return environment((var["name"], substitute(var["value"], params)) for var in container["env"])
 
 
 def words(container: dict[str, Any], params: dict[str, str]) -> list[str]:
@@ -122,7 +130,8 @@ def test_the_command_holds_no_value_and_the_env_var_comes_first() -> None:
     assert container["args"] == [
         'echo "${POLYFLOW_PARAM_X}" \'\'"${POLYFLOW_PARAM_X}"\'\' "${POLYFLOW_PARAM_X}"'
     ]
-    assert container["env"][0] == {"name": "POLYFLOW_PARAM_X", "value": "{{inputs.parameters.x}}"}
+    assert container["env"][0] == {"name": "POLYFLOW_PARAM_X",
+                                   "value": "{{=replace(inputs.parameters['x'], '$', '$$')}}"}
     assert container["env"][1]["name"] == "POLYAXON_PARAMS"
     assert run_bash(container, args).stdout == b"$(id) $(id) $(id)\n"
 
@@ -171,7 +180,7 @@ def test_a_flag_is_the_flag_or_nothing(cmd: str, on: list[str], off: list[str]) 
         container, args = compiled(cmd, FLAG, {"verbose": value})
         assert args["verbose"] == ("--verbose" if value else "")
         assert words(container, args) == expected
-        exported = json.loads(substitute(container["env"][2]["value"], args))
+        exported = json.loads(process_env(container, args)["POLYAXON_PARAMS"])
         assert exported == {"verbose": value, "x": "d"}
 
 
@@ -235,10 +244,12 @@ TYPED = [
 
 
 def test_the_params_expression_per_declared_type() -> None:
-    assert params_expression({"message": "str"}) == "{{=toJson({'message': inputs.parameters['message']})}}"
+    assert params_expression({"message": "str"}) == (
+        "{{=replace(toJson({'message': inputs.parameters['message']}), '$', '$$')}}"
+    )
     assert params_expression({"n": "int", "f": "flag"}) == (
-        "{{=toJson({'n': (trim(inputs.parameters['n']) == '' ? nil : asInt(trim(inputs.parameters['n']))), "
-        "'f': inputs.parameters['f'] != ''})}}"
+        "{{=replace(toJson({'n': (trim(inputs.parameters['n']) == '' ? nil : "
+        "asInt(trim(inputs.parameters['n']))), 'f': inputs.parameters['f'] != ''}), '$', '$$')}}"
     )
     container, _ = compiled("true", TYPED, {"s": "x", "n": 1, "lr": 0.5, "on": True, "items": [1],
                                             "conf": {}, "path": "s3://b/k", "ints": [1], "any": 1})
@@ -255,7 +266,7 @@ def test_params_json_is_valid_and_typed_for_any_value(text: str) -> None:
     params = {"s": text, "n": 7, "lr": 0.001, "on": "yes", "items": "a, b,c", "conf": {"k": [1, "v"]},
               "path": "s3://raw/events", "ints": [1, 2], "any": text, "opt": None}
     container, args = compiled("true", TYPED, params)
-    exported = json.loads(substitute(container["env"][len(TYPED)]["value"], args))
+    exported = json.loads(process_env(container, args)["POLYAXON_PARAMS"])
     assert exported == {"s": text, "n": 7, "lr": 0.001, "on": True, "items": ["a", "b", "c"],
                         "conf": {"k": [1, "v"]}, "path": "s3://raw/events", "ints": [1, 2], "any": text,
                         "opt": None}
