@@ -133,7 +133,7 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
 
 def dns_name(text: str) -> str:

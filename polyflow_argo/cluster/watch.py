@@ -22,7 +22,7 @@ from .errors import printable
 
 FINISHED = ("Succeeded", "Failed", "Error")
 OP_NAMES = "polyflow.io/op-names"
-_CHILD = re.compile(r"^(?P<base>.+)\((?P<index>\d+)(?::.*)?\)$")
+_CHILD = re.compile(r"^(?P<base>.+)\((?P<index>\d+)(?::.*)?\)\Z")
 _FOLDING = ("Retry", "TaskGroup")
 
 

@@ -47,12 +47,12 @@ BUILDKIT_IMAGE = "moby/buildkit:v0.32.2-rootless"
 KANIKO_IMAGE = "ghcr.io/osscontainertools/kaniko:v1.28.3-debug"
 CRANE_IMAGE = "gcr.io/go-containerregistry/crane/debug:v0.22.1"
 
-_SECRET = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)+$")
-_GIT_SCP = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9.-]+:[^\s]+$")  # git@github.com:org/repo.git
+_SECRET = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\Z")
+_REGISTRY = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)+\Z")
+_GIT_SCP = re.compile(r"^[A-Za-z0-9_.-]+@[A-Za-z0-9.-]+:[^\s]+\Z")  # git@github.com:org/repo.git
 TARBALL = (".tar.gz", ".tgz", ".tar", ".zip")
 DEFAULT_SHELL = ("/bin/bash", "-c")  # Polyflow 0.5.6's choice (docs/templates.md, "The shell")
-_SHELL_OPTION = re.compile(r"^-[A-Za-z]*c$")  # -c, -ec, -euc: the option after which the script comes
+_SHELL_OPTION = re.compile(r"^-[A-Za-z]*c\Z")  # -c, -ec, -euc: the option after which the script comes
 
 
 @dataclass(frozen=True)
@@ -261,7 +261,7 @@ def shell_command(value: str | list[str] | None) -> list[str]:
 POD_GC_STRATEGIES = ("OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
 MAX_TTL_SECONDS = 2**31 - 1  # Argo's ttlStrategy fields are int32
 MAX_DEADLINE_SECONDS = 2**63 - 1  # activeDeadlineSeconds is int64
-_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")  # Go's time.ParseDuration
+_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+\Z")  # Go's time.ParseDuration
 
 
 def check_seconds(value: Any, what: str, low: int, high: int) -> int:

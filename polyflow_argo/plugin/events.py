@@ -368,8 +368,8 @@ def flag(spec: dict[str, Any], key: str, default: bool) -> bool:
 # ------------------------------------------------------------------------------------------ s3
 
 S3_EXTRA = "pip install 'polyflow-argo[s3]'"
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
+_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?\Z")
 
 
 def s3_location(spec: dict[str, Any]) -> tuple[str, str]:
@@ -378,7 +378,7 @@ def s3_location(spec: dict[str, Any]) -> tuple[str, str]:
     if url is not None and (bucket is not None or key not in (None, "")):
         raise EventInputError("give either `url` (s3://bucket/key) or `bucket` and `key`, not both")
     if url is not None:
-        match = re.match(r"^s3://([^/]+)/(.+)$", url)
+        match = re.match(r"^s3://([^/]+)/(.+)\Z", url)
         if not match:
             raise EventInputError(f"`url` must look like s3://bucket/key, got {url!r}")
         bucket, key = match.group(1), match.group(2)
@@ -548,11 +548,11 @@ class KubeAccess:
 
 
 KUBE = KubeAccess()
-_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._:-]{0,251}[A-Za-z0-9])?$")
-_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_API_VERSION = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?$")
-_KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
-_CONDITION = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_./-]*)=([A-Za-z]+)$")
+_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._:-]{0,251}[A-Za-z0-9])?\Z")
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+_API_VERSION = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?\Z")
+_KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}\Z")
+_CONDITION = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_./-]*)=([A-Za-z]+)\Z")
 
 
 def _name(

@@ -39,7 +39,7 @@ S3_SECRET_KEYS = (
     "AWS_REGION",
     "AWS_ENDPOINT_URL",
 )
-_SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_SECRET_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\Z")
 
 
 def plugin_configmap(

@@ -51,8 +51,8 @@ BUILDKIT_STATE = "/home/user/.local/share/buildkit"
 WORKDIR = "/code"  # where Polyaxon's generated Dockerfile put the code
 
 Report = Callable[[str, str, PathT, "str | None"], None]
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HEX = re.compile(r"^[0-9a-f]{7,64}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_HEX = re.compile(r"^[0-9a-f]{7,64}\Z")
 _FLAGS_HINT = (
     "set `build.context` and `build.registry` in polyflow.yaml beside the pipeline (or --project FILE), or "
     "pass --build-context URL and --build-registry REGISTRY/REPOSITORY (docs/builds.md)"
@@ -341,7 +341,7 @@ def _ref_image(ctx: TranslateContext, report: Deferred, build: Build, where: Pat
                      f"`ref: {text}` names a tag in the build registry, but no registry is configured",
                      where + ("ref",), _FLAGS_HINT)
         return None
-    if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", text):
+    if not re.match(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z", text):
         report.error("PF491", f"`ref: {text}` is not a valid image tag", where + ("ref",),
                   "a tag has letters, digits, '_', '.' and '-' (at most 128)")
         return None

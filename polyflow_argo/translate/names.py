@@ -16,10 +16,10 @@ EXPR_KEYWORDS = frozenset(
     {"in", "not", "and", "or", "true", "false", "nil", "let", "if", "else", "matches", "contains",
      "startswith", "endswith", "startsWith", "endsWith"}
 )
-_VALID = re.compile(r"^[a-z][-a-z0-9]*$")
+_VALID = re.compile(r"^[a-z][-a-z0-9]*\Z")
 MAX_NAME = 63
-DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-.]{0,61}[a-zA-Z0-9]$")
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-.]{0,61}[a-zA-Z0-9]\Z")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 
 
 def is_valid(name: str, limit: int = MAX_NAME) -> bool:

@@ -37,7 +37,7 @@ from .context import TranslateContext
 from .dag import output_read
 
 _MOUSTACHE = re.compile(r"\{\{(.*?)\}\}")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
 PARAM_ENV_PREFIX = "POLYFLOW_PARAM_"
 PARAMS_ENV = "POLYAXON_PARAMS"
 

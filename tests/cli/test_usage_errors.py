@@ -87,3 +87,41 @@ def test_every_command_exits_2_on_an_unknown_flag(command: str) -> None:
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert res.stderr.startswith("usage: polyflow-argo") and "error:" in res.stderr  # argparse's report
     assert "Traceback" not in res.stderr
+
+
+NEWLINE_PIPELINE = """\
+version: 1
+kind: pipeline
+name: nb
+ops: [{name: a, template: {name: t}}]
+templates: [{kind: job, name: t, build: {image: 'python:3.12'}, run: {cmd: 'true'},
+  environment: {labels: {"team\\n": ml}}}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--service-account", "sa\n"], 2, "is not a ServiceAccount name"),
+        (["--name", "wf\n"], 2, "is not a Kubernetes object name"),
+        (["--namespace", "ns\n"], 2, "is not a namespace name"),
+        (["--pod-gc", "OnPodSuccess", "--pod-gc-delete-delay", "5m\n"], 2, "expected a duration"),
+        (["--build-secret", "x\n"], 1, "PF283"),
+    ],
+)
+def test_a_name_ending_in_a_newline_is_refused(tmp_path: Path, args: list[str], code: int, says: str) -> None:
+    """Names are checked whole (``\\Z``): a pattern ending in ``$`` also matched before a final
+    newline, so these reached the manifest (and --name a file name). Found by fuzzing."""
+    path = tmp_path / "nb.yaml"
+    path.write_text(NEWLINE_PIPELINE.replace(',\n  environment: {labels: {"team\\n": ml}}', ""))
+    res = cli("compile", str(path), *args, "--out", str(tmp_path / "out"))
+    assert res.returncode == code and says in res.stderr, res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_label_key_ending_in_a_newline_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nl.yaml"
+    path.write_text(NEWLINE_PIPELINE)
+    res = cli("compile", str(path))
+    assert res.returncode == 1, res.stderr
+    assert "PF457: label key 'team\\n' is not valid in Kubernetes" in res.stderr, res.stderr
