@@ -68,6 +68,7 @@ def add_compile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tools-image",
         metavar="IMAGE",
+        type=image_ref,
         help="image of polyflow-argo's own small steps, e.g. a group's best-trial pick "
         "(default python:3.12-alpine; mirror it for air-gapped clusters)",
     )
@@ -129,7 +130,8 @@ def add_build_options(p: argparse.ArgumentParser) -> None:
         "--builder", choices=("buildkit", "kaniko"), help="the in-cluster builder (default buildkit)"
     )
     g.add_argument(
-        "--builder-image", metavar="IMAGE", help="the builder's image (default: the pinned release)"
+        "--builder-image", metavar="IMAGE", type=image_ref,
+        help="the builder's image (default: the pinned release)",
     )
 
 
@@ -151,6 +153,17 @@ def dns_label(text: str) -> str:
     if len(text) > 63 or not _DNS_LABEL.match(text):
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a namespace name (lower case letters, digits and '-', at most 63 characters)"
+        )
+    return text
+
+
+def image_ref(text: str) -> str:
+    """An image reference given on the command line: no whitespace or control character (the pod
+    would fail with InvalidImageName) and no ``{{``/``}}`` (Argo would read a template tag)."""
+    if not text or "{{" in text or "}}" in text or any(c.isspace() or not c.isprintable() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an image reference (e.g. 'registry.example.com/team/image:tag': no spaces, "
+            "control characters or braces)"
         )
     return text
 

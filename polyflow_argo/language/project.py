@@ -103,6 +103,9 @@ def _check_image(value: str | None) -> str | None:
         from .template import check_image
 
         check_image(value)
+        if "{{" in value or "}}" in value or any(c.isspace() or not c.isprintable() for c in value):
+            fail("PF251", f"invalid image {value!r}: no whitespace, control characters or braces",
+                 hint="e.g. 'registry.example.com/team/image:tag' (Argo would read '{{' as a template tag)")
     return value
 
 

@@ -125,3 +125,21 @@ def test_a_label_key_ending_in_a_newline_is_refused(tmp_path: Path) -> None:
     res = cli("compile", str(path))
     assert res.returncode == 1, res.stderr
     assert "PF457: label key 'team\\n' is not valid in Kubernetes" in res.stderr, res.stderr
+
+
+@pytest.mark.parametrize("flag", ["--tools-image", "--builder-image"])
+@pytest.mark.parametrize("image", ["{{workflow.name}}", "py\tthon", "python:3.12 -alpine", ""])
+def test_an_image_flag_must_be_an_image_reference(tmp_path: Path, flag: str, image: str) -> None:
+    """Argo would substitute a `{{...}}` in it; whitespace makes InvalidImageName. Found by fuzzing."""
+    path = tmp_path / "nb.yaml"
+    path.write_text(NEWLINE_PIPELINE.replace(',\n  environment: {labels: {"team\\n": ml}}', ""))
+    res = cli("compile", str(path), flag, image)
+    assert res.returncode == 2 and "is not an image reference" in res.stderr, res.stderr
+
+
+def test_a_builder_image_in_polyflow_yaml_must_be_an_image_reference(tmp_path: Path) -> None:
+    (tmp_path / "polyflow.yaml").write_text("version: 1\nbuild: {images: {buildkit: '{{workflow.name}}'}}\n")
+    path = tmp_path / "nb.yaml"
+    path.write_text(NEWLINE_PIPELINE.replace(',\n  environment: {labels: {"team\\n": ml}}', ""))
+    res = cli("compile", str(path))
+    assert res.returncode == 1 and "polyflow.yaml:2:28: error PF251: invalid image" in res.stderr, res.stderr
